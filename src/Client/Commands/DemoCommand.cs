@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Roundabout.Client.Embedded;
+using Roundabout.Client.Workload;
+
+namespace Roundabout.Client.Commands;
+
+/// <summary>`roundabout demo`: an embedded silo and a few seconds of bank transfers.</summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var duration = new Option<int>("--duration") { Description = "Seconds of load", DefaultValueFactory = _ => 5 };
+        var accounts = new Option<int>("--accounts") { Description = "Number of accounts", DefaultValueFactory = _ => 100 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 32 };
+        var command = new Command("demo", "Start an embedded silo and run a bank-transfer demo")
+        {
+            duration, accounts, concurrency,
+        };
+        command.SetAction((parse, cancellationToken) =>
+            RunAsync(parse.GetValue(duration), parse.GetValue(accounts), parse.GetValue(concurrency), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(int seconds, int accounts, int concurrency, CancellationToken cancellationToken)
+    {
+        var problem = seconds <= 0 ? "--duration must be a positive number of seconds."
+            : accounts < 2 ? "--accounts must be at least 2."
+            : concurrency <= 0 ? "--concurrency must be positive."
+            : null;
+        if (problem is not null)
+        {
+            Console.Error.WriteLine(problem);
+            return 2;
+        }
+
+        Console.WriteLine($"Starting an embedded silo; {accounts} accounts, {concurrency} concurrent transfers for {seconds} s.");
+        await using var silo = await EmbeddedSilo.StartAsync(cancellationToken);
+        var workload = new BankWorkload(silo.Client, accounts, concurrency, initialBalance: 1_000);
+        await workload.InitializeAsync();
+
+        var stopwatch = Stopwatch.StartNew();
+        var run = workload.RunAsync(TimeSpan.FromSeconds(seconds), cancellationToken);
+        var audits = 0;
+        var auditsOff = 0;
+        while (!run.IsCompleted)
+        {
+            await Task.WhenAny(run, Task.Delay(1_000, cancellationToken));
+            var total = await workload.AuditAsync();
+            audits++;
+            auditsOff += total == workload.ExpectedTotal ? 0 : 1;
+            Console.WriteLine($"  {stopwatch.Elapsed.TotalSeconds,5:F1} s  committed {workload.Committed,8}  conflicts {workload.Conflicts,6}  audited total {total}");
+        }
+
+        await run;
+        var elapsed = stopwatch.Elapsed.TotalSeconds;
+        var finalTotal = await workload.AuditAsync();
+        Console.WriteLine();
+        Console.WriteLine($"transfers committed : {workload.Committed} ({workload.Committed / elapsed:F0}/s)");
+        Console.WriteLine($"aborted (conflicts) : {workload.Conflicts}");
+        Console.WriteLine($"insufficient funds  : {workload.Insufficient}");
+        Console.WriteLine($"in doubt            : {workload.InDoubt}");
+        Console.WriteLine($"audited total       : {finalTotal} (expected {workload.ExpectedTotal}; {audits} audits, {auditsOff} off)");
+        return finalTotal == workload.ExpectedTotal && auditsOff == 0 ? 0 : 1;
+    }
+}

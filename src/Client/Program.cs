@@ -1,0 +1,9 @@
+using System.CommandLine;
+using Roundabout.Client.Commands;
+
+var root = new RootCommand("Roundabout: MVCC transactions for Orleans")
+{
+    DemoCommand.Create(),
+};
+
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Orleans.Transactions;
+using Roundabout.Accounts;
+using Roundabout.Transactions;
+
+namespace Roundabout.Client.Workload;
+
+/// <summary>Concurrent random transfers between accounts, with a snapshot audit now and then.</summary>
+public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurrency, long initialBalance)
+{
+    private long _committed;
+    private long _conflicts;
+    private long _insufficient;
+    private long _inDoubt;
+
+    public string[] AccountIds { get; } = Enumerable.Range(0, accounts).Select(i => $"account-{i}").ToArray();
+
+    public long Committed => Interlocked.Read(ref _committed);
+
+    public long Conflicts => Interlocked.Read(ref _conflicts);
+
+    public long Insufficient => Interlocked.Read(ref _insufficient);
+
+    public long InDoubt => Interlocked.Read(ref _inDoubt);
+
+    public long ExpectedTotal => initialBalance * accounts;
+
+    /// <summary>Tops every account up to the initial balance (idempotent across runs of the same data).</summary>
+    public async Task InitializeAsync()
+    {
+        await Parallel.ForEachAsync(AccountIds, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (id, _) =>
+        {
+            var account = grains.GetGrain<IAccountGrain>(id);
+            var balance = await account.GetBalance();
+            if (balance < initialBalance)
+            {
+                await account.Deposit(initialBalance - balance);
+            }
+        });
+    }
+
+    public Task<long> AuditAsync() => grains.GetGrain<IBankGrain>(0).Audit(AccountIds);
+
+    public async Task RunAsync(TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var bank = grains.GetGrain<IBankGrain>(0);
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
+        {
+            var random = new Random(worker);
+            while (stopwatch.Elapsed < duration && !cancellationToken.IsCancellationRequested)
+            {
+                var from = random.Next(AccountIds.Length);
+                var to = (from + 1 + random.Next(AccountIds.Length - 1)) % AccountIds.Length;
+                try
+                {
+                    await bank.Transfer(AccountIds[from], AccountIds[to], random.Next(1, 11));
+                    Interlocked.Increment(ref _committed);
+                }
+                catch (TransactionConflictException)
+                {
+                    Interlocked.Increment(ref _conflicts);
+                }
+                catch (OrleansTransactionInDoubtException)
+                {
+                    Interlocked.Increment(ref _inDoubt);
+                }
+                catch (InsufficientFundsException)
+                {
+                    Interlocked.Increment(ref _insufficient);
+                }
+            }
+        }, cancellationToken)));
+    }
+}

@@ -1,0 +1,19 @@
+using Orleans.Concurrency;
+using Roundabout.Transactions;
+
+namespace Roundabout.Accounts;
+
+/// <summary>The bank's operations across accounts. A stateless worker: call it with key 0.</summary>
+public interface IBankGrain : IGrainWithIntegerKey
+{
+    /// <summary>
+    /// Moves <paramref name="amount"/> from one account to another in one transaction.
+    /// Throws <see cref="InsufficientFundsException"/>, an <see cref="ArgumentException"/> for bad
+    /// input, or <see cref="TransactionConflictException"/> (retry) — in every case nothing changed.
+    /// </summary>
+    Task Transfer(string from, string to, long amount, IsolationLevel? isolation = null);
+
+    /// <summary>Sums the balances of <paramref name="accounts"/> in one read-only snapshot transaction.</summary>
+    [ReadOnly]
+    Task<long> Audit(string[] accounts);
+}

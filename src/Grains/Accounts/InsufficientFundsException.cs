@@ -1,0 +1,23 @@
+namespace Roundabout.Accounts;
+
+/// <summary>A withdrawal would take the balance below the account's overdraft limit. Nothing was changed.</summary>
+[GenerateSerializer]
+public sealed class InsufficientFundsException : Exception
+{
+    public InsufficientFundsException(string accountId, long balance, long amount, long overdraftLimit)
+        : base($"Account '{accountId}' has {balance} and an overdraft limit of {overdraftLimit}; it cannot pay {amount}.")
+    {
+        AccountId = accountId;
+        Balance = balance;
+        Amount = amount;
+    }
+
+    [Id(0)]
+    public string AccountId { get; }
+
+    [Id(1)]
+    public long Balance { get; }
+
+    [Id(2)]
+    public long Amount { get; }
+}

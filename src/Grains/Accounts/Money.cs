@@ -1,0 +1,37 @@
+namespace Roundabout.Accounts;
+
+/// <summary>Validation of amounts and account ids, shared by the grains and the client helpers.</summary>
+public static class Money
+{
+    /// <summary>The largest amount one operation may move: 10^15 minor units, far from overflow.</summary>
+    public const long MaxAmount = 1_000_000_000_000_000;
+
+    /// <summary>The longest account or record key.</summary>
+    public const int MaxKeyLength = 256;
+
+    public static void ValidateAmount(long amount, string parameterName = "amount")
+    {
+        if (amount <= 0)
+        {
+            throw new ArgumentOutOfRangeException(parameterName, amount, "The amount must be positive (in minor units, e.g. cents).");
+        }
+
+        if (amount > MaxAmount)
+        {
+            throw new ArgumentOutOfRangeException(parameterName, amount, $"The amount must be at most {MaxAmount} minor units.");
+        }
+    }
+
+    public static void ValidateKey(string? key, string parameterName)
+    {
+        if (string.IsNullOrWhiteSpace(key))
+        {
+            throw new ArgumentException("The key must not be null, empty or blank.", parameterName);
+        }
+
+        if (key.Length > MaxKeyLength)
+        {
+            throw new ArgumentException($"The key is {key.Length} characters long; the limit is {MaxKeyLength}.", parameterName);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Transactions;
+using Orleans.Transactions.Abstractions;
+using Roundabout.State;
+using Roundabout.Transactions;
+using Roundabout.Transactions.Protocol;
+using Roundabout.Transactions.Timestamps;
+
+namespace Roundabout.Hosting;
+
+public static class RoundaboutTransactionsHostingExtensions
+{
+    /// <summary>
+    /// Runs this silo's transactions on Roundabout: use it instead of <c>UseTransactions()</c>.
+    /// Grains keep Orleans' programming model (<c>[Transaction]</c>, <c>[TransactionalState]</c>,
+    /// <c>ITransactionClient</c>). The silo needs an <see cref="Storage.IRecordStore"/> in its services.
+    /// </summary>
+    public static ISiloBuilder UseRoundaboutTransactions(this ISiloBuilder builder, Action<RoundaboutTransactionOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        // Orleans' registrations bring the [Transaction] call pipeline, ITransactionClient and the
+        // [TransactionalState] facet mapper; the registrations below replace the parts that
+        // decide anything (a later AddSingleton wins).
+        builder.UseTransactions();
+        builder.AddGrainExtension<ITransactionParticipantExtension, TransactionParticipantExtension>();
+        builder.ConfigureServices(services =>
+        {
+            services.AddRoundaboutBaseline(configure);
+            services.AddSingleton<CommitDecisions>();
+            services.AddSingleton<TransactionCoordinator>();
+            services.AddSingleton<ITransactionResolver, LocalTransactionResolver>();
+            services.AddSingleton<ITransactionalStateFactory, RoundaboutTransactionalStateFactory>();
+        });
+        return builder;
+    }
+
+    /// <summary>The client's counterpart of <see cref="UseRoundaboutTransactions(ISiloBuilder, Action{RoundaboutTransactionOptions}?)"/>.</summary>
+    public static IClientBuilder UseRoundaboutTransactions(this IClientBuilder builder, Action<RoundaboutTransactionOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.UseTransactions();
+        builder.ConfigureServices(services =>
+        {
+            services.AddRoundaboutBaseline(configure);
+            services.AddSingleton<ITransactionResolver, RemoteTransactionResolver>();
+        });
+        return builder;
+    }
+
+    private static void AddRoundaboutBaseline(this IServiceCollection services, Action<RoundaboutTransactionOptions>? configure)
+    {
+        var options = services.AddOptions<RoundaboutTransactionOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.Validate(o =>
+        {
+            o.Validate();
+            return true;
+        });
+        services.AddSingleton<ActiveSnapshotRegistry>();
+        services.AddSingleton<TimestampBatcher>();
+        services.AddSingleton<ITimestampSource>(sp => sp.GetRequiredService<TimestampBatcher>());
+        services.AddSingleton<ITransactionAgent, RoundaboutTransactionAgent>();
+        services.AddSingleton<IRoundaboutTransactions, RoundaboutTransactions>();
+    }
+}

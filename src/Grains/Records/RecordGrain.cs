@@ -1,0 +1,57 @@
+using Orleans.Transactions.Abstractions;
+using Roundabout.Accounts;
+
+namespace Roundabout.Records;
+
+public sealed class RecordGrain([TransactionalState("record")] ITransactionalState<RecordState> record) : Grain, IRecordGrain
+{
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        Money.ValidateKey(this.GetPrimaryKeyString(), "key");
+        return Task.CompletedTask;
+    }
+
+    public Task<VersionedValue> Get() => record.PerformRead(state => new VersionedValue(state.Value, state.Version));
+
+    public Task<long> Put(byte[] value)
+    {
+        RecordLimits.ValidateValue(value);
+        return record.PerformUpdate(state =>
+        {
+            state.Value = value;
+            return ++state.Version;
+        });
+    }
+
+    public Task<bool> Delete() => record.PerformUpdate(state =>
+    {
+        if (state.Value is null)
+        {
+            return false;
+        }
+
+        state.Value = null;
+        state.Version++;
+        return true;
+    });
+
+    public async Task<CompareAndSetResult> CompareAndSet(long expectedVersion, byte[] value)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedVersion);
+        RecordLimits.ValidateValue(value);
+
+        // Read first: a mismatch must not make this transaction a writer of the record.
+        var current = await record.PerformRead(state => state.Version);
+        if (current != expectedVersion)
+        {
+            return new CompareAndSetResult(false, current);
+        }
+
+        var written = await record.PerformUpdate(state =>
+        {
+            state.Value = value;
+            return ++state.Version;
+        });
+        return new CompareAndSetResult(true, written);
+    }
+}

@@ -1,0 +1,16 @@
+namespace Roundabout.State;
+
+/// <summary>
+/// A committed value and the span of timestamps it is the newest version for:
+/// <c>[CommitTimestamp, SupersededAt)</c>. <see cref="SupersededAt"/> is
+/// <see cref="long.MaxValue"/> for the newest version.
+/// </summary>
+/// <remarks>
+/// Keeping the successor's timestamp on each version, rather than relying on the next
+/// retained version, is what lets pruning drop versions from the middle of a chain and still
+/// answer "too old" instead of a wrong value for a snapshot that fell into the gap.
+/// </remarks>
+public readonly record struct CommittedVersion<T>(long CommitTimestamp, long SupersededAt, T Value)
+{
+    public bool IsVisibleAt(long readTimestamp) => CommitTimestamp <= readTimestamp && readTimestamp < SupersededAt;
+}

@@ -1,0 +1,543 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Serialization;
+using Orleans.Transactions;
+using Orleans.Transactions.Abstractions;
+using Roundabout.Storage;
+using Roundabout.Transactions;
+using Roundabout.Transactions.Protocol;
+using Roundabout.Transactions.Timestamps;
+
+namespace Roundabout.State;
+
+/// <summary>
+/// A multi-version transactional state: Roundabout's implementation of Orleans'
+/// <see cref="ITransactionalState{TState}"/>. Grain code is unchanged; reads see the
+/// transaction's snapshot, writes stay private until commit, and nothing is locked while
+/// grain code runs.
+/// </summary>
+/// <remarks>
+/// Everything here runs on the grain's scheduler, one turn at a time, so the fields need no
+/// locks; the protocol's calls interleave with grain calls only at awaits. The rules:
+/// 1. A read at snapshot rv waits while a prepared write at or below rv is undecided (it may
+///    have committed), then returns the newest version at or below rv and raises
+///    <c>_maxReadTimestamp</c> to rv, so that no write can later commit below rv.
+/// 2. A write copies the version the snapshot sees into a tentative write of its own.
+/// 3. Prepare of a write at c votes yes only if no version committed after rv, c is above
+///    every snapshot that read the newest version, and no other write is prepared.
+/// 4. Prepare of a serializable read at c votes yes only if nothing committed in (rv, c) and
+///    no write below c is prepared; it raises <c>_maxReadTimestamp</c> to c.
+/// </remarks>
+internal sealed partial class RoundaboutTransactionalState<TState> : ITransactionalState<TState>, ITransactionParticipant
+    where TState : class, new()
+{
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
+
+    private readonly TransactionalStateConfiguration _config;
+    private readonly IGrainContext _context;
+    private readonly DeepCopier _copier;
+    private readonly Serializer<DurableSlot<TState>> _serializer;
+    private readonly IRecordStore _store;
+    private readonly ITimestampSource _timestamps;
+    private readonly CommitDecisions _decisions;
+    private readonly RoundaboutTransactionOptions _options;
+    private readonly ILogger _logger;
+    private readonly ParticipantId _participantId;
+    private readonly string _storageKey;
+    private readonly Dictionary<Guid, TentativeWrite<TState>> _tentative = [];
+
+    private VersionChain<TState> _chain = new(0, new TState());
+    private long _maxReadTimestamp;
+    private PreparedWrite<TState>? _prepared;
+    private string? _etag;
+    private Task _lastPersist = Task.CompletedTask;
+    private Exception? _storageFailure;
+    private DateTime _lastSweepUtc = DateTime.UtcNow;
+    private bool _loaded;
+
+    public RoundaboutTransactionalState(
+        TransactionalStateConfiguration config,
+        IGrainContext context,
+        DeepCopier copier,
+        Serializer<DurableSlot<TState>> serializer,
+        IRecordStore store,
+        ITimestampSource timestamps,
+        CommitDecisions decisions,
+        IOptions<RoundaboutTransactionOptions> options,
+        ILogger<RoundaboutTransactionalState<TState>> logger)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(config.StateName);
+        _config = config;
+        _context = context;
+        _copier = copier;
+        _serializer = serializer;
+        _store = store;
+        _timestamps = timestamps;
+        _decisions = decisions;
+        _options = options.Value;
+        _logger = logger;
+        _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
+        _storageKey = $"roundabout/state/{context.GrainId}/{config.StateName}";
+        ParticipantRegistry.GetOrCreate(context).Add(config.StateName, this);
+        context.ObservableLifecycle.Subscribe<RoundaboutTransactionalState<TState>>(GrainLifecycleStage.SetupState, LoadAsync);
+    }
+
+    /// <summary>The number of committed versions kept in memory (for tests of version pruning).</summary>
+    internal int RetainedVersionCount => _chain.Count;
+
+    private string Describe => $"{_context.GrainId}/{_config.StateName}";
+
+    public async Task<TResult> PerformRead<TResult>(Func<TState, TResult> readFunction)
+    {
+        ArgumentNullException.ThrowIfNull(readFunction);
+        var info = TransactionContext.GetRequiredTransactionInfo();
+        var stamp = TransactionStamp.Of(info);
+        await EnsureUsableAsync(info);
+
+        TState state;
+        if (_tentative.TryGetValue(info.TransactionId, out var tentative))
+        {
+            tentative.Touch();
+            state = tentative.Value;
+        }
+        else
+        {
+            state = (await ReadCommittedAsync(info, stamp.ReadTimestamp)).Value;
+        }
+
+        info.RecordRead(_participantId, info.TimeStamp);
+        return _copier.Copy(readFunction(state))!;
+    }
+
+    public async Task<TResult> PerformUpdate<TResult>(Func<TState, TResult> updateFunction)
+    {
+        ArgumentNullException.ThrowIfNull(updateFunction);
+        var info = TransactionContext.GetRequiredTransactionInfo();
+        if (info.IsReadOnly)
+        {
+            throw new OrleansReadOnlyViolatedException(info.Id);
+        }
+
+        var stamp = TransactionStamp.Of(info);
+        await EnsureUsableAsync(info);
+        SweepAbandonedWrites();
+
+        TState working;
+        if (_tentative.TryGetValue(info.TransactionId, out var tentative))
+        {
+            working = _copier.Copy(tentative.Value);
+        }
+        else
+        {
+            var seen = await ReadCommittedAsync(info, stamp.ReadTimestamp);
+
+            // Every write here is a read-modify-write of the snapshot's version; if a newer one
+            // committed meanwhile, prepare would refuse it, so refuse now and save the work.
+            if (_chain.HasCommitAfter(stamp.ReadTimestamp))
+            {
+                throw Conflict(info.Id, $"version {_chain.Newest.CommitTimestamp} was committed after this transaction's snapshot {stamp.ReadTimestamp}");
+            }
+
+            working = _copier.Copy(seen.Value);
+        }
+
+        // Apply to a copy: if the update throws half-way, the tentative write stays as it was.
+        var result = updateFunction(working);
+        if (_tentative.TryGetValue(info.TransactionId, out tentative))
+        {
+            tentative.Value = working;
+            tentative.Touch();
+        }
+        else
+        {
+            _tentative[info.TransactionId] = new TentativeWrite<TState>(working, stamp.ReadTimestamp);
+        }
+
+        info.RecordWrite(_participantId, info.TimeStamp);
+        return _copier.Copy(result)!;
+    }
+
+    public async Task<Vote> Prepare(PrepareRequest request)
+    {
+        if (_storageFailure is not null || !_loaded)
+        {
+            return new Vote(VoteKind.Lost, $"{Describe} is being reloaded from storage");
+        }
+
+        if (!request.Wrote)
+        {
+            return ValidateRead(request);
+        }
+
+        if (!TryTakeTentative(request, out var tentative, out var refusal))
+        {
+            return refusal;
+        }
+
+        var prepared = new PreparedWrite<TState>(request.TransactionId, request.CommitTimestamp, tentative.Value, commitsWhenDurable: false, DateTime.UtcNow);
+        _prepared = prepared;
+        try
+        {
+            await PersistAsync();
+        }
+        catch (Exception exception)
+        {
+            // Whether the prepared record became durable is unknown; the next activation reads the
+            // truth from storage and settles it through the decision record.
+            FailStorage(exception);
+            return new Vote(VoteKind.StorageFailure, $"{Describe} could not make its prepare durable: {exception.Message}");
+        }
+
+        return Vote.Yes;
+    }
+
+    public async Task<Vote> PrepareAndCommit(PrepareRequest request)
+    {
+        if (_storageFailure is not null || !_loaded)
+        {
+            return new Vote(VoteKind.Lost, $"{Describe} is being reloaded from storage");
+        }
+
+        if (!TryTakeTentative(request, out var tentative, out var refusal))
+        {
+            return refusal;
+        }
+
+        var prepared = new PreparedWrite<TState>(request.TransactionId, request.CommitTimestamp, tentative.Value, commitsWhenDurable: true, DateTime.UtcNow);
+        _prepared = prepared;
+        try
+        {
+            await PersistAsync();
+        }
+        catch (Exception exception)
+        {
+            FailStorage(exception);
+            return new Vote(VoteKind.StorageFailure, $"{Describe} could not make its commit durable: {exception.Message}");
+        }
+
+        Install(prepared);
+        return Vote.Yes;
+    }
+
+    public async Task Commit(Guid transactionId, long commitTimestamp)
+    {
+        if (_prepared is not { } prepared || prepared.TransactionId != transactionId)
+        {
+            return; // already installed, or settled by recovery
+        }
+
+        if (prepared.CommitTimestamp != commitTimestamp)
+        {
+            throw new InvalidOperationException($"{Describe}: transaction {transactionId} prepared at {prepared.CommitTimestamp} but commits at {commitTimestamp}.");
+        }
+
+        Install(prepared);
+        await PersistOrFailAsync();
+    }
+
+    public async Task Abort(Guid transactionId)
+    {
+        _tentative.Remove(transactionId);
+        if (_prepared is { } prepared && prepared.TransactionId == transactionId && !prepared.CommitsWhenDurable)
+        {
+            _prepared = null;
+            prepared.Decided.TrySetResult();
+            await PersistOrFailAsync();
+        }
+    }
+
+    private bool TryTakeTentative(PrepareRequest request, out TentativeWrite<TState> tentative, out Vote refusal)
+    {
+        if (!_tentative.Remove(request.TransactionId, out tentative!))
+        {
+            refusal = new Vote(VoteKind.Lost, $"{Describe} no longer holds the transaction's writes (the grain was reactivated or the transaction was abandoned)");
+            return false;
+        }
+
+        var conflict = ValidateWrite(request);
+        if (conflict is not null)
+        {
+            refusal = new Vote(VoteKind.Conflict, conflict);
+            return false;
+        }
+
+        refusal = Vote.Yes;
+        return true;
+    }
+
+    private string? ValidateWrite(PrepareRequest request)
+    {
+        if (_prepared is { } other && other.TransactionId != request.TransactionId)
+        {
+            ResolveIfStale(other);
+            return $"{Describe}: another transaction's write is being committed at {other.CommitTimestamp}";
+        }
+
+        if (_chain.HasCommitAfter(request.ReadTimestamp))
+        {
+            return $"{Describe}: version {_chain.Newest.CommitTimestamp} was committed after this transaction's snapshot {request.ReadTimestamp}";
+        }
+
+        if (request.CommitTimestamp <= _maxReadTimestamp)
+        {
+            return $"{Describe}: a snapshot at {_maxReadTimestamp} already read the version this transaction would replace at {request.CommitTimestamp}";
+        }
+
+        return null;
+    }
+
+    private Vote ValidateRead(PrepareRequest request)
+    {
+        if (request.Isolation == IsolationLevel.Snapshot)
+        {
+            return Vote.Yes;
+        }
+
+        if (_prepared is { } other && other.TransactionId != request.TransactionId && other.CommitTimestamp < request.CommitTimestamp)
+        {
+            ResolveIfStale(other);
+            return new Vote(VoteKind.Conflict, $"{Describe}: a write at {other.CommitTimestamp} may commit between this transaction's snapshot and its commit");
+        }
+
+        if (_chain.MayHaveCommitBetween(request.ReadTimestamp, request.CommitTimestamp))
+        {
+            return new Vote(VoteKind.Conflict, $"{Describe}: it changed after this transaction read it at {request.ReadTimestamp}");
+        }
+
+        _maxReadTimestamp = Math.Max(_maxReadTimestamp, request.CommitTimestamp);
+        return Vote.Yes;
+    }
+
+    private async Task<CommittedVersion<TState>> ReadCommittedAsync(TransactionInfo info, long readTimestamp)
+    {
+        while (_prepared is { } prepared && prepared.CommitTimestamp <= readTimestamp)
+        {
+            // It may already be committed: only its outcome tells what this snapshot contains.
+            var decided = prepared.Decided.Task;
+            if (await Task.WhenAny(decided, Task.Delay(_options.PreparedResolutionTimeout)) != decided)
+            {
+                ResolveIfStale(prepared);
+            }
+        }
+
+        if (!_chain.TryGetVisible(readTimestamp, out var version))
+        {
+            throw new SnapshotTooOldException(
+                info.Id,
+                $"{Describe} no longer keeps the version that snapshot {readTimestamp} sees (oldest kept: {_chain.Versions[0].CommitTimestamp}). Retry the transaction.");
+        }
+
+        _maxReadTimestamp = Math.Max(_maxReadTimestamp, readTimestamp);
+        return version;
+    }
+
+    private void Install(PreparedWrite<TState> prepared)
+    {
+        _chain.Install(prepared.CommitTimestamp, prepared.Value);
+        _prepared = null;
+        prepared.Decided.TrySetResult();
+        _chain.Prune(_timestamps.Horizon);
+    }
+
+    /// <summary>
+    /// Liveness only: a write prepared for longer than the time-out proposes Abort in the
+    /// decision record. If the coordinator decided Commit first, the write is installed instead.
+    /// </summary>
+    private void ResolveIfStale(PreparedWrite<TState> prepared)
+    {
+        if (prepared.CommitsWhenDurable || DateTime.UtcNow - prepared.PreparedAtUtc < _options.PreparedResolutionTimeout)
+        {
+            return;
+        }
+
+        _ = SettleFromDecisionAsync(prepared);
+    }
+
+    private async Task SettleFromDecisionAsync(PreparedWrite<TState> prepared)
+    {
+        try
+        {
+            var decision = await _decisions.DecideAsync(prepared.TransactionId, Decision.Abort);
+            LogSettled(_logger, Describe, prepared.TransactionId, decision);
+            if (decision == Decision.Commit)
+            {
+                await Commit(prepared.TransactionId, prepared.CommitTimestamp);
+            }
+            else
+            {
+                await Abort(prepared.TransactionId);
+            }
+        }
+        catch (Exception exception)
+        {
+            LogSettleFailed(_logger, exception, Describe, prepared.TransactionId);
+        }
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        var record = await _store.ReadAsync(_storageKey, cancellationToken);
+        if (record is not null)
+        {
+            var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_storageKey} is empty.");
+            _etag = record.ETag;
+            _chain = new VersionChain<TState>(slot.CommitTimestamp, slot.Value ?? new TState());
+            if (slot.Prepared is { } stored)
+            {
+                _prepared = new PreparedWrite<TState>(stored.TransactionId, stored.CommitTimestamp, stored.Value ?? new TState(), commitsWhenDurable: false, stored.PreparedAtUtc);
+            }
+        }
+
+        // Snapshots of the previous activation may have read the newest version: no write may
+        // commit below any timestamp handed out so far.
+        _maxReadTimestamp = await _timestamps.NextAsync();
+        _loaded = true;
+
+        if (_prepared is { } recovered)
+        {
+            LogRecoveredPrepared(_logger, Describe, recovered.TransactionId, recovered.CommitTimestamp);
+            _ = SettleRecoveredAsync(recovered);
+        }
+    }
+
+    private async Task SettleRecoveredAsync(PreparedWrite<TState> recovered)
+    {
+        var wait = _options.PreparedResolutionTimeout - (DateTime.UtcNow - recovered.PreparedAtUtc);
+        if (wait > TimeSpan.Zero)
+        {
+            // The coordinator may still be alive and about to decide; give it its time.
+            await Task.WhenAny(recovered.Decided.Task, Task.Delay(wait));
+        }
+
+        if (ReferenceEquals(_prepared, recovered))
+        {
+            await SettleFromDecisionAsync(recovered);
+        }
+    }
+
+    private async Task EnsureUsableAsync(TransactionInfo info)
+    {
+        if (_storageFailure is { } failure)
+        {
+            throw new OrleansTransactionAbortedException(info.Id, $"{Describe} lost track of its storage and is being reloaded: {failure.Message}", failure);
+        }
+
+        if (!_loaded)
+        {
+            // Loading happens during activation, before any call; this only guards odd hosting setups.
+            await LoadAsync(CancellationToken.None);
+        }
+    }
+
+    private void SweepAbandonedWrites()
+    {
+        var now = DateTime.UtcNow;
+        if (now - _lastSweepUtc < SweepInterval)
+        {
+            return;
+        }
+
+        _lastSweepUtc = now;
+        foreach (var (transactionId, tentative) in _tentative.ToList())
+        {
+            if (now - tentative.LastTouchedUtc > _options.AbandonedTransactionTimeout)
+            {
+                _tentative.Remove(transactionId);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the state's durable record. Writes are chained so that they reach storage in
+    /// order; each one captures the state as it is when its turn comes, so a waiter always
+    /// gets a write that contains its change (or a later state that includes it).
+    /// </summary>
+    private Task PersistAsync()
+    {
+        var previous = _lastPersist;
+        var next = PersistAfterAsync(previous);
+        _lastPersist = next;
+        return next;
+    }
+
+    private async Task PersistAfterAsync(Task previous)
+    {
+        try
+        {
+            await previous;
+        }
+        catch
+        {
+            // The earlier write's waiter handles its failure; this write reports its own.
+        }
+
+        if (_storageFailure is { } failure)
+        {
+            throw new InvalidOperationException($"{Describe} stopped writing after a storage failure.", failure);
+        }
+
+        var slot = new DurableSlot<TState>();
+        if (_prepared is { CommitsWhenDurable: true } commit)
+        {
+            slot.CommitTimestamp = commit.CommitTimestamp;
+            slot.Value = commit.Value;
+        }
+        else
+        {
+            slot.CommitTimestamp = _chain.Newest.CommitTimestamp;
+            slot.Value = _chain.Newest.Value;
+            if (_prepared is { } prepared)
+            {
+                slot.Prepared = new PreparedRecord<TState>
+                {
+                    TransactionId = prepared.TransactionId,
+                    CommitTimestamp = prepared.CommitTimestamp,
+                    Value = prepared.Value,
+                    PreparedAtUtc = prepared.PreparedAtUtc,
+                };
+            }
+        }
+
+        var bytes = _serializer.SerializeToArray(slot);
+        _etag = await _store.WriteAsync(RecordWrite.Put(_storageKey, bytes, _etag));
+    }
+
+    private async Task PersistOrFailAsync()
+    {
+        try
+        {
+            await PersistAsync();
+        }
+        catch (Exception exception)
+        {
+            FailStorage(exception);
+        }
+    }
+
+    private void FailStorage(Exception exception)
+    {
+        if (_storageFailure is not null)
+        {
+            return;
+        }
+
+        _storageFailure = exception;
+        LogStorageFailed(_logger, exception, Describe);
+        _context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, exception, "Transactional state storage failed; reloading from storage."));
+    }
+
+    private TransactionConflictException Conflict(string transactionId, string reason) =>
+        new(transactionId, $"Transaction {transactionId} conflicts at {Describe}: {reason}.");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{State}: prepared transaction {TransactionId} settled as {Decision}")]
+    private static partial void LogSettled(ILogger logger, string state, Guid transactionId, Decision decision);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{State}: could not settle prepared transaction {TransactionId}; will retry on the next access")]
+    private static partial void LogSettleFailed(ILogger logger, Exception exception, string state, Guid transactionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{State}: recovered prepared transaction {TransactionId} at {CommitTimestamp}")]
+    private static partial void LogRecoveredPrepared(ILogger logger, string state, Guid transactionId, long commitTimestamp);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{State}: storage failed; the activation stops and reloads")]
+    private static partial void LogStorageFailed(ILogger logger, Exception exception, string state);
+}

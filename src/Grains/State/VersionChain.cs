@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using Roundabout.Transactions.Timestamps;
+
+namespace Roundabout.State;
+
+/// <summary>
+/// The committed versions of one transactional state, oldest first. Only versions that some
+/// running or future snapshot can see are kept (see <see cref="Prune"/>).
+/// </summary>
+public sealed class VersionChain<T>
+{
+    private readonly List<CommittedVersion<T>> _versions = [];
+
+    /// <summary>Starts a chain whose history before <paramref name="commitTimestamp"/> is unknown unless it is 0 (the initial state).</summary>
+    public VersionChain(long commitTimestamp, T value)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(commitTimestamp);
+        _versions.Add(new CommittedVersion<T>(commitTimestamp, long.MaxValue, value));
+    }
+
+    public CommittedVersion<T> Newest => _versions[^1];
+
+    public int Count => _versions.Count;
+
+    public IReadOnlyList<CommittedVersion<T>> Versions => _versions;
+
+    /// <summary>
+    /// The version a snapshot at <paramref name="readTimestamp"/> sees, or <c>false</c> when
+    /// that version is no longer kept. Timestamp 0 is the initial state, so a chain that
+    /// starts at 0 can answer every snapshot.
+    /// </summary>
+    public bool TryGetVisible(long readTimestamp, out CommittedVersion<T> version)
+    {
+        for (var i = _versions.Count - 1; i >= 0; i--)
+        {
+            var candidate = _versions[i];
+            if (candidate.CommitTimestamp <= readTimestamp)
+            {
+                version = candidate;
+                return candidate.IsVisibleAt(readTimestamp);
+            }
+        }
+
+        version = default;
+        return false;
+    }
+
+    /// <summary>Whether a version was committed after <paramref name="readTimestamp"/>.</summary>
+    public bool HasCommitAfter(long readTimestamp) => Newest.CommitTimestamp > readTimestamp;
+
+    /// <summary>
+    /// Whether a version may have been committed in the open interval
+    /// (<paramref name="readTimestamp"/>, <paramref name="commitTimestamp"/>). When the chain
+    /// no longer knows (the snapshot's version was dropped) the answer is <c>true</c>: a
+    /// validation that cannot prove a read is still valid must not accept it.
+    /// </summary>
+    public bool MayHaveCommitBetween(long readTimestamp, long commitTimestamp)
+    {
+        if (!TryGetVisible(readTimestamp, out var seen))
+        {
+            return true;
+        }
+
+        return seen.SupersededAt < commitTimestamp;
+    }
+
+    /// <summary>Adds the newest version. Versions are installed in timestamp order.</summary>
+    public void Install(long commitTimestamp, T value)
+    {
+        var newest = Newest;
+        if (commitTimestamp <= newest.CommitTimestamp)
+        {
+            throw new InvalidOperationException(
+                $"Version {commitTimestamp} cannot be installed after version {newest.CommitTimestamp}: commits must arrive in timestamp order.");
+        }
+
+        _versions[^1] = newest with { SupersededAt = commitTimestamp };
+        _versions.Add(new CommittedVersion<T>(commitTimestamp, long.MaxValue, value));
+    }
+
+    /// <summary>
+    /// Drops every superseded version that no running or future snapshot can see. The newest
+    /// version is always kept. Returns how many were dropped.
+    /// </summary>
+    public int Prune(SnapshotHorizon horizon)
+    {
+        var removed = _versions.RemoveAll(v => v.SupersededAt != long.MaxValue && horizon.IsUnobservable(v.CommitTimestamp, v.SupersededAt));
+        Debug.Assert(_versions.Count > 0 && Newest.SupersededAt == long.MaxValue, "The newest version is never pruned.");
+        return removed;
+    }
+}

@@ -1,0 +1,47 @@
+namespace Roundabout.Storage;
+
+/// <summary>
+/// The key -> record store that the transaction layer persists through.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every write names the ETag it expects: <c>null</c> means "the key must not exist",
+/// anything else must match the key's current ETag. A mismatch fails the whole batch with
+/// <see cref="Orleans.Storage.InconsistentStateException"/> and writes nothing of it.
+/// </para>
+/// <para>
+/// A batch is atomic and durable when <see cref="WriteAsync"/> completes: all of its writes
+/// became durable, or none did. A backend is expected to make a batch durable with one
+/// fsync or one database round trip, and to share that with the other batches pending at
+/// the same moment (group commit).
+/// </para>
+/// <para>
+/// An exception from <see cref="WriteAsync"/> other than <see cref="Orleans.Storage.InconsistentStateException"/>
+/// does not prove that nothing became durable: callers must treat the outcome as unknown.
+/// </para>
+/// </remarks>
+public interface IRecordStore
+{
+    /// <summary>Reads a record, or <c>null</c> when the key does not exist.</summary>
+    Task<StoredRecord?> ReadAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes a batch atomically after checking every write's expected ETag.
+    /// Returns the new ETag of each write, in order (<c>null</c> for a delete).
+    /// </summary>
+    Task<IReadOnlyList<string?>> WriteAsync(IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A stored record: its bytes and the ETag that a later write must name.</summary>
+public sealed record StoredRecord(ReadOnlyMemory<byte> Value, string ETag);
+
+/// <summary>
+/// One write of a batch. <paramref name="Value"/> <c>null</c> deletes the key.
+/// <paramref name="ExpectedETag"/> <c>null</c> requires that the key does not exist.
+/// </summary>
+public sealed record RecordWrite(string Key, ReadOnlyMemory<byte>? Value, string? ExpectedETag)
+{
+    public static RecordWrite Put(string key, ReadOnlyMemory<byte> value, string? expectedETag) => new(key, value, expectedETag);
+
+    public static RecordWrite Delete(string key, string? expectedETag) => new(key, null, expectedETag);
+}

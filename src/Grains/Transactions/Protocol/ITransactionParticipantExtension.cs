@@ -1,0 +1,33 @@
+using Orleans.Concurrency;
+
+namespace Roundabout.Transactions.Protocol;
+
+/// <summary>
+/// The protocol's messages to a grain's transactional states, addressed by state name.
+/// Installed on every grain by <c>UseRoundaboutTransactions()</c>.
+/// </summary>
+/// <remarks>
+/// The calls interleave with the grain's own calls: a grain method that waits for a
+/// prepared write to be decided must not stop the decision from arriving.
+/// </remarks>
+public interface ITransactionParticipantExtension : IGrainExtension
+{
+    /// <summary>Validates the transaction at this state; for a writer, prepares its write durably.</summary>
+    [AlwaysInterleave]
+    Task<Vote> Prepare(string stateName, PrepareRequest request);
+
+    /// <summary>
+    /// For a transaction with exactly one written participant: validates and installs the
+    /// write with one durable write. No decision record is needed.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<Vote> PrepareAndCommit(string stateName, PrepareRequest request);
+
+    /// <summary>Installs a prepared write. Idempotent.</summary>
+    [AlwaysInterleave]
+    Task Commit(string stateName, Guid transactionId, long commitTimestamp);
+
+    /// <summary>Drops the transaction's tentative or prepared write. Idempotent.</summary>
+    [AlwaysInterleave]
+    Task Abort(string stateName, Guid transactionId);
+}

@@ -1,0 +1,15 @@
+namespace Roundabout.Transactions.Protocol;
+
+/// <summary>What a coordinator asks of one participant at commit.</summary>
+/// <param name="TransactionId">The transaction.</param>
+/// <param name="ReadTimestamp">The snapshot the transaction read at (rv).</param>
+/// <param name="CommitTimestamp">The timestamp it commits at (c), fetched after all its reads.</param>
+/// <param name="Isolation">Decides whether reads are validated.</param>
+/// <param name="Wrote">Whether the transaction wrote this participant (otherwise it only read).</param>
+[GenerateSerializer, Immutable]
+public sealed record PrepareRequest(
+    [property: Id(0)] Guid TransactionId,
+    [property: Id(1)] long ReadTimestamp,
+    [property: Id(2)] long CommitTimestamp,
+    [property: Id(3)] IsolationLevel Isolation,
+    [property: Id(4)] bool Wrote);

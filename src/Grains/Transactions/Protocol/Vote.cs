@@ -1,0 +1,26 @@
+namespace Roundabout.Transactions.Protocol;
+
+/// <summary>A participant's answer to prepare.</summary>
+[GenerateSerializer]
+public enum VoteKind
+{
+    /// <summary>Valid at the commit timestamp; a write is prepared (and durable) and waits for the decision.</summary>
+    Yes,
+
+    /// <summary>A concurrent transaction invalidates this one. Nothing is held.</summary>
+    Conflict,
+
+    /// <summary>The participant no longer has this transaction's tentative writes (it was reactivated or they expired).</summary>
+    Lost,
+
+    /// <summary>The participant could not make its prepare durable; whether it did is unknown to it.</summary>
+    StorageFailure,
+}
+
+[GenerateSerializer, Immutable]
+public sealed record Vote([property: Id(0)] VoteKind Kind, [property: Id(1)] string? Reason = null)
+{
+    public static Vote Yes { get; } = new(VoteKind.Yes);
+
+    public bool IsYes => Kind == VoteKind.Yes;
+}

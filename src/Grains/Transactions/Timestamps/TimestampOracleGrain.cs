@@ -1,0 +1,103 @@
+using System.Buffers.Binary;
+using Microsoft.Extensions.Logging;
+using Roundabout.Storage;
+
+namespace Roundabout.Transactions.Timestamps;
+
+/// <summary>
+/// Hands out strictly increasing timestamps. Before handing out a timestamp at or above the
+/// durable ceiling it raises the ceiling in storage, so a new activation (after a crash or a
+/// move) starts above every timestamp the previous one could have handed out.
+/// </summary>
+internal sealed partial class TimestampOracleGrain(IRecordStore store, ILogger<TimestampOracleGrain> logger)
+    : Grain, ITimestampOracleGrain
+{
+    internal const string CeilingKey = "roundabout/oracle/ceiling";
+
+    /// <summary>How many timestamps one durable write reserves.</summary>
+    private const long ReservationBlock = 1_000_000;
+
+    /// <summary>A process that has not called for this long no longer holds snapshots back.</summary>
+    private static readonly TimeSpan ProcessExpiry = TimeSpan.FromSeconds(30);
+
+    private readonly Dictionary<Guid, ProcessReport> _reports = [];
+    private long _next;
+    private long _ceiling;
+    private string? _ceilingETag;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var record = await store.ReadAsync(CeilingKey, cancellationToken);
+        if (record is not null)
+        {
+            _ceiling = BinaryPrimitives.ReadInt64LittleEndian(record.Value.Span);
+            _ceilingETag = record.ETag;
+        }
+
+        // Everything below the stored ceiling may have been handed out by an earlier activation.
+        _next = Math.Max(_ceiling, 1);
+        LogActivated(logger, _next);
+    }
+
+    public async Task<TimestampGrant> Next(TimestampRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentOutOfRangeException.ThrowIfNegative(request.Count);
+
+        if (_next + request.Count >= _ceiling)
+        {
+            await RaiseCeilingAsync(_next + request.Count + ReservationBlock);
+        }
+
+        // The reporting process has received every timestamp below _next that it will ever
+        // run a transaction at (one call in flight per process), so its report is complete up to here.
+        var now = DateTime.UtcNow;
+        _reports[request.ProcessId] = new ProcessReport(_next - 1, request.ActiveReadTimestamps, now);
+
+        var first = _next;
+        _next += request.Count;
+        return new TimestampGrant(first, ComputeHorizon(now));
+    }
+
+    private SnapshotHorizon ComputeHorizon(DateTime now)
+    {
+        var horizon = long.MaxValue;
+        var active = new List<long>();
+        List<Guid>? expired = null;
+        foreach (var (processId, report) in _reports)
+        {
+            if (now - report.ReceivedAt > ProcessExpiry)
+            {
+                (expired ??= []).Add(processId);
+                continue;
+            }
+
+            horizon = Math.Min(horizon, report.CompleteUpTo);
+            active.AddRange(report.ActiveReadTimestamps);
+        }
+
+        if (expired is not null)
+        {
+            foreach (var processId in expired)
+            {
+                _reports.Remove(processId);
+            }
+        }
+
+        active.Sort();
+        return new SnapshotHorizon(horizon == long.MaxValue ? 0 : horizon, [.. active]);
+    }
+
+    private async Task RaiseCeilingAsync(long ceiling)
+    {
+        var bytes = new byte[sizeof(long)];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, ceiling);
+        _ceilingETag = await store.WriteAsync(RecordWrite.Put(CeilingKey, bytes, _ceilingETag));
+        _ceiling = ceiling;
+    }
+
+    private sealed record ProcessReport(long CompleteUpTo, long[] ActiveReadTimestamps, DateTime ReceivedAt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Timestamp oracle activated; next timestamp {Next}")]
+    private static partial void LogActivated(ILogger logger, long next);
+}

@@ -1,0 +1,45 @@
+using Orleans.TestingHost;
+using Roundabout.Hosting;
+using Roundabout.Silo.Hosting;
+using Roundabout.Silo.Persistence.Memory;
+using Roundabout.Transactions;
+
+namespace Roundabout.Tests.Infrastructure;
+
+/// <summary>
+/// A TestingHost cluster of in-process silos running Roundabout, all persisting to one
+/// shared in-memory store (as a database would be shared), so a killed silo loses nothing acknowledged.
+/// </summary>
+public sealed class RoundaboutCluster : IAsyncDisposable
+{
+    private RoundaboutCluster(InProcessTestCluster cluster, InMemoryRecordStore store)
+    {
+        Cluster = cluster;
+        Store = store;
+    }
+
+    public InProcessTestCluster Cluster { get; }
+
+    public InMemoryRecordStore Store { get; }
+
+    public IClusterClient Client => Cluster.Client;
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    public IRoundaboutTransactions Transactions => Cluster.Client.ServiceProvider.GetRequiredService<IRoundaboutTransactions>();
+
+    public ITransactionClient TransactionClient => Cluster.Client.ServiceProvider.GetRequiredService<ITransactionClient>();
+
+    public static async Task<RoundaboutCluster> StartAsync(short silos = 2, Action<RoundaboutTransactionOptions>? configure = null)
+    {
+        var store = new InMemoryRecordStore();
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.ConfigureSilo((_, silo) => silo.UseRecordStore(store).AddRoundabout(configure));
+        builder.ConfigureClient(client => client.UseRoundaboutTransactions(configure));
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new RoundaboutCluster(cluster, store);
+    }
+
+    public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();
+}
