@@ -48,7 +48,18 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
             throw new OrleansReadOnlyViolatedException(info.Id);
         }
 
-        var commitTimestamp = await timestamps.NextAsync();
+        long commitTimestamp;
+        try
+        {
+            commitTimestamp = await timestamps.NextAsync();
+        }
+        catch (Exception exception)
+        {
+            // Nothing was prepared: the transaction certainly did not take effect.
+            await SendAbortsAsync(info, writers);
+            throw new OrleansTransactionTransientFailureException(info.Id, $"Transaction {info.Id} aborted: no commit timestamp could be had from the oracle ({exception.Message}).", exception);
+        }
+
         var validatedReaders = stamp.Isolation == IsolationLevel.Serializable ? readers : [];
         if (writers.Count == 1)
         {
