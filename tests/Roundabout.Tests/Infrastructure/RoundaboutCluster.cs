@@ -2,6 +2,7 @@ using Orleans.TestingHost;
 using Roundabout.Hosting;
 using Roundabout.Silo.Hosting;
 using Roundabout.Silo.Persistence.Memory;
+using Roundabout.Storage;
 using Roundabout.Transactions;
 
 namespace Roundabout.Tests.Infrastructure;
@@ -30,11 +31,16 @@ public sealed class RoundaboutCluster : IAsyncDisposable
 
     public ITransactionClient TransactionClient => Cluster.Client.ServiceProvider.GetRequiredService<ITransactionClient>();
 
-    public static async Task<RoundaboutCluster> StartAsync(short silos = 2, Action<RoundaboutTransactionOptions>? configure = null)
+    /// <param name="wrapStore">Puts something (fault injection, say) between the silos and the shared store.</param>
+    public static async Task<RoundaboutCluster> StartAsync(
+        short silos = 2,
+        Action<RoundaboutTransactionOptions>? configure = null,
+        Func<InMemoryRecordStore, IRecordStore>? wrapStore = null)
     {
         var store = new InMemoryRecordStore();
+        var siloStore = wrapStore?.Invoke(store) ?? store;
         var builder = new InProcessTestClusterBuilder(silos);
-        builder.ConfigureSilo((_, silo) => silo.UseRecordStore(store).AddRoundabout(configure));
+        builder.ConfigureSilo((_, silo) => silo.UseRecordStore(siloStore).AddRoundabout(configure));
         builder.ConfigureClient(client => client.UseRoundaboutTransactions(configure));
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -1,0 +1,68 @@
+using Orleans.Transactions;
+using Roundabout.Accounts;
+using Roundabout.Tests.Infrastructure;
+using Roundabout.Transactions.Protocol;
+
+namespace Roundabout.Tests.Cluster;
+
+/// <summary>
+/// When the commit decision cannot be confirmed, the caller hears "in doubt", never "aborted";
+/// the participants then settle from the decision record, so the outcome is all or nothing.
+/// </summary>
+public sealed class InDoubtTests : IAsyncLifetime
+{
+    private FaultInjectingRecordStore? _store;
+    private RoundaboutCluster? _cluster;
+
+    private RoundaboutCluster Cluster => _cluster!;
+
+    private FaultInjectingRecordStore Store => _store!;
+
+    public async Task InitializeAsync() => _cluster = await RoundaboutCluster.StartAsync(
+        silos: 2,
+        configure: options => options.PreparedResolutionTimeout = TimeSpan.FromSeconds(1),
+        wrapStore: inner => _store = new FaultInjectingRecordStore(inner));
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    [Theory]
+    [InlineData(InjectedFault.FailAfterWriting, true)]
+    [InlineData(InjectedFault.FailBeforeWriting, false)]
+    public async Task Transfer_DecisionWriteFails_ReportsInDoubtAndSettlesAllOrNothing(InjectedFault fault, bool expectCommitted)
+    {
+        var (a, b) = (Keys.New("acct"), Keys.New("acct"));
+        var bank = Cluster.Grains.GetGrain<IBankGrain>(0);
+        await Cluster.Grains.GetGrain<IAccountGrain>(a).Deposit(100);
+        await Cluster.Grains.GetGrain<IAccountGrain>(b).Deposit(100);
+
+        Store.Fault = fault;
+        Store.FailWrites = writes => writes.Any(w => w.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && w.ExpectedETag is null && w.Value is { Length: 1 } v && v.Span[0] == (byte)Decision.Commit);
+        await Assert.ThrowsAsync<OrleansTransactionInDoubtException>(() => bank.Transfer(a, b, 30));
+        Store.FailWrites = null;
+        Assert.Equal(1, Store.InjectedFailures);
+
+        // Reads wait for the prepared writes to be settled from the decision record (after the
+        // 1 s resolution time-out): either both moved or neither did.
+        var balances = await Task.WhenAll(
+            Cluster.Grains.GetGrain<IAccountGrain>(a).GetBalance(),
+            Cluster.Grains.GetGrain<IAccountGrain>(b).GetBalance());
+        Assert.Equal(expectCommitted ? new long[] { 70, 130 } : new long[] { 100, 100 }, balances);
+        Assert.Equal(200, await bank.Audit([a, b]));
+    }
+
+    [Fact]
+    public async Task Transfer_PrepareWriteFails_AbortsWithATransientFailureAndChangesNothing()
+    {
+        var (a, b) = (Keys.New("acct"), Keys.New("acct"));
+        var bank = Cluster.Grains.GetGrain<IBankGrain>(0);
+        await Cluster.Grains.GetGrain<IAccountGrain>(a).Deposit(100);
+
+        Store.Fault = InjectedFault.FailBeforeWriting;
+        Store.FailWrites = writes => writes.Any(w => w.Key.Contains(a, StringComparison.Ordinal));
+        await Assert.ThrowsAnyAsync<OrleansTransactionTransientFailureException>(() => bank.Transfer(a, b, 30));
+        Store.FailWrites = null;
+
+        Assert.Equal(100, await bank.Audit([a, b]));
+        Assert.Equal(100, await Cluster.Grains.GetGrain<IAccountGrain>(a).GetBalance());
+    }
+}

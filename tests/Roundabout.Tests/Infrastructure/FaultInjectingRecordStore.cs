@@ -1,0 +1,42 @@
+using Roundabout.Storage;
+
+namespace Roundabout.Tests.Infrastructure;
+
+/// <summary>How a write chosen by <see cref="FaultInjectingRecordStore.FailWrites"/> fails.</summary>
+public enum InjectedFault
+{
+    /// <summary>The write never happens, and the caller gets an exception.</summary>
+    FailBeforeWriting,
+
+    /// <summary>The write happens, and the caller still gets an exception (a lost acknowledgement).</summary>
+    FailAfterWriting,
+}
+
+/// <summary>A store that fails chosen writes, to show that an unknown outcome is reported as unknown.</summary>
+public sealed class FaultInjectingRecordStore(IRecordStore inner) : IRecordStore
+{
+    /// <summary>Which batches fail; <c>null</c> fails none.</summary>
+    public Func<IReadOnlyList<RecordWrite>, bool>? FailWrites { get; set; }
+
+    public InjectedFault Fault { get; set; } = InjectedFault.FailBeforeWriting;
+
+    public int InjectedFailures { get; private set; }
+
+    public Task<StoredRecord?> ReadAsync(string key, CancellationToken cancellationToken = default) => inner.ReadAsync(key, cancellationToken);
+
+    public async Task<IReadOnlyList<string?>> WriteAsync(IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken = default)
+    {
+        if (FailWrites?.Invoke(writes) != true)
+        {
+            return await inner.WriteAsync(writes, cancellationToken);
+        }
+
+        InjectedFailures++;
+        if (Fault == InjectedFault.FailAfterWriting)
+        {
+            await inner.WriteAsync(writes, cancellationToken);
+        }
+
+        throw new IOException("Injected storage failure.");
+    }
+}
