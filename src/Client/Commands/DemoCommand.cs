@@ -13,20 +13,22 @@ internal static class DemoCommand
         var duration = new Option<int>("--duration") { Description = "Seconds of load", DefaultValueFactory = _ => 5 };
         var accounts = new Option<int>("--accounts") { Description = "Number of accounts", DefaultValueFactory = _ => 100 };
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 32 };
+        var data = new Option<string>("--data") { Description = "Data directory of the embedded log", DefaultValueFactory = _ => "./data" };
         var command = new Command("demo", "Start an embedded silo and run a bank-transfer demo")
         {
-            duration, accounts, concurrency,
+            duration, accounts, concurrency, data,
         };
         command.SetAction((parse, cancellationToken) =>
-            RunAsync(parse.GetValue(duration), parse.GetValue(accounts), parse.GetValue(concurrency), cancellationToken));
+            RunAsync(parse.GetValue(duration), parse.GetValue(accounts), parse.GetValue(concurrency), parse.GetValue(data)!, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(int seconds, int accounts, int concurrency, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(int seconds, int accounts, int concurrency, string data, CancellationToken cancellationToken)
     {
         var problem = seconds <= 0 ? "--duration must be a positive number of seconds."
             : accounts < 2 ? "--accounts must be at least 2."
             : concurrency <= 0 ? "--concurrency must be positive."
+            : string.IsNullOrWhiteSpace(data) ? "--data must name a directory."
             : null;
         if (problem is not null)
         {
@@ -34,10 +36,14 @@ internal static class DemoCommand
             return 2;
         }
 
-        Console.WriteLine($"Starting an embedded silo; {accounts} accounts, {concurrency} concurrent transfers for {seconds} s.");
-        await using var silo = await EmbeddedSilo.StartAsync(cancellationToken);
+        Console.WriteLine($"Starting an embedded silo on the durable log in {Path.GetFullPath(data)}");
+        await using var silo = await EmbeddedSilo.StartAsync(data, cancellationToken);
         var workload = new BankWorkload(silo.Client, accounts, concurrency, initialBalance: 1_000);
-        await workload.InitializeAsync();
+        var existed = await workload.InitializeAsync();
+        Console.WriteLine(existed
+            ? $"Found the accounts of an earlier run: {accounts} accounts holding {workload.ExpectedTotal} in total."
+            : $"Opened {accounts} accounts with 1000 each ({workload.ExpectedTotal} in total).");
+        Console.WriteLine($"Running {concurrency} concurrent transfers for {seconds} s; a snapshot audit every second:");
 
         var stopwatch = Stopwatch.StartNew();
         var run = workload.RunAsync(TimeSpan.FromSeconds(seconds), cancellationToken);

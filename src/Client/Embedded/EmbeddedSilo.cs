@@ -15,21 +15,28 @@ public sealed class EmbeddedSilo : IAsyncDisposable
 
     public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
 
+    public string DataDirectory { get; private init; } = "";
+
     public IRoundaboutTransactions Transactions => _host.Services.GetRequiredService<IRoundaboutTransactions>();
 
-    public static async Task<EmbeddedSilo> StartAsync(CancellationToken cancellationToken = default)
+    /// <param name="dataDirectory">Where the embedded log keeps its data.</param>
+    public static async Task<EmbeddedSilo> StartAsync(string dataDirectory, CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Orleans", LogLevel.Error);
         builder.UseOrleans(silo =>
         {
             // Ports picked at random so that a demo can run beside a silo started by hand.
             silo.UseLocalhostClustering(siloPort: Random.Shared.Next(20_000, 30_000), gatewayPort: Random.Shared.Next(30_000, 40_000));
+            silo.UseFileLog(options => options.DataDirectory = dataDirectory);
             silo.AddRoundabout();
+            silo.AddRoundaboutGrainStorage();
         });
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
-        return new EmbeddedSilo(host);
+        return new EmbeddedSilo(host) { DataDirectory = Path.GetFullPath(dataDirectory) };
     }
 
     public async ValueTask DisposeAsync()

@@ -1,7 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Storage;
 using Roundabout.Hosting;
-using Roundabout.Silo.Persistence.Memory;
+using Roundabout.Silo.Persistence.GrainStorage;
+using Roundabout.Silo.Persistence.GroupCommit;
 using Roundabout.Storage;
 using Roundabout.Transactions;
 
@@ -11,14 +14,29 @@ public static class RoundaboutSiloExtensions
 {
     /// <summary>
     /// Everything a Roundabout silo needs: the transaction agent and the record store it
-    /// persists through. Without a store registered beforehand, an in-memory one is used
-    /// (nothing survives the process).
+    /// persists through. Unless a store was registered first (<see cref="UseRecordStore"/>),
+    /// that is the embedded group-commit log (<see cref="UseFileLog"/> configures it; its
+    /// default directory is <c>./data</c>).
     /// </summary>
     public static ISiloBuilder AddRoundabout(this ISiloBuilder builder, Action<RoundaboutTransactionOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.ConfigureServices(services => services.TryAddSingleton<IRecordStore, InMemoryRecordStore>());
+        builder.ConfigureServices(services =>
+        {
+            services.AddOptions<GroupCommitOptions>();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GroupCommitOptions>, GroupCommitOptionsValidator>());
+            services.TryAddSingleton<StorageMetrics>();
+            services.TryAddSingleton<IRecordStore>(sp => ActivatorUtilities.CreateInstance<GroupCommitRecordStore>(sp));
+        });
         builder.UseRoundaboutTransactions(configure);
+        return builder;
+    }
+
+    /// <summary>Configures the embedded group-commit log (directory, durability, batching).</summary>
+    public static ISiloBuilder UseFileLog(this ISiloBuilder builder, Action<GroupCommitOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.ConfigureServices(services => services.Configure(configure));
         return builder;
     }
 
@@ -27,6 +45,18 @@ public static class RoundaboutSiloExtensions
     {
         ArgumentNullException.ThrowIfNull(store);
         builder.ConfigureServices(services => services.AddSingleton(store));
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers Orleans grain storage named <paramref name="name"/> on the silo's record store,
+    /// for <c>[PersistentState("state", name)]</c>.
+    /// </summary>
+    public static ISiloBuilder AddRoundaboutGrainStorage(this ISiloBuilder builder, string name = "Default")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        builder.ConfigureServices(services => services.AddKeyedSingleton<IGrainStorage>(name, (sp, _) =>
+            new RecordStoreGrainStorage(name, sp.GetRequiredService<IRecordStore>(), sp.GetRequiredService<IGrainStorageSerializer>())));
         return builder;
     }
 }

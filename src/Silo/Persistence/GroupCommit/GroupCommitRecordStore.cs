@@ -1,0 +1,361 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Storage;
+using Roundabout.Silo.Persistence.FileLog;
+using Roundabout.Storage;
+
+namespace Roundabout.Silo.Persistence.GroupCommit;
+
+/// <summary>
+/// The embedded record store: an in-memory index over an append-only, fsync'd log, written
+/// by one writer loop that makes a whole batch of concurrent writes durable with one fsync.
+/// </summary>
+/// <remarks>
+/// How a write goes:
+/// 1. <see cref="WriteAsync"/> checks the ETags against the accepted state (which includes
+///    writes still waiting for their flush), gives the batch the next sequence number (its
+///    ETag), records it as accepted and queues it, all under one lock, so the log order is
+///    the sequence order.
+/// 2. The writer loop takes everything queued (within the batch limits), writes it as one
+///    frame, fdatasyncs once, and only then completes the writers' tasks, outside any lock.
+/// 3. In <see cref="DurabilityMode.Strict"/> the caller waits for step 2; in
+///    <see cref="DurabilityMode.Buffered"/> it returns after step 1.
+/// A read of a key whose newest write is still in flight waits for that write's flush, so no
+/// reader ever sees (and acts on) a value that a crash could take back.
+/// If a write or fsync fails, every waiting and later writer gets the failure: the store does
+/// not go on over a log it cannot trust. A restart recovers from what is durable.
+/// </remarks>
+public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposable
+{
+    private readonly GroupCommitOptions _options;
+    private readonly FileRecordLog _log;
+    private readonly ILogger _logger;
+    private readonly StorageMetrics _metrics;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, AcceptedRecord> _accepted = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DurableRecord> _durable;
+    private readonly Channel<PendingBatch> _queue = Channel.CreateUnbounded<PendingBatch>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+    private long _lastAcceptedLsn;
+    private long _lastFlushedLsn;
+    private long _bytesSinceCheckpoint;
+    private Task _checkpoint = Task.CompletedTask;
+    private Exception? _failure;
+    private int _queueDepth;
+
+    public GroupCommitRecordStore(IOptions<GroupCommitOptions> options, ILogger<GroupCommitRecordStore> logger, ILogFileSystem? files = null, StorageMetrics? metrics = null)
+    {
+        _options = options.Value;
+        var validation = new GroupCommitOptionsValidator().Validate(null, _options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(nameof(GroupCommitOptions), typeof(GroupCommitOptions), validation.Failures);
+        }
+
+        _logger = logger;
+        _metrics = metrics ?? new StorageMetrics(null);
+        _log = new FileRecordLog(_options.DataDirectory, files ?? OsLogFileSystem.Instance, _options.SegmentBytes, logger);
+        var recovered = _log.Recover();
+        _durable = recovered.Records;
+        _lastAcceptedLsn = recovered.LastLsn;
+        foreach (var (key, record) in _durable)
+        {
+            _accepted[key] = new AcceptedRecord(record.Value, record.Lsn, Task.CompletedTask);
+        }
+
+        _metrics.ObserveQueueDepth(() => Volatile.Read(ref _queueDepth));
+        _writer = Task.Run(WriterLoopAsync);
+    }
+
+    /// <summary>The directory the log lives in.</summary>
+    public string DataDirectory => _log.Directory;
+
+    /// <summary>How many live records the store holds.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _accepted.Count(entry => entry.Value.Value is not null);
+            }
+        }
+    }
+
+    public async Task<StoredRecord?> ReadAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        AcceptedRecord? record;
+        lock (_lock)
+        {
+            _accepted.TryGetValue(key, out record);
+        }
+
+        if (record is null)
+        {
+            return null;
+        }
+
+        await record.Durable.WaitAsync(cancellationToken);
+        return record.Value is null ? null : new StoredRecord(record.Value, FormatETag(record.Lsn));
+    }
+
+    public async Task<IReadOnlyList<string?>> WriteAsync(IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        if (writes.Count == 0)
+        {
+            throw new ArgumentException("A write batch needs at least one write.", nameof(writes));
+        }
+
+        var logged = new LoggedWrite[writes.Count];
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var write = writes[i];
+            ArgumentException.ThrowIfNullOrEmpty(write.Key, nameof(writes));
+            if (write.Value is { Length: var length } && length > _options.MaxRecordBytes)
+            {
+                throw new ArgumentException($"The value for '{write.Key}' is {length} bytes; the store takes at most {_options.MaxRecordBytes}.", nameof(writes));
+            }
+
+            logged[i] = new LoggedWrite(write.Key, write.Value?.ToArray());
+        }
+
+        PendingBatch pending;
+        lock (_lock)
+        {
+            if (_failure is { } failure)
+            {
+                throw new StoreFailedException(DataDirectory, failure);
+            }
+
+            foreach (var write in writes)
+            {
+                _accepted.TryGetValue(write.Key, out var current);
+                var currentETag = current?.Value is null ? null : FormatETag(current.Lsn);
+                if (currentETag != write.ExpectedETag)
+                {
+                    throw new InconsistentStateException(
+                        $"Record '{write.Key}' was changed by another writer.", currentETag ?? "(none)", write.ExpectedETag ?? "(none)");
+                }
+            }
+
+            var batch = new LoggedBatch(++_lastAcceptedLsn, logged);
+            pending = new PendingBatch(batch, LogPayloadCodec.MeasureBatch(batch));
+            foreach (var write in logged)
+            {
+                _accepted[write.Key] = new AcceptedRecord(write.Value, batch.Lsn, _options.Durability == DurabilityMode.Strict ? pending.Durable.Task : Task.CompletedTask);
+            }
+
+            Interlocked.Increment(ref _queueDepth);
+            if (!_queue.Writer.TryWrite(pending))
+            {
+                throw new ObjectDisposedException(nameof(GroupCommitRecordStore), "The store is shutting down.");
+            }
+        }
+
+        if (_options.Durability == DurabilityMode.Strict)
+        {
+            await pending.Durable.Task.WaitAsync(cancellationToken);
+        }
+
+        var etag = FormatETag(pending.Batch!.Lsn);
+        return logged.Select(w => w.Value is null ? null : etag).ToArray();
+    }
+
+    /// <summary>Waits until everything accepted so far is durable (for Buffered mode, and for shutdown).</summary>
+    public Task FlushAsync()
+    {
+        var barrier = new PendingBatch(null, 0);
+        lock (_lock)
+        {
+            if (_failure is { } failure)
+            {
+                return Task.FromException(new StoreFailedException(DataDirectory, failure));
+            }
+
+            Interlocked.Increment(ref _queueDepth);
+            _queue.Writer.TryWrite(barrier);
+        }
+
+        return barrier.Durable.Task;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (_lock)
+        {
+            _queue.Writer.TryComplete();
+        }
+
+        await _writer;
+        await _checkpoint;
+        _log.Dispose();
+    }
+
+    private async Task WriterLoopAsync()
+    {
+        var reader = _queue.Reader;
+        var payload = new ArrayBufferWriter<byte>(64 * 1024);
+        var batch = new List<PendingBatch>();
+        while (await reader.WaitToReadAsync())
+        {
+            if (_options.MaxWait > TimeSpan.Zero)
+            {
+                // Let more writers join this flush, up to the wait or a full batch.
+                var deadline = Stopwatch.GetTimestamp() + (long)(_options.MaxWait.TotalSeconds * Stopwatch.Frequency);
+                while (reader.Count < _options.MaxBatchRequests && Stopwatch.GetTimestamp() < deadline)
+                {
+                    await Task.Delay(1);
+                }
+            }
+
+            batch.Clear();
+            var bytes = 0;
+            var limit = _options.DisableGroupCommit ? 1 : _options.MaxBatchRequests;
+            while (batch.Count < limit && (batch.Count == 0 || bytes < _options.MaxBatchBytes) && reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+                bytes += pending.Bytes;
+            }
+
+            Interlocked.Add(ref _queueDepth, -batch.Count);
+            try
+            {
+                Flush(batch, payload);
+            }
+            catch (Exception exception)
+            {
+                Fail(exception, batch);
+                return;
+            }
+
+            foreach (var pending in batch)
+            {
+                pending.Durable.TrySetResult();
+            }
+
+            MaybeCheckpoint();
+        }
+    }
+
+    private void Flush(List<PendingBatch> batch, ArrayBufferWriter<byte> payload)
+    {
+        var batches = batch.Where(p => p.Batch is not null).Select(p => p.Batch!).ToList();
+        if (batches.Count == 0)
+        {
+            return; // only flush barriers: everything before them is already durable
+        }
+
+        payload.ResetWrittenCount();
+        LogPayloadCodec.EncodeBatches(payload, batches);
+        var frame = LogFrame.Build(FrameKind.Batch, payload.WrittenSpan);
+        _log.Append(frame, batches[0].Lsn);
+        var started = Stopwatch.GetTimestamp();
+        _log.Sync();
+        _metrics.RecordFlush(batches.Count, frame.Length, Stopwatch.GetElapsedTime(started));
+
+        foreach (var logged in batches)
+        {
+            foreach (var write in logged.Writes)
+            {
+                if (write.Value is { } value)
+                {
+                    _durable[write.Key] = new DurableRecord(value, logged.Lsn);
+                }
+                else
+                {
+                    _durable.Remove(write.Key);
+                    ForgetDurableDeletion(write.Key, logged.Lsn);
+                }
+            }
+        }
+
+        _lastFlushedLsn = batches[^1].Lsn;
+        _bytesSinceCheckpoint += frame.Length;
+    }
+
+    /// <summary>A deletion is kept as a tombstone until it is durable, so reads wait for it; then it goes.</summary>
+    private void ForgetDurableDeletion(string key, long lsn)
+    {
+        lock (_lock)
+        {
+            if (_accepted.TryGetValue(key, out var current) && current.Value is null && current.Lsn == lsn)
+            {
+                _accepted.Remove(key);
+            }
+        }
+    }
+
+    private void MaybeCheckpoint()
+    {
+        if (_bytesSinceCheckpoint < _options.CheckpointBytes || !_checkpoint.IsCompleted)
+        {
+            return;
+        }
+
+        // Everything up to the last flushed batch is in _durable and in segments that the roll
+        // closes; the checkpoint covers exactly them, so they can go once it is durable.
+        var lsn = _lastFlushedLsn;
+        _log.Roll();
+        _bytesSinceCheckpoint = 0;
+        var snapshot = _durable.ToArray();
+        _checkpoint = Task.Run(() =>
+        {
+            try
+            {
+                _log.WriteCheckpoint(lsn, snapshot);
+            }
+            catch (Exception exception)
+            {
+                // The segments are all still there, so nothing is lost; recovery just takes longer.
+                LogCheckpointFailed(_logger, exception, lsn);
+            }
+        });
+    }
+
+    private void Fail(Exception exception, List<PendingBatch> batch)
+    {
+        var failure = DiskFullException.IsDiskFull(exception) ? new DiskFullException(DataDirectory, exception) : exception;
+        lock (_lock)
+        {
+            _failure = failure;
+            _queue.Writer.TryComplete();
+        }
+
+        LogStoreFailed(_logger, failure, DataDirectory);
+        foreach (var pending in batch)
+        {
+            pending.Durable.TrySetException(failure);
+        }
+
+        while (_queue.Reader.TryRead(out var queued))
+        {
+            queued.Durable.TrySetException(failure);
+        }
+    }
+
+    private static string FormatETag(long lsn) => lsn.ToString(CultureInfo.InvariantCulture);
+
+    private sealed record AcceptedRecord(byte[]? Value, long Lsn, Task Durable);
+
+    /// <summary>A write batch (or, with no batch, a flush barrier) waiting for the writer loop.</summary>
+    private sealed class PendingBatch(LoggedBatch? batch, int bytes)
+    {
+        public LoggedBatch? Batch { get; } = batch;
+
+        public int Bytes { get; } = bytes;
+
+        public TaskCompletionSource Durable { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The log in {Directory} failed; no further writes are accepted until the silo restarts")]
+    private static partial void LogStoreFailed(ILogger logger, Exception exception, string directory);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Checkpoint at batch {Lsn} failed; the log keeps its segments")]
+    private static partial void LogCheckpointFailed(ILogger logger, Exception exception, long lsn);
+}
