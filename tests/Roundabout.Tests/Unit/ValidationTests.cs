@@ -1,0 +1,78 @@
+using Roundabout.Accounts;
+using Roundabout.Records;
+
+namespace Roundabout.Tests.Unit;
+
+public sealed class ValidationTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(Money.MaxAmount)]
+    public void ValidateAmount_InRange_DoesNotThrow(long amount)
+    {
+        Money.ValidateAmount(amount);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(long.MinValue)]
+    [InlineData(Money.MaxAmount + 1)]
+    [InlineData(long.MaxValue)]
+    public void ValidateAmount_OutOfRange_ThrowsNamingTheParameter(long amount)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Money.ValidateAmount(amount, "credit"));
+        Assert.Equal("credit", error.ParamName);
+        Assert.Equal(amount, error.ActualValue);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData(" ")]
+    [InlineData("\t\n")]
+    public void ValidateKey_Blank_ThrowsArgumentException(string? key)
+    {
+        var error = Assert.Throws<ArgumentException>(() => Money.ValidateKey(key, "from"));
+        Assert.Equal("from", error.ParamName);
+    }
+
+    [Fact]
+    public void ValidateKey_AtLimit_DoesNotThrow()
+    {
+        Money.ValidateKey(new string('k', Money.MaxKeyLength), "key");
+        Money.ValidateKey("a", "key");
+    }
+
+    [Fact]
+    public void ValidateKey_OverLimit_ThrowsArgumentException()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Money.ValidateKey(new string('k', Money.MaxKeyLength + 1), "key"));
+        Assert.Equal("key", error.ParamName);
+        Assert.Contains("limit", error.Message);
+    }
+
+    [Fact]
+    public void ValidateValue_Null_ThrowsArgumentNull()
+    {
+        var error = Assert.Throws<ArgumentNullException>(() => RecordLimits.ValidateValue(null, "payload"));
+        Assert.Equal("payload", error.ParamName);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(RecordLimits.MaxValueBytes)]
+    public void ValidateValue_WithinLimit_DoesNotThrow(int length)
+    {
+        RecordLimits.ValidateValue(new byte[length]);
+    }
+
+    [Fact]
+    public void ValidateValue_OverLimit_ThrowsArgumentException()
+    {
+        var error = Assert.Throws<ArgumentException>(() => RecordLimits.ValidateValue(new byte[RecordLimits.MaxValueBytes + 1]));
+        Assert.Equal("value", error.ParamName);
+        Assert.Contains(RecordLimits.MaxValueBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message);
+    }
+}
