@@ -22,6 +22,11 @@ public readonly record struct TransactionStamp(long ReadTimestamp, IsolationLeve
             throw new ArgumentOutOfRangeException(nameof(ReadTimestamp), ReadTimestamp, "A read timestamp must be positive and fit into DateTime ticks.");
         }
 
+        if (!Enum.IsDefined(Isolation))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Isolation), Isolation, "Unknown isolation level.");
+        }
+
         return new DateTime((ReadTimestamp << LevelBits) | (long)Isolation, DateTimeKind.Utc);
     }
 

@@ -49,20 +49,21 @@ internal sealed partial class TimestampOracleGrain(IRecordStore store, ILogger<T
             await RaiseCeilingAsync(_next + request.Count + ReservationBlock);
         }
 
-        // The reporting process has received every timestamp below _next that it will ever
-        // run a transaction at (one call in flight per process), so its report is complete up to here.
+        // A process has one call in flight, so until its next call arrives here, the read
+        // timestamps it runs at are the ones it reported plus some of the ones granted now.
+        // Counting the whole grant as in use keeps every process's report complete up to the
+        // present, so the horizon is "now", not the oldest process's last call.
         var now = DateTime.UtcNow;
-        _reports[request.ProcessId] = new ProcessReport(_next - 1, request.ActiveReadTimestamps, now);
-
         var first = _next;
         _next += request.Count;
+        _reports[request.ProcessId] = new ProcessReport(request.ActiveReadTimestamps, new TimestampRange(first, request.Count), now);
         return new TimestampGrant(first, ComputeHorizon(now));
     }
 
     private SnapshotHorizon ComputeHorizon(DateTime now)
     {
-        var horizon = long.MaxValue;
         var active = new List<long>();
+        var ranges = new List<TimestampRange>();
         List<Guid>? expired = null;
         foreach (var (processId, report) in _reports)
         {
@@ -72,8 +73,11 @@ internal sealed partial class TimestampOracleGrain(IRecordStore store, ILogger<T
                 continue;
             }
 
-            horizon = Math.Min(horizon, report.CompleteUpTo);
             active.AddRange(report.ActiveReadTimestamps);
+            if (report.LastGrant.Count > 0)
+            {
+                ranges.Add(report.LastGrant);
+            }
         }
 
         if (expired is not null)
@@ -85,7 +89,7 @@ internal sealed partial class TimestampOracleGrain(IRecordStore store, ILogger<T
         }
 
         active.Sort();
-        return new SnapshotHorizon(horizon == long.MaxValue ? 0 : horizon, [.. active]);
+        return new SnapshotHorizon(_next - 1, [.. active], [.. ranges]);
     }
 
     private async Task RaiseCeilingAsync(long ceiling)
@@ -96,7 +100,7 @@ internal sealed partial class TimestampOracleGrain(IRecordStore store, ILogger<T
         _ceiling = ceiling;
     }
 
-    private sealed record ProcessReport(long CompleteUpTo, long[] ActiveReadTimestamps, DateTime ReceivedAt);
+    private sealed record ProcessReport(long[] ActiveReadTimestamps, TimestampRange LastGrant, DateTime ReceivedAt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Timestamp oracle activated; next timestamp {Next}")]
     private static partial void LogActivated(ILogger logger, long next);
