@@ -149,4 +149,68 @@ public sealed class VersionPruningTests(ClusterFixture fixture, ITestOutputHelpe
 
         return (retained, writes);
     }
+    /// <summary>
+    /// No pacing at all: writers go as fast as they can while a snapshot stays open. The chain
+    /// keeps what running transactions can see (the reader's version, versions of in-flight
+    /// writers' snapshots, the newest), which depends on concurrency, not on the write rate.
+    /// </summary>
+    [Fact]
+    public async Task Increment_UnthrottledWritesWhileALongSnapshotReads_ChainStaysSmall()
+    {
+        const int writes = 3_000;
+        const int writers = 4;
+        const int bound = 64;
+        var counter = Grains.GetGrain<IVersionedCounterGrain>(Keys.New("hot"));
+        await counter.Increment();
+
+        var firstRead = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reader = fixture.Cluster.Transactions.RunAsync(
+            async () =>
+            {
+                var first = await counter.Get();
+                firstRead.SetResult(first);
+                await release.Task;
+                return (First: first, Second: await counter.Get());
+            },
+            TransactionOptions.ReadOnlySnapshot);
+        var before = await firstRead.Task;
+
+        var attempts = 0;
+        var committed = 0;
+        var longest = 0;
+        var samples = 0;
+        var writing = Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
+        {
+            while (Volatile.Read(ref committed) < writes && Interlocked.Increment(ref attempts) < writes * 10)
+            {
+                try
+                {
+                    await counter.Increment();
+                    Interlocked.Increment(ref committed);
+                }
+                catch (TransactionConflictException)
+                {
+                }
+            }
+        })));
+        while (!writing.IsCompleted)
+        {
+            longest = Math.Max(longest, await counter.GetRetainedVersionCount());
+            samples++;
+            await Task.Delay(5);
+        }
+
+        await writing;
+        release.SetResult();
+        var (first, second) = await reader;
+        output.WriteLine($"{committed} unthrottled writes ({attempts} attempts) by {writers} writers; longest chain {longest} over {samples} samples");
+
+        Assert.Equal(before, first);
+        Assert.Equal(first, second);
+        Assert.True(samples >= 10, $"only {samples} samples of the chain length were taken");
+        Assert.True(longest <= bound, $"the chain kept {longest} versions while {committed} writes went by");
+        Assert.True(committed >= writes, $"only {committed} of {writes} writes committed");
+        Assert.Equal(1 + committed, await counter.Get());
+    }
 }
