@@ -68,7 +68,8 @@ internal sealed partial class FileRecordLog : IDisposable
         for (var i = 0; i < segments.Count; i++)
         {
             var isLast = i == segments.Count - 1;
-            ReplaySegment(segments[i], isLast, batch =>
+            var segment = segments[i];
+            ReplaySegment(segment, isLast, (batch, offset) =>
             {
                 if (batch.Lsn <= checkpointLsn)
                 {
@@ -77,7 +78,7 @@ internal sealed partial class FileRecordLog : IDisposable
 
                 if (batch.Lsn <= lastLsn)
                 {
-                    throw new InvalidDataException($"batch {batch.Lsn} appears after batch {lastLsn}");
+                    throw new LogCorruptedException(segment, offset, $"batch {batch.Lsn} appears after batch {lastLsn}");
                 }
 
                 lastLsn = batch.Lsn;
@@ -102,7 +103,8 @@ internal sealed partial class FileRecordLog : IDisposable
         }
 
         LogRecovered(_logger, _directory, records.Count, checkpointLsn, replayedBatches, lastLsn);
-        return new RecoveredLog(records, lastLsn, _segment?.Length ?? 0);
+        var bytesSinceCheckpoint = Segments().Sum(_files.GetLength);
+        return new RecoveredLog(records, lastLsn, bytesSinceCheckpoint);
     }
 
     /// <summary>Appends one frame (one flush) whose first batch has <paramref name="firstLsn"/>. Not durable until <see cref="Sync"/>.</summary>
@@ -243,9 +245,8 @@ internal sealed partial class FileRecordLog : IDisposable
         }
     }
 
-    private void ReplaySegment(string file, bool isLast, Action<LoggedBatch> apply)
+    private void ReplaySegment(string file, bool isLast, Action<LoggedBatch, long> apply)
     {
-        var length = _files.GetLength(file);
         long offset = 0;
         using (var stream = _files.OpenRead(file))
         {
@@ -261,7 +262,7 @@ internal sealed partial class FileRecordLog : IDisposable
                 {
                     foreach (var batch in Decode(file, offset, () => LogPayloadCodec.DecodeBatches(payload)))
                     {
-                        apply(batch);
+                        apply(batch, offset);
                     }
 
                     offset += LogFrame.HeaderBytes + payload.Length;
@@ -269,11 +270,12 @@ internal sealed partial class FileRecordLog : IDisposable
                 }
 
                 // A crash can only tear the frame being written when it struck: the last one of the
-                // last segment (a flush writes one frame, and the next flush starts after the sync).
-                var reachesEnd = status == FrameReadStatus.Truncated || offset + LogFrame.HeaderBytes + payload.Length >= length;
-                if (isLast && reachesEnd)
+                // last segment, since a flush writes one frame and the next flush starts only after
+                // the sync. So a bad frame is a torn tail only if nothing valid comes after it;
+                // a valid frame after it means the log was damaged in the middle.
+                if (isLast && !HasValidFrameAfter(stream, offset))
                 {
-                    LogTornTail(_logger, file, offset, length - offset, status);
+                    LogTornTail(_logger, file, offset, stream.Length - offset, status);
                     break;
                 }
 
@@ -282,6 +284,36 @@ internal sealed partial class FileRecordLog : IDisposable
         }
 
         _files.Truncate(file, offset);
+    }
+
+    /// <summary>Looks for any whole, checksummed frame starting after <paramref name="badOffset"/>.</summary>
+    private static bool HasValidFrameAfter(Stream stream, long badOffset)
+    {
+        stream.Position = badOffset;
+        var rest = new byte[stream.Length - badOffset];
+        stream.ReadExactly(rest);
+        for (var start = 1; start + LogFrame.HeaderBytes <= rest.Length; start++)
+        {
+            var header = rest.AsSpan(start, LogFrame.HeaderBytes);
+            if (header[4] != LogFrame.FormatVersion || !Enum.IsDefined((FrameKind)header[5]))
+            {
+                continue;
+            }
+
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
+            if (length > rest.Length - start - LogFrame.HeaderBytes)
+            {
+                continue;
+            }
+
+            var payload = rest.AsSpan(start + LogFrame.HeaderBytes, (int)length);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(header[8..]) == LogFrame.Checksum(header[4..8], payload))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static T Decode<T>(string file, long offset, Func<T> decode)
@@ -341,5 +373,5 @@ internal sealed partial class FileRecordLog : IDisposable
     private static partial void LogCheckpointWritten(ILogger logger, long lsn, int records);
 }
 
-/// <summary>What recovery found: the live records, the last batch's sequence number and the size of the segment appended to next.</summary>
-internal sealed record RecoveredLog(Dictionary<string, DurableRecord> Records, long LastLsn, long TailSegmentBytes);
+/// <summary>What recovery found: the live records, the last batch's sequence number, and how many log bytes the next checkpoint would cover.</summary>
+internal sealed record RecoveredLog(Dictionary<string, DurableRecord> Records, long LastLsn, long BytesSinceCheckpoint);

@@ -64,9 +64,9 @@ public sealed class GroupCommitOptionsValidator : IValidateOptions<GroupCommitOp
             failures.Add($"{nameof(options.MaxBatchRequests)} must be at least 1 (got {options.MaxBatchRequests}).");
         }
 
-        if (options.MaxBatchBytes < 4096)
+        if (options.MaxBatchBytes is < 4096 or > 64 * 1024 * 1024)
         {
-            failures.Add($"{nameof(options.MaxBatchBytes)} must be at least 4096 (got {options.MaxBatchBytes}).");
+            failures.Add($"{nameof(options.MaxBatchBytes)} must be between 4096 and 64 MiB (got {options.MaxBatchBytes}).");
         }
 
         if (options.MaxWait < TimeSpan.Zero || options.MaxWait > TimeSpan.FromSeconds(1))

@@ -45,6 +45,7 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
     private long _bytesSinceCheckpoint;
     private Task _checkpoint = Task.CompletedTask;
     private Exception? _failure;
+    private bool _disposed;
     private int _queueDepth;
 
     public GroupCommitRecordStore(IOptions<GroupCommitOptions> options, ILogger<GroupCommitRecordStore> logger, ILogFileSystem? files = null, StorageMetrics? metrics = null)
@@ -62,6 +63,8 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
         var recovered = _log.Recover();
         _durable = recovered.Records;
         _lastAcceptedLsn = recovered.LastLsn;
+        _lastFlushedLsn = recovered.LastLsn;
+        _bytesSinceCheckpoint = recovered.BytesSinceCheckpoint;
         foreach (var (key, record) in _durable)
         {
             _accepted[key] = new AcceptedRecord(record.Value, record.Lsn, Task.CompletedTask);
@@ -117,12 +120,20 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
         {
             var write = writes[i];
             ArgumentException.ThrowIfNullOrEmpty(write.Key, nameof(writes));
+            ValidateKey(write.Key);
             if (write.Value is { Length: var length } && length > _options.MaxRecordBytes)
             {
                 throw new ArgumentException($"The value for '{write.Key}' is {length} bytes; the store takes at most {_options.MaxRecordBytes}.", nameof(writes));
             }
 
             logged[i] = new LoggedWrite(write.Key, write.Value?.ToArray());
+        }
+
+        var batch = new LoggedBatch(0, logged);
+        var bytes = LogPayloadCodec.MeasureBatch(batch);
+        if (bytes > MaxBatchPayloadBytes)
+        {
+            throw new ArgumentException($"The write batch is {bytes} bytes; one batch may hold at most {MaxBatchPayloadBytes} bytes. Split it.", nameof(writes));
         }
 
         PendingBatch pending;
@@ -132,6 +143,8 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
             {
                 throw new StoreFailedException(DataDirectory, failure);
             }
+
+            ObjectDisposedException.ThrowIf(_disposed, this);
 
             foreach (var write in writes)
             {
@@ -144,18 +157,15 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
                 }
             }
 
-            var batch = new LoggedBatch(++_lastAcceptedLsn, logged);
-            pending = new PendingBatch(batch, LogPayloadCodec.MeasureBatch(batch));
+            batch = batch with { Lsn = ++_lastAcceptedLsn };
+            pending = new PendingBatch(batch, bytes);
             foreach (var write in logged)
             {
                 _accepted[write.Key] = new AcceptedRecord(write.Value, batch.Lsn, _options.Durability == DurabilityMode.Strict ? pending.Durable.Task : Task.CompletedTask);
             }
 
             Interlocked.Increment(ref _queueDepth);
-            if (!_queue.Writer.TryWrite(pending))
-            {
-                throw new ObjectDisposedException(nameof(GroupCommitRecordStore), "The store is shutting down.");
-            }
+            _queue.Writer.TryWrite(pending); // unbounded and completed only under this lock: cannot fail
         }
 
         if (_options.Durability == DurabilityMode.Strict)
@@ -178,6 +188,11 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
                 return Task.FromException(new StoreFailedException(DataDirectory, failure));
             }
 
+            if (_disposed)
+            {
+                return Task.FromException(new ObjectDisposedException(nameof(GroupCommitRecordStore)));
+            }
+
             Interlocked.Increment(ref _queueDepth);
             _queue.Writer.TryWrite(barrier);
         }
@@ -189,6 +204,12 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
     {
         lock (_lock)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
             _queue.Writer.TryComplete();
         }
 
@@ -217,7 +238,9 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
             batch.Clear();
             var bytes = 0;
             var limit = _options.DisableGroupCommit ? 1 : _options.MaxBatchRequests;
-            while (batch.Count < limit && (batch.Count == 0 || bytes < _options.MaxBatchBytes) && reader.TryRead(out var pending))
+            while (batch.Count < limit && reader.TryPeek(out var next)
+                   && (batch.Count == 0 || (bytes + next.Bytes <= _options.MaxBatchBytes && bytes + next.Bytes <= MaxBatchPayloadBytes))
+                   && reader.TryRead(out var pending))
             {
                 batch.Add(pending);
                 bytes += pending.Bytes;
@@ -336,6 +359,24 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
         while (_queue.Reader.TryRead(out var queued))
         {
             queued.Durable.TrySetException(failure);
+        }
+    }
+
+    /// <summary>One write batch, and one flush, stays well inside the largest frame the log reads back.</summary>
+    internal const int MaxBatchPayloadBytes = LogFrame.MaxPayloadBytes / 4;
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Keys are stored as UTF-8: one that UTF-8 cannot carry (a lone surrogate) would come back as another key.</summary>
+    private static void ValidateKey(string key)
+    {
+        try
+        {
+            _ = StrictUtf8.GetByteCount(key);
+        }
+        catch (System.Text.EncoderFallbackException exception)
+        {
+            throw new ArgumentException($"The key '{key}' is not valid Unicode (it has an unpaired surrogate).", nameof(key), exception);
         }
     }
 

@@ -1,0 +1,168 @@
+using Roundabout.Silo.Persistence.FileLog;
+
+namespace Roundabout.Tests.Storage;
+
+/// <summary>
+/// Wraps <see cref="OsLogFileSystem"/> (the real disk) and counts, holds or fails the appends and
+/// syncs of log segments, so tests can strike exactly where a real disk fails. Checkpoint files
+/// are never faulted, only counted when published (renamed into place).
+/// </summary>
+internal sealed class FaultInjectingLogFileSystem : ILogFileSystem
+{
+    private readonly ILogFileSystem _inner;
+    private readonly Lock _lock = new();
+    private readonly ManualResetEventSlim _holdEntered = new();
+    private readonly ManualResetEventSlim _holdReleased = new();
+    private int _segmentAppends;
+    private int _segmentSyncs;
+    private int _segmentsOpened;
+    private int _checkpointsPublished;
+    private int _holdAppendCall;
+    private FaultPlan? _appendFault;
+    private FaultPlan? _syncFault;
+
+    public FaultInjectingLogFileSystem(ILogFileSystem? inner = null) => _inner = inner ?? OsLogFileSystem.Instance;
+
+    /// <summary>Appends to segment files so far (each one frame: one flush).</summary>
+    public int SegmentAppendCalls => Volatile.Read(ref _segmentAppends);
+
+    /// <summary>Syncs of segment files so far (each one fdatasync).</summary>
+    public int SegmentSyncCalls => Volatile.Read(ref _segmentSyncs);
+
+    /// <summary>Segment files opened for appending so far (new segments, and the tail after recovery).</summary>
+    public int SegmentsOpened => Volatile.Read(ref _segmentsOpened);
+
+    /// <summary>Checkpoints renamed into place so far.</summary>
+    public int CheckpointsPublished => Volatile.Read(ref _checkpointsPublished);
+
+    /// <summary>Runs on the writer's thread before each segment sync (to let writers pile up, for example).</summary>
+    public Action? BeforeSegmentSync { get; set; }
+
+    /// <summary>The full disk as Linux reports it: ENOSPC.</summary>
+    public static IOException DiskFull() => new("No space left on device", 28);
+
+    /// <summary>The <paramref name="nthCall"/>-th segment append (counting from 1, over the file system's life) writes <paramref name="bytesWrittenFirst"/> bytes of its frame, then throws.</summary>
+    public void FailAppend(int nthCall, Exception exception, int bytesWrittenFirst = 0)
+    {
+        lock (_lock)
+        {
+            _appendFault = new FaultPlan(nthCall, exception, bytesWrittenFirst);
+        }
+    }
+
+    /// <summary>The <paramref name="nthCall"/>-th segment sync (counting from 1) throws, after its frame was appended.</summary>
+    public void FailSync(int nthCall, Exception exception)
+    {
+        lock (_lock)
+        {
+            _syncFault = new FaultPlan(nthCall, exception, 0);
+        }
+    }
+
+    /// <summary>The <paramref name="nthCall"/>-th segment append waits, before writing, until <see cref="ReleaseHold"/>.</summary>
+    public void HoldAppend(int nthCall) => Volatile.Write(ref _holdAppendCall, nthCall);
+
+    /// <summary>Waits until the held append was reached; false if it was not within <paramref name="timeout"/>.</summary>
+    public bool WaitUntilHeld(TimeSpan timeout) => _holdEntered.Wait(timeout);
+
+    public void ReleaseHold() => _holdReleased.Set();
+
+    public void CreateDirectory(string path) => _inner.CreateDirectory(path);
+
+    public IReadOnlyList<string> ListFiles(string directory, string searchPattern) => _inner.ListFiles(directory, searchPattern);
+
+    public ILogFile OpenAppend(string path)
+    {
+        var file = _inner.OpenAppend(path);
+        if (!IsSegment(path))
+        {
+            return file;
+        }
+
+        Interlocked.Increment(ref _segmentsOpened);
+        return new SegmentFile(this, file);
+    }
+
+    public Stream OpenRead(string path) => _inner.OpenRead(path);
+
+    public long GetLength(string path) => _inner.GetLength(path);
+
+    public void Truncate(string path, long length) => _inner.Truncate(path, length);
+
+    public void Delete(string path) => _inner.Delete(path);
+
+    public void Move(string source, string destination)
+    {
+        _inner.Move(source, destination);
+        if (Path.GetFileName(destination).StartsWith("checkpoint-", StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _checkpointsPublished);
+        }
+    }
+
+    public void SyncDirectory(string path) => _inner.SyncDirectory(path);
+
+    private static bool IsSegment(string path) => Path.GetFileName(path).StartsWith("segment-", StringComparison.Ordinal);
+
+    private void OnAppend(ILogFile file, ReadOnlySpan<byte> bytes)
+    {
+        var call = Interlocked.Increment(ref _segmentAppends);
+        if (call == Volatile.Read(ref _holdAppendCall))
+        {
+            _holdEntered.Set();
+            if (!_holdReleased.Wait(TimeSpan.FromSeconds(30)))
+            {
+                throw new TimeoutException("The test never released the held append.");
+            }
+        }
+
+        FaultPlan? fault;
+        lock (_lock)
+        {
+            fault = _appendFault?.Call == call ? _appendFault : null;
+        }
+
+        if (fault is not null)
+        {
+            if (fault.BytesWrittenFirst > 0)
+            {
+                file.Append(bytes[..Math.Min(fault.BytesWrittenFirst, bytes.Length)]);
+            }
+
+            throw fault.Exception;
+        }
+
+        file.Append(bytes);
+    }
+
+    private void OnSync(ILogFile file)
+    {
+        var call = Interlocked.Increment(ref _segmentSyncs);
+        BeforeSegmentSync?.Invoke();
+        FaultPlan? fault;
+        lock (_lock)
+        {
+            fault = _syncFault?.Call == call ? _syncFault : null;
+        }
+
+        if (fault is not null)
+        {
+            throw fault.Exception;
+        }
+
+        file.Sync();
+    }
+
+    private sealed record FaultPlan(int Call, Exception Exception, int BytesWrittenFirst);
+
+    private sealed class SegmentFile(FaultInjectingLogFileSystem owner, ILogFile inner) : ILogFile
+    {
+        public long Length => inner.Length;
+
+        public void Append(ReadOnlySpan<byte> bytes) => owner.OnAppend(inner, bytes);
+
+        public void Sync() => owner.OnSync(inner);
+
+        public void Dispose() => inner.Dispose();
+    }
+}
