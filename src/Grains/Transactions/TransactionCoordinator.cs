@@ -141,23 +141,31 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
             throw new TransactionConflictException(info.Id, $"Transaction {info.Id} aborted: a participant waited too long for its outcome and decided abort first.");
         }
 
+        // Committed: the caller may know now. Installing is the participants' business; a
+        // snapshot that meets a prepared write before its Commit arrives waits for it, and one
+        // that misses the message settles from the decision record.
+        _ = InstallAsync(info.TransactionId, commitTimestamp, writers);
+    }
+
+    private async Task InstallAsync(Guid transactionId, long commitTimestamp, List<ParticipantId> writers)
+    {
         var installs = writers.Select(async writer =>
         {
             try
             {
-                await Extension(writer).Commit(writer.Name, info.TransactionId, commitTimestamp);
+                await Extension(writer).Commit(writer.Name, transactionId, commitTimestamp);
                 return true;
             }
             catch (Exception exception)
             {
                 // Committed all the same: the participant settles from the decision record.
-                LogInstallFailed(logger, exception, info.TransactionId, Describe(writer));
+                LogInstallFailed(logger, exception, transactionId, Describe(writer));
                 return false;
             }
         });
         if ((await Task.WhenAll(installs)).All(installed => installed))
         {
-            _ = ForgetAsync(info.TransactionId);
+            await ForgetAsync(transactionId);
         }
     }
 

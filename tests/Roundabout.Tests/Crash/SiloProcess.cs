@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Roundabout.Hosting;
+
+namespace Roundabout.Tests.Crash;
+
+/// <summary>
+/// The Roundabout silo (src/Silo) as a child process with its own data directory, so a test
+/// can kill it with SIGKILL exactly as a crash would, and start it again on the same data.
+/// </summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private SiloProcess(Process process, int gatewayPort)
+    {
+        _process = process;
+        GatewayPort = gatewayPort;
+    }
+
+    public int GatewayPort { get; }
+
+    public static SiloProcess Start(string dataDirectory, string durability, string logFile)
+    {
+        var siloPort = FreePort();
+        var gatewayPort = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+                 {
+                     SiloAssembly(),
+                     "--Roundabout:Storage:DataDirectory", dataDirectory,
+                     "--Roundabout:Storage:Durability", durability,
+                     "--Roundabout:SiloPort", siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--Roundabout:GatewayPort", gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--Logging:LogLevel:Default", "Warning",
+                 })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the silo process.");
+        var log = new StreamWriter(logFile, append: true) { AutoFlush = true };
+        var gate = new Lock();
+        void Append(string? line)
+        {
+            if (line is not null)
+            {
+                lock (gate)
+                {
+                    log.WriteLine(line);
+                }
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.Exited += (_, _) => log.Dispose();
+        process.EnableRaisingEvents = true;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new SiloProcess(process, gatewayPort);
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, nothing is flushed that was not already.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.WaitForExit();
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Connects a client with Roundabout's agent, retrying until the silo answers.</summary>
+    public async Task<IHost> ConnectAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The silo process exited with code {_process.ExitCode} before it accepted a client.");
+            }
+
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.SetMinimumLevel(LogLevel.Critical);
+            builder.UseOrleansClient(client =>
+            {
+                client.UseLocalhostClustering(gatewayPort: GatewayPort);
+                client.UseRoundaboutTransactions();
+
+                // A killed silo never answers: give up on its calls quickly rather than after 30 s.
+                client.Configure<Orleans.Configuration.ClientMessagingOptions>(options => options.ResponseTimeout = TimeSpan.FromSeconds(5));
+            });
+            var host = builder.Build();
+            try
+            {
+                await host.StartAsync();
+                return host;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                host.Dispose();
+                await Task.Delay(250);
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>src/Silo's build output for the configuration these tests were built in.</summary>
+    private static string SiloAssembly()
+    {
+        var testOutput = AppContext.BaseDirectory; // .../tests/Roundabout.Tests/bin/<Configuration>/<tfm>/
+        var framework = new DirectoryInfo(testOutput).Name;
+        var configuration = new DirectoryInfo(testOutput).Parent!.Name;
+        var root = new DirectoryInfo(testOutput);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Orleans.sln")))
+        {
+            root = root.Parent;
+        }
+
+        var path = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Orleans.sln not found above the test output."),
+            "src", "Silo", "bin", configuration, framework, "Roundabout.Silo.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException("Build src/Silo first.", path);
+    }
+}
