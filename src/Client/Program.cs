@@ -1,10 +1,3 @@
-using System.CommandLine;
-using Roundabout.Client.Commands;
+using Roundabout.Client;
 
-var root = new RootCommand("Roundabout: MVCC transactions for Orleans")
-{
-    DemoCommand.Create(),
-    BenchCommand.Create(),
-};
-
-return await root.Parse(args).InvokeAsync();
+return await RoundaboutCli.RunAsync(args);

@@ -10,6 +10,50 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "Benchmarks that print numbers");
         command.Subcommands.Add(CreateStorage());
+        command.Subcommands.Add(CreateBank());
+        return command;
+    }
+
+    private static Command CreateBank()
+    {
+        var data = new Option<string>("--data") { Description = "Scratch directory for the embedded log (deleted and recreated)", DefaultValueFactory = _ => "./bench-data" };
+        var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 5 };
+        var concurrency = new Option<int[]>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => [16, 64, 256], AllowMultipleArgumentsPerToken = true };
+        var command = new Command("bank", "Transfers/s of the bank workload on an embedded silo with the durable log (1,000 accounts and 10 hot ones)")
+        {
+            data, seconds, concurrency,
+        };
+        command.SetAction(async (parse, _) =>
+        {
+            var directory = parse.GetValue(data)!;
+            var duration = TimeSpan.FromSeconds(parse.GetValue(seconds));
+            if (duration <= TimeSpan.Zero || parse.GetValue(concurrency)!.Any(c => c <= 0))
+            {
+                Console.Error.WriteLine("--duration and --concurrency must be positive.");
+                return 2;
+            }
+
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+
+            await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory))
+            {
+                Console.WriteLine($"{"workload",-10} {"conc",5} {"transfers/s",12} {"p50 ms",8} {"p99 ms",8} {"retries",8} {"CPU us/transfer",16}");
+                foreach (var (name, accounts) in new[] { ("uniform", 1000), ("hot", 10) })
+                {
+                    foreach (var count in parse.GetValue(concurrency)!)
+                    {
+                        var result = await BankBenchmark.RunAsync(silo, name, accounts, count, duration);
+                        Console.WriteLine($"{$"{name}/{accounts}",-10} {count,5} {result.TransfersPerSecond,12:F0} {result.P50Ms,8:F1} {result.P99Ms,8:F1} {result.Retries,8} {result.CpuMicrosecondsPerTransfer,16:F0}");
+                    }
+                }
+            }
+
+            Directory.Delete(directory, recursive: true);
+            return 0;
+        });
         return command;
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Orleans.Transactions;
 using Roundabout.Accounts;
@@ -6,8 +7,10 @@ using Roundabout.Transactions;
 namespace Roundabout.Client.Workload;
 
 /// <summary>Concurrent random transfers between accounts, with a snapshot audit now and then.</summary>
-public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurrency, long initialBalance)
+/// <param name="retryConflicts">Retry a conflicting transfer until it commits (counting the retries) instead of counting it as aborted.</param>
+public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurrency, long initialBalance, bool retryConflicts = false)
 {
+    private readonly ConcurrentQueue<double> _latenciesMs = new();
     private long _committed;
     private long _conflicts;
     private long _insufficient;
@@ -22,6 +25,9 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
     public long Insufficient => Interlocked.Read(ref _insufficient);
 
     public long InDoubt => Interlocked.Read(ref _inDoubt);
+
+    /// <summary>Latencies of committed transfers (with their retries), in milliseconds.</summary>
+    public double[] LatenciesMs => [.. _latenciesMs];
 
     /// <summary>The total every audit must see: fixed by <see cref="InitializeAsync"/>.</summary>
     public long ExpectedTotal { get; private set; }
@@ -56,10 +62,25 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
             {
                 var from = random.Next(AccountIds.Length);
                 var to = (from + 1 + random.Next(AccountIds.Length - 1)) % AccountIds.Length;
+                var amount = random.Next(1, 11);
+                var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    await bank.Transfer(AccountIds[from], AccountIds[to], random.Next(1, 11));
+                    while (true)
+                    {
+                        try
+                        {
+                            await bank.Transfer(AccountIds[from], AccountIds[to], amount);
+                            break;
+                        }
+                        catch (TransactionConflictException) when (retryConflicts)
+                        {
+                            Interlocked.Increment(ref _conflicts);
+                        }
+                    }
+
                     Interlocked.Increment(ref _committed);
+                    _latenciesMs.Enqueue(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 }
                 catch (TransactionConflictException)
                 {

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using Roundabout.Client.Embedded;
+using Roundabout.Client.Workload;
+
+namespace Roundabout.Client.Benchmarks;
+
+/// <summary>The bank workload on an embedded silo with the durable log: transfers/s, latency, CPU per transfer.</summary>
+public static class BankBenchmark
+{
+    public sealed record Result(string Workload, int Accounts, int Concurrency, long Committed, long Retries, TimeSpan Elapsed, double P50Ms, double P99Ms, TimeSpan Cpu)
+    {
+        public double TransfersPerSecond => Committed / Elapsed.TotalSeconds;
+
+        public double CpuMicrosecondsPerTransfer => Committed == 0 ? 0 : Cpu.TotalMicroseconds / Committed;
+    }
+
+    public static async Task<Result> RunAsync(EmbeddedSilo silo, string workload, int accounts, int concurrency, TimeSpan duration)
+    {
+        var bank = new BankWorkload(silo.Client, accounts, concurrency, initialBalance: 1_000_000, retryConflicts: true);
+        await bank.InitializeAsync();
+
+        // A short warm-up activates the grains and fills the caches, so the run measures steady state.
+        await new BankWorkload(silo.Client, accounts, concurrency, 1_000_000, retryConflicts: true).RunAsync(TimeSpan.FromSeconds(1));
+
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var stopwatch = Stopwatch.StartNew();
+        await bank.RunAsync(duration);
+        var elapsed = stopwatch.Elapsed;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+
+        var audited = await bank.AuditAsync();
+        if (audited != bank.ExpectedTotal)
+        {
+            throw new InvalidOperationException($"The audit found {audited}, not {bank.ExpectedTotal}: the benchmark's transfers broke the invariant.");
+        }
+
+        var latencies = bank.LatenciesMs;
+        Array.Sort(latencies);
+        return new Result(workload, accounts, concurrency, bank.Committed, bank.Conflicts, elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.99), cpu);
+    }
+
+    private static double Percentile(double[] sorted, double fraction) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(fraction * sorted.Length))];
+}

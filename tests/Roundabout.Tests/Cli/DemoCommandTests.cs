@@ -1,0 +1,73 @@
+using Roundabout.Client;
+using Xunit.Abstractions;
+
+namespace Roundabout.Tests.Cli;
+
+/// <summary>`roundabout demo` in this process: an embedded silo on the durable log in a directory of the test's.</summary>
+public sealed class DemoCommandTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _data = Path.Combine(Path.GetTempPath(), $"roundabout-demo-{Guid.NewGuid():N}");
+
+    [Fact]
+    public async Task Demo_RunTwiceOnOneDirectory_SecondRunFindsTheFirstRunsAccounts()
+    {
+        var (firstCode, first) = await RunAsync("demo", "--data", _data, "--duration", "1", "--accounts", "10", "--concurrency", "4");
+        var (secondCode, second) = await RunAsync("demo", "--data", _data, "--duration", "1", "--accounts", "10", "--concurrency", "4");
+
+        Assert.Equal(0, firstCode);
+        Assert.Contains("Opened 10 accounts with 1000 each (10000 in total)", first);
+        Assert.Matches(@"transfers committed : [1-9]\d*", first);
+        Assert.Contains("audited total       : 10000 (expected 10000;", first);
+        Assert.Equal(0, secondCode);
+        Assert.Contains("Found the accounts of an earlier run: 10 accounts holding 10000 in total.", second);
+        Assert.NotEmpty(Directory.GetFiles(_data, "segment-*.log"));
+    }
+
+    [Theory]
+    [InlineData("--duration", "0")]
+    [InlineData("--accounts", "1")]
+    [InlineData("--concurrency", "-3")]
+    public async Task Demo_BadOption_ExitsNonZeroWithOneClearLine(string option, string value)
+    {
+        var (code, _, error) = await RunWithErrorAsync("demo", "--data", _data, option, value);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains(option, error);
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_data))
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+    }
+
+    private async Task<(int Code, string Output)> RunAsync(params string[] args)
+    {
+        var (code, text, error) = await RunWithErrorAsync(args);
+        output.WriteLine(text);
+        output.WriteLine(error);
+        return (code, text);
+    }
+
+    private static async Task<(int Code, string Output, string Error)> RunWithErrorAsync(params string[] args)
+    {
+        var (originalOut, originalError) = (Console.Out, Console.Error);
+        using var capturedOut = new StringWriter();
+        using var capturedError = new StringWriter();
+        Console.SetOut(capturedOut);
+        Console.SetError(capturedError);
+        try
+        {
+            var code = await RoundaboutCli.RunAsync(args);
+            return (code, capturedOut.ToString(), capturedError.ToString());
+        }
+        finally
+        {
+            Console.SetOut(originalOut);
+            Console.SetError(originalError);
+        }
+    }
+}
