@@ -43,18 +43,7 @@ public sealed class VersionPruningTests(ClusterFixture fixture, ITestOutputHelpe
             await counter.Increment();
         }
 
-        var firstRead = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reader = fixture.Cluster.Transactions.RunAsync(
-            async () =>
-            {
-                var first = await counter.Get();
-                firstRead.SetResult(first);
-                await release.Task;
-                return (First: first, Second: await counter.Get());
-            },
-            TransactionOptions.ReadOnlySnapshot);
-        var before = await firstRead.Task;
+        var (before, release, reader) = await StartLongReaderAsync(counter);
         Assert.Equal(InitialWrites, before);
 
         var stopwatch = Stopwatch.StartNew();
@@ -163,18 +152,7 @@ public sealed class VersionPruningTests(ClusterFixture fixture, ITestOutputHelpe
         var counter = Grains.GetGrain<IVersionedCounterGrain>(Keys.New("hot"));
         await counter.Increment();
 
-        var firstRead = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reader = fixture.Cluster.Transactions.RunAsync(
-            async () =>
-            {
-                var first = await counter.Get();
-                firstRead.SetResult(first);
-                await release.Task;
-                return (First: first, Second: await counter.Get());
-            },
-            TransactionOptions.ReadOnlySnapshot);
-        var before = await firstRead.Task;
+        var (before, release, reader) = await StartLongReaderAsync(counter);
 
         var attempts = 0;
         var committed = 0;
@@ -212,5 +190,25 @@ public sealed class VersionPruningTests(ClusterFixture fixture, ITestOutputHelpe
         Assert.True(longest <= bound, $"the chain kept {longest} versions while {committed} writes went by");
         Assert.True(committed >= writes, $"only {committed} of {writes} writes committed");
         Assert.Equal(1 + committed, await counter.Get());
+    }
+
+    /// <summary>
+    /// Starts a read-only snapshot transaction that reads the counter, then waits for
+    /// <c>release</c> and reads it again; returns once the first read is done.
+    /// </summary>
+    private async Task<(long FirstRead, TaskCompletionSource Release, Task<(long First, long Second)> Reader)> StartLongReaderAsync(IVersionedCounterGrain counter)
+    {
+        var firstRead = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reader = fixture.Cluster.Transactions.RunAsync(
+            async () =>
+            {
+                var first = await counter.Get();
+                firstRead.SetResult(first);
+                await release.Task;
+                return (First: first, Second: await counter.Get());
+            },
+            TransactionOptions.ReadOnlySnapshot);
+        return (await firstRead.Task, release, reader);
     }
 }
