@@ -17,6 +17,9 @@ public sealed class EmbeddedSilo : IAsyncDisposable
 
     public string DataDirectory { get; private init; } = "";
 
+    /// <summary>The typed client over this silo.</summary>
+    public Library.RoundaboutClient Roundabout => new(Client, Transactions);
+
     public IRoundaboutTransactions Transactions => _host.Services.GetRequiredService<IRoundaboutTransactions>();
 
     /// <param name="dataDirectory">Where the embedded log keeps its data.</param>

@@ -8,19 +8,58 @@ public sealed class BankGrain(IRoundaboutTransactions transactions) : Grain, IBa
 {
     public Task Transfer(string from, string to, long amount, IsolationLevel? isolation = null)
     {
-        Money.ValidateKey(from, nameof(from));
-        Money.ValidateKey(to, nameof(to));
-        Money.ValidateAmount(amount);
-        if (string.Equals(from, to, StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"A transfer needs two different accounts; both are '{from}'.", nameof(to));
-        }
-
+        ValidateTransfer(from, to, amount);
         var source = GrainFactory.GetGrain<IAccountGrain>(from);
         var target = GrainFactory.GetGrain<IAccountGrain>(to);
         return transactions.RunAsync(
             () => Task.WhenAll(source.Withdraw(amount), target.Deposit(amount)),
             new TransactionOptions(isolation));
+    }
+
+    public async Task TransferOnce(string idempotencyKey, string from, string to, long amount, IsolationLevel? isolation = null)
+    {
+        Money.ValidateKey(idempotencyKey, nameof(idempotencyKey));
+        ValidateTransfer(from, to, amount);
+        var receipt = GrainFactory.GetGrain<ITransferReceiptGrain>(idempotencyKey);
+        var source = GrainFactory.GetGrain<IAccountGrain>(from);
+        var target = GrainFactory.GetGrain<IAccountGrain>(to);
+        TransferReceipt outcome;
+        try
+        {
+            // The receipt is written in the transfer's own transaction: two calls with one key
+            // conflict on it, and the one that retries finds the receipt.
+            outcome = await transactions.RunAsync(
+                async () =>
+                {
+                    var recorded = await receipt.Get();
+                    if (recorded.Status != TransferStatus.None)
+                    {
+                        return recorded;
+                    }
+
+                    await Task.WhenAll(
+                        source.Withdraw(amount),
+                        target.Deposit(amount),
+                        receipt.Record(new TransferReceipt(TransferStatus.Succeeded, from, to, amount)));
+                    return new TransferReceipt(TransferStatus.Succeeded, from, to, amount);
+                },
+                new TransactionOptions(isolation));
+        }
+        catch (InsufficientFundsException refused)
+        {
+            // Refusals are outcomes too: record it (unless a concurrent call with the key succeeded first).
+            outcome = await transactions.RunAsync(() => receipt.Record(new TransferReceipt(TransferStatus.Refused, from, to, amount, refused.Message)));
+        }
+
+        if (!outcome.Matches(from, to, amount))
+        {
+            throw new DuplicateTransferKeyException(idempotencyKey, outcome);
+        }
+
+        if (outcome.Status == TransferStatus.Refused)
+        {
+            throw new InsufficientFundsException(outcome.Refusal ?? $"The transfer with key '{idempotencyKey}' was refused for insufficient funds.");
+        }
     }
 
     public Task<long> Audit(string[] accounts)
@@ -38,5 +77,16 @@ public sealed class BankGrain(IRoundaboutTransactions transactions) : Grain, IBa
                 return balances.Sum();
             },
             TransactionOptions.ReadOnlySnapshot);
+    }
+
+    private static void ValidateTransfer(string from, string to, long amount)
+    {
+        Money.ValidateKey(from, nameof(from));
+        Money.ValidateKey(to, nameof(to));
+        Money.ValidateAmount(amount);
+        if (string.Equals(from, to, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"A transfer needs two different accounts; both are '{from}'.", nameof(to));
+        }
     }
 }

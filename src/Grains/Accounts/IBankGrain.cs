@@ -13,6 +13,14 @@ public interface IBankGrain : IGrainWithIntegerKey
     /// </summary>
     Task Transfer(string from, string to, long amount, IsolationLevel? isolation = null);
 
+    /// <summary>
+    /// Like <see cref="Transfer"/>, but takes effect at most once per <paramref name="idempotencyKey"/>:
+    /// calling again with the same key (after a time-out, an in-doubt outcome, or concurrently)
+    /// returns the first call's outcome instead of moving the money again. Reusing a key for a
+    /// different transfer throws <see cref="DuplicateTransferKeyException"/>.
+    /// </summary>
+    Task TransferOnce(string idempotencyKey, string from, string to, long amount, IsolationLevel? isolation = null);
+
     /// <summary>Sums the balances of <paramref name="accounts"/> in one read-only snapshot transaction.</summary>
     [ReadOnly]
     Task<long> Audit(string[] accounts);

@@ -12,6 +12,13 @@ public sealed class InsufficientFundsException : Exception
         Amount = amount;
     }
 
+    /// <summary>A refusal recorded earlier, replayed for a repeated idempotent transfer.</summary>
+    public InsufficientFundsException(string message)
+        : base(message)
+    {
+        AccountId = "";
+    }
+
     [Id(0)]
     public string AccountId { get; }
 

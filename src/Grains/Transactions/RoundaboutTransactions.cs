@@ -43,7 +43,11 @@ internal sealed class RoundaboutTransactions(ITransactionClient transactionClien
         }
     }
 
-    /// <summary>The application exception that aborted the transaction, if that is why it aborted.</summary>
+    /// <summary>
+    /// What made the body fail, when Orleans wrapped it in its generic "aborted" exception: an
+    /// application exception, or a nested transaction's own outcome (a conflict, or an in-doubt
+    /// outcome that must not be reported as a plain abort).
+    /// </summary>
     internal static Exception? ApplicationCause(Exception exception)
     {
         var current = exception;
@@ -52,6 +56,6 @@ internal sealed class RoundaboutTransactions(ITransactionClient transactionClien
             current = inner;
         }
 
-        return current is OrleansTransactionException || ReferenceEquals(current, exception) ? null : current;
+        return ReferenceEquals(current, exception) ? null : current;
     }
 }

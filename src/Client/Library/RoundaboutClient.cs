@@ -1,0 +1,83 @@
+using Roundabout.Accounts;
+using Roundabout.Records;
+using Roundabout.Transactions;
+
+namespace Roundabout.Client.Library;
+
+/// <summary>
+/// The typed front door: bank and record operations over any <see cref="IGrainFactory"/> whose
+/// process runs Roundabout's agent (a client with <c>UseRoundaboutTransactions()</c>, or a silo).
+/// Conflicts are retried by the <see cref="Runner"/>; everything else surfaces as the domain or
+/// argument exception that says what is wrong.
+/// </summary>
+public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactions transactions)
+{
+    public TransactionRunner Runner { get; } = new(transactions);
+
+    public IGrainFactory Grains => grains;
+
+    public Task DepositAsync(string account, long amount, RunOptions? options = null)
+    {
+        Money.ValidateKey(account, nameof(account));
+        Money.ValidateAmount(amount);
+        return Runner.RunAsync(() => grains.GetGrain<IAccountGrain>(account).Deposit(amount), options);
+    }
+
+    /// <summary>
+    /// Moves money between two accounts in one transaction, retrying conflicts. With an
+    /// <paramref name="idempotencyKey"/> it takes effect at most once, however often it is
+    /// called (after a time-out or an in-doubt outcome, say); a repeat returns the first outcome.
+    /// </summary>
+    public Task TransferAsync(string from, string to, long amount, string? idempotencyKey = null, RunOptions? options = null)
+    {
+        var bank = grains.GetGrain<IBankGrain>(0);
+        var isolation = options?.Isolation;
+
+        // The bank grain runs the transaction itself; the runner only retries its conflicts.
+        return Runner.RetryAsync(
+            () => idempotencyKey is null ? bank.Transfer(from, to, amount, isolation) : bank.TransferOnce(idempotencyKey, from, to, amount, isolation),
+            options);
+    }
+
+    public Task<long> GetBalanceAsync(string account)
+    {
+        Money.ValidateKey(account, nameof(account));
+        return Runner.RunAsync(() => grains.GetGrain<IAccountGrain>(account).GetBalance(), new RunOptions { ReadOnly = true });
+    }
+
+    /// <summary>The sum of <paramref name="accounts"/> in one snapshot.</summary>
+    public Task<long> AuditAsync(IEnumerable<string> accounts)
+    {
+        ArgumentNullException.ThrowIfNull(accounts);
+        var ids = accounts.ToArray();
+        return grains.GetGrain<IBankGrain>(0).Audit(ids);
+    }
+
+    public Task<VersionedValue> GetAsync(string key)
+    {
+        Money.ValidateKey(key, nameof(key));
+        return Runner.RunAsync(() => grains.GetGrain<IRecordGrain>(key).Get(), new RunOptions { ReadOnly = true });
+    }
+
+    public Task<long> PutAsync(string key, byte[] value, RunOptions? options = null)
+    {
+        Money.ValidateKey(key, nameof(key));
+        RecordLimits.ValidateValue(value);
+        return Runner.RunAsync(() => grains.GetGrain<IRecordGrain>(key).Put(value), options);
+    }
+
+    /// <summary>Writes only if the record is at <paramref name="expectedVersion"/>; a mismatch is a result, not an exception.</summary>
+    public Task<CompareAndSetResult> CompareAndSetAsync(string key, long expectedVersion, byte[] value, RunOptions? options = null)
+    {
+        Money.ValidateKey(key, nameof(key));
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedVersion);
+        RecordLimits.ValidateValue(value);
+        return Runner.RunAsync(() => grains.GetGrain<IRecordGrain>(key).CompareAndSet(expectedVersion, value), options);
+    }
+
+    public Task<bool> DeleteAsync(string key, RunOptions? options = null)
+    {
+        Money.ValidateKey(key, nameof(key));
+        return Runner.RunAsync(() => grains.GetGrain<IRecordGrain>(key).Delete(), options);
+    }
+}

@@ -1,0 +1,98 @@
+using Orleans.Transactions;
+using Roundabout.Accounts;
+using Roundabout.Client.Library;
+using Roundabout.Tests.Infrastructure;
+using Roundabout.Transactions.Protocol;
+
+namespace Roundabout.Tests.Client;
+
+/// <summary>A transfer with an idempotency key takes effect at most once, however often it is sent.</summary>
+public sealed class IdempotentTransferTests : IAsyncLifetime
+{
+    private FaultInjectingRecordStore? _store;
+    private RoundaboutCluster? _cluster;
+
+    private RoundaboutClient Client => new(_cluster!.Grains, _cluster.Transactions);
+
+    public async Task InitializeAsync() => _cluster = await RoundaboutCluster.StartAsync(
+        silos: 2,
+        configure: options => options.PreparedResolutionTimeout = TimeSpan.FromSeconds(1),
+        wrapStore: inner => _store = new FaultInjectingRecordStore(inner));
+
+    public async Task DisposeAsync() => await _cluster!.DisposeAsync();
+
+    [Fact]
+    public async Task TransferAsync_SameKeyTwice_MovesTheMoneyOnce()
+    {
+        var client = Client;
+        var (a, b, key) = (Keys.New("acct"), Keys.New("acct"), Keys.New("key"));
+        await client.DepositAsync(a, 100);
+
+        await client.TransferAsync(a, b, 30, key);
+        await client.TransferAsync(a, b, 30, key);
+
+        Assert.Equal(70, await client.GetBalanceAsync(a));
+        Assert.Equal(30, await client.GetBalanceAsync(b));
+    }
+
+    [Fact]
+    public async Task TransferAsync_SameKeyConcurrently_MovesTheMoneyOnce()
+    {
+        var client = Client;
+        var (a, b, key) = (Keys.New("acct"), Keys.New("acct"), Keys.New("key"));
+        await client.DepositAsync(a, 100);
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => client.TransferAsync(a, b, 30, key, new RunOptions { Retry = RetryPolicy.Default with { MaxAttempts = 100 } })));
+
+        Assert.Equal(70, await client.GetBalanceAsync(a));
+        Assert.Equal(30, await client.GetBalanceAsync(b));
+    }
+
+    [Fact]
+    public async Task TransferAsync_RetriedAfterAnInDoubtOutcome_MovesTheMoneyOnce()
+    {
+        var client = Client;
+        var (a, b, key) = (Keys.New("acct"), Keys.New("acct"), Keys.New("key"));
+        await client.DepositAsync(a, 100);
+
+        // The decision becomes durable but its acknowledgement is lost: the caller hears "in doubt".
+        _store!.Fault = InjectedFault.FailAfterWriting;
+        _store.FailWrites = writes => writes.Any(w => w.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && w.ExpectedETag is null && w.Value is { Length: 1 } v && v.Span[0] == (byte)Decision.Commit);
+        await Assert.ThrowsAsync<OrleansTransactionInDoubtException>(() => client.TransferAsync(a, b, 30, key));
+        _store.FailWrites = null;
+
+        await client.TransferAsync(a, b, 30, key);
+
+        Assert.Equal(70, await client.GetBalanceAsync(a));
+        Assert.Equal(30, await client.GetBalanceAsync(b));
+    }
+
+    [Fact]
+    public async Task TransferAsync_RefusedThenRepeated_ReplaysTheRefusalEvenWhenFundsArrived()
+    {
+        var client = Client;
+        var (a, b, key) = (Keys.New("acct"), Keys.New("acct"), Keys.New("key"));
+        await client.DepositAsync(a, 10);
+
+        await Assert.ThrowsAsync<InsufficientFundsException>(() => client.TransferAsync(a, b, 30, key));
+        await client.DepositAsync(a, 100);
+        await Assert.ThrowsAsync<InsufficientFundsException>(() => client.TransferAsync(a, b, 30, key));
+
+        Assert.Equal(110, await client.GetBalanceAsync(a));
+        Assert.Equal(0, await client.GetBalanceAsync(b));
+    }
+
+    [Fact]
+    public async Task TransferAsync_KeyReusedForADifferentTransfer_ThrowsAndChangesNothing()
+    {
+        var client = Client;
+        var (a, b, key) = (Keys.New("acct"), Keys.New("acct"), Keys.New("key"));
+        await client.DepositAsync(a, 100);
+        await client.TransferAsync(a, b, 30, key);
+
+        var error = await Assert.ThrowsAsync<DuplicateTransferKeyException>(() => client.TransferAsync(a, b, 31, key));
+
+        Assert.Contains(key, error.Message);
+        Assert.Equal(70, await client.GetBalanceAsync(a));
+    }
+}

@@ -1,0 +1,118 @@
+using Roundabout.Accounts;
+using Roundabout.Client.Library;
+using Roundabout.Tests.Infrastructure;
+using Roundabout.Transactions;
+
+namespace Roundabout.Tests.Client;
+
+[Collection(ClusterCollection.Name)]
+public sealed class TransactionRunnerTests(ClusterFixture fixture)
+{
+    private RoundaboutClient Client => new(fixture.Cluster.Grains, fixture.Cluster.Transactions);
+
+    [Fact]
+    public async Task RunAsync_HotAccountUnderConcurrency_RetriesEveryConflictToSuccess()
+    {
+        var client = Client;
+        var hot = Keys.New("hot");
+        await client.DepositAsync(hot, 1);
+
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => client.DepositAsync(hot, 1, new RunOptions { Retry = RetryPolicy.Default with { MaxAttempts = 1_000 } })));
+
+        Assert.Equal(41, await client.GetBalanceAsync(hot));
+        Assert.True(client.Runner.Retries > 0, "the concurrent deposits never conflicted, so the test proved nothing about retries");
+    }
+
+    [Fact]
+    public async Task RunAsync_NoRetries_SurfacesTheConflict()
+    {
+        var client = Client;
+        var hot = Keys.New("hot");
+        await client.DepositAsync(hot, 1);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
+        {
+            try
+            {
+                await client.DepositAsync(hot, 1, new RunOptions { Retry = RetryPolicy.None });
+                return true;
+            }
+            catch (TransactionConflictException)
+            {
+                return false;
+            }
+        }));
+
+        Assert.Contains(false, outcomes);
+        Assert.Equal(1 + outcomes.Count(ok => ok), await client.GetBalanceAsync(hot));
+    }
+
+    [Fact]
+    public async Task RunAsync_BodyConflictsEveryTime_ThrowsTheLastConflictAfterTheAttempts()
+    {
+        var attempts = 0;
+        var runner = Client.Runner;
+
+        var error = await Assert.ThrowsAsync<TransactionConflictException>(() => runner.RunAsync(
+            () =>
+            {
+                attempts++;
+                throw new TransactionConflictException("t", $"conflict {attempts}");
+            },
+            new RunOptions { Retry = RetryPolicy.Default with { MaxAttempts = 4 } }));
+
+        Assert.Equal(4, attempts);
+        Assert.Equal("conflict 4", error.Message);
+    }
+
+    [Fact]
+    public async Task RunAsync_RetriesWouldPassTheTimeout_ThrowsTimeoutWithTheConflictInside()
+    {
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => Client.Runner.RunAsync(
+            () => throw new TransactionConflictException("t", "always"),
+            new RunOptions { Timeout = TimeSpan.FromMilliseconds(50), Retry = new RetryPolicy { MaxAttempts = 1_000, BaseDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(40) } }));
+
+        Assert.IsType<TransactionConflictException>(error.InnerException);
+    }
+
+    [Fact]
+    public async Task RunAsync_ApplicationException_IsNotRetried()
+    {
+        var attempts = 0;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Client.Runner.RunAsync(() =>
+        {
+            attempts++;
+            throw new InvalidOperationException("bug");
+        }));
+
+        Assert.Equal(1, attempts);
+    }
+
+    [Fact]
+    public async Task WithdrawAndDeposit_ComposeIntoATransfer_WithoutChange()
+    {
+        var client = Client;
+        var (a, b) = (Keys.New("acct"), Keys.New("acct"));
+        await client.DepositAsync(a, 50);
+
+        await client.Runner.RunAsync(async () =>
+        {
+            await client.Grains.GetGrain<IAccountGrain>(a).Withdraw(20);
+            await client.Grains.GetGrain<IAccountGrain>(b).Deposit(20);
+        });
+
+        Assert.Equal(30, await client.GetBalanceAsync(a));
+        Assert.Equal(20, await client.GetBalanceAsync(b));
+    }
+
+    [Fact]
+    public async Task TypedHelpers_BadInput_ThrowArgumentExceptionsBeforeTouchingTheCluster()
+    {
+        var client = Client;
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.DepositAsync("", 5));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.DepositAsync(Keys.New("acct"), 0));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.PutAsync(Keys.New("rec"), new byte[Records.RecordLimits.MaxValueBytes + 1]));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CompareAndSetAsync(Keys.New("rec"), -1, [1]));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.GetAsync(new string('x', 1_000)));
+    }
+}
