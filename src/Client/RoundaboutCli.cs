@@ -9,6 +9,9 @@ public static class RoundaboutCli
     public static RootCommand Create() => new("Roundabout: MVCC transactions for Orleans")
     {
         DemoCommand.Create(),
+        BankCommand.Create(),
+        RecordsCommand.Create(),
+        SiloCommand.Create(),
         BenchCommand.Create(),
     };
 

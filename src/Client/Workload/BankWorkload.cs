@@ -15,6 +15,16 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
     private long _conflicts;
     private long _insufficient;
     private long _inDoubt;
+    private long _audits;
+    private long _auditMismatches;
+
+    /// <summary>How transfers pick accounts, which isolation they run at, and how many operations are audits.</summary>
+    public WorkloadShape Shape { get; init; } = new();
+
+    public long Audits => Interlocked.Read(ref _audits);
+
+    /// <summary>Audits that did not see <see cref="ExpectedTotal"/>: always 0 unless isolation is broken.</summary>
+    public long AuditMismatches => Interlocked.Read(ref _auditMismatches);
 
     public string[] AccountIds { get; } = Enumerable.Range(0, accounts).Select(i => $"account-{i}").ToArray();
 
@@ -60,8 +70,19 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
             var random = new Random(worker);
             while (stopwatch.Elapsed < duration && !cancellationToken.IsCancellationRequested)
             {
-                var from = random.Next(AccountIds.Length);
-                var to = (from + 1 + random.Next(AccountIds.Length - 1)) % AccountIds.Length;
+                if (Shape.AuditShare > 0 && random.NextDouble() < Shape.AuditShare)
+                {
+                    var total = await AuditAsync();
+                    Interlocked.Increment(ref _audits);
+                    if (total != ExpectedTotal)
+                    {
+                        Interlocked.Increment(ref _auditMismatches);
+                    }
+
+                    continue;
+                }
+
+                var (from, to) = PickAccounts(random);
                 var amount = random.Next(1, 11);
                 var started = Stopwatch.GetTimestamp();
                 try
@@ -70,7 +91,7 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
                     {
                         try
                         {
-                            await bank.Transfer(AccountIds[from], AccountIds[to], amount);
+                            await bank.Transfer(AccountIds[from], AccountIds[to], amount, Shape.Isolation);
                             break;
                         }
                         catch (TransactionConflictException) when (retryConflicts)
@@ -97,4 +118,27 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
             }
         }, cancellationToken)));
     }
+
+    /// <summary>Two different accounts; with the hot-spot shape, most transfers touch the first few.</summary>
+    private (int From, int To) PickAccounts(Random random)
+    {
+        int Pick() => Shape.HotAccounts > 0 && random.NextDouble() < Shape.HotShare
+            ? random.Next(Math.Min(Shape.HotAccounts, AccountIds.Length))
+            : random.Next(AccountIds.Length);
+
+        var from = Pick();
+        var to = Pick();
+        while (to == from)
+        {
+            to = (to + 1 + random.Next(AccountIds.Length - 1)) % AccountIds.Length;
+        }
+
+        return (from, to);
+    }
 }
+
+/// <param name="HotAccounts">The first this many accounts are the hot spot (0: no hot spot).</param>
+/// <param name="HotShare">The share of account picks that go to the hot spot.</param>
+/// <param name="Isolation">The transfers' isolation level (the agent's default when not set).</param>
+/// <param name="AuditShare">The share of operations that are snapshot audits of all accounts.</param>
+public sealed record WorkloadShape(int HotAccounts = 0, double HotShare = 0, IsolationLevel? Isolation = null, double AuditShare = 0);

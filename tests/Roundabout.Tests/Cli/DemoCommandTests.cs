@@ -1,4 +1,3 @@
-using Roundabout.Client;
 using Xunit.Abstractions;
 
 namespace Roundabout.Tests.Cli;
@@ -52,22 +51,5 @@ public sealed class DemoCommandTests(ITestOutputHelper output) : IDisposable
         return (code, text);
     }
 
-    private static async Task<(int Code, string Output, string Error)> RunWithErrorAsync(params string[] args)
-    {
-        var (originalOut, originalError) = (Console.Out, Console.Error);
-        using var capturedOut = new StringWriter();
-        using var capturedError = new StringWriter();
-        Console.SetOut(capturedOut);
-        Console.SetError(capturedError);
-        try
-        {
-            var code = await RoundaboutCli.RunAsync(args);
-            return (code, capturedOut.ToString(), capturedError.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
-    }
+    private static Task<(int Code, string Output, string Error)> RunWithErrorAsync(params string[] args) => CliRunner.RunAsync(args);
 }

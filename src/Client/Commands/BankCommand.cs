@@ -1,0 +1,195 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Roundabout.Client.Library;
+using Roundabout.Client.Workload;
+using Roundabout.Transactions;
+using Spectre.Console;
+
+namespace Roundabout.Client.Commands;
+
+/// <summary>`roundabout bank init|list|transfer|balance|audit|run`.</summary>
+internal static class BankCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("bank", "Accounts, transfers and audits");
+        command.Subcommands.Add(Init());
+        command.Subcommands.Add(List());
+        command.Subcommands.Add(Transfer());
+        command.Subcommands.Add(Balance());
+        command.Subcommands.Add(Audit());
+        command.Subcommands.Add(Run());
+        return command;
+    }
+
+    private static string AccountId(int index) => $"account-{index}";
+
+    private static Command Init()
+    {
+        var connection = new ConnectionOptions();
+        var accounts = new Option<int>("--accounts") { Description = "How many accounts (account-0 ...)", DefaultValueFactory = _ => 100 };
+        var balance = new Option<long>("--balance") { Description = "Opening balance of each new account, in minor units", DefaultValueFactory = _ => 1_000 };
+        var command = new Command("init", "Open accounts account-0 .. account-N-1 (existing ones are kept)") { accounts, balance };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        {
+            var count = parse.GetValue(accounts);
+            if (count is < 1 or > 1_000_000)
+            {
+                throw new ArgumentException("--accounts must be between 1 and 1,000,000.");
+            }
+
+            await using var session = await connection.ConnectAsync(parse, token);
+            var opened = await new BankDirectory(session.Client).OpenAsync(Enumerable.Range(0, count).Select(AccountId).ToArray(), parse.GetValue(balance));
+            Console.WriteLine($"opened {opened} new accounts; {count - opened} already existed");
+            return CommandErrors.Ok;
+        }));
+        return command;
+    }
+
+    private static Command List()
+    {
+        var connection = new ConnectionOptions();
+        var command = new Command("list", "List the open accounts");
+        connection.AddTo(command);
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        {
+            await using var session = await connection.ConnectAsync(parse, token);
+            var known = await new BankDirectory(session.Client).GetAccountsAsync();
+            Console.WriteLine(known.Count == 0 ? "no accounts; open some with `roundabout bank init`" : string.Join(Environment.NewLine, known));
+            return CommandErrors.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Transfer()
+    {
+        var connection = new ConnectionOptions();
+        var from = new Option<string>("--from") { Description = "Account to take the amount from", Required = true };
+        var to = new Option<string>("--to") { Description = "Account to pay it to", Required = true };
+        var amount = new Option<long>("--amount") { Description = "Amount in minor units", Required = true };
+        var key = new Option<string?>("--key") { Description = "Idempotency key: the transfer takes effect at most once per key" };
+        var isolation = new Option<IsolationLevel?>("--isolation") { Description = "Serializable (default) or Snapshot" };
+        var command = new Command("transfer", "Move money between two accounts in one transaction") { from, to, amount, key, isolation };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        {
+            await using var session = await connection.ConnectAsync(parse, token);
+            var (source, target) = (parse.GetValue(from)!, parse.GetValue(to)!);
+            await RequireOpenAsync(session.Client, source, target);
+            await session.Client.TransferAsync(source, target, parse.GetValue(amount), parse.GetValue(key), new RunOptions { Isolation = parse.GetValue(isolation) });
+            Console.WriteLine($"transferred {parse.GetValue(amount)} from {source} to {target}");
+            return CommandErrors.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Balance()
+    {
+        var connection = new ConnectionOptions();
+        var account = new Option<string>("--account") { Description = "The account", Required = true };
+        var command = new Command("balance", "Show an account's balance") { account };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        {
+            await using var session = await connection.ConnectAsync(parse, token);
+            var id = parse.GetValue(account)!;
+            await RequireOpenAsync(session.Client, id);
+            Console.WriteLine($"{id}: {await session.Client.GetBalanceAsync(id)}");
+            return CommandErrors.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Audit()
+    {
+        var connection = new ConnectionOptions();
+        var command = new Command("audit", "Sum every open account in one snapshot");
+        connection.AddTo(command);
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        {
+            await using var session = await connection.ConnectAsync(parse, token);
+            var known = await new BankDirectory(session.Client).GetAccountsAsync();
+            var total = known.Count == 0 ? 0 : await session.Client.AuditAsync(known);
+            Console.WriteLine($"{known.Count} accounts, total {total}");
+            return CommandErrors.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Run()
+    {
+        var connection = new ConnectionOptions();
+        var accounts = new Option<int>("--accounts") { Description = "Accounts", DefaultValueFactory = _ => 1_000 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 64 };
+        var seconds = new Option<int>("--duration") { Description = "Seconds", DefaultValueFactory = _ => 10 };
+        var hotAccounts = new Option<int>("--hot-accounts") { Description = "Size of the hot spot (the first N accounts)", DefaultValueFactory = _ => 0 };
+        var hotShare = new Option<double>("--hot-share") { Description = "Share of account picks that go to the hot spot (0..1)", DefaultValueFactory = _ => 0.0 };
+        var isolation = new Option<IsolationLevel?>("--isolation") { Description = "Serializable (default) or Snapshot" };
+        var auditShare = new Option<double>("--audit-share") { Description = "Share of operations that are read-only audits (0..1)", DefaultValueFactory = _ => 0.0 };
+        var command = new Command("run", "Drive a transfer workload and print what it did") { accounts, concurrency, seconds, hotAccounts, hotShare, isolation, auditShare };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        {
+            var shape = new WorkloadShape(parse.GetValue(hotAccounts), parse.GetValue(hotShare), parse.GetValue(isolation), parse.GetValue(auditShare));
+            var (count, workers, duration) = (parse.GetValue(accounts), parse.GetValue(concurrency), parse.GetValue(seconds));
+            if (count < 2 || workers < 1 || duration < 1 || shape.HotShare is < 0 or > 1 || shape.AuditShare is < 0 or > 1 || shape.HotAccounts < 0)
+            {
+                throw new ArgumentException("--accounts must be at least 2, --concurrency and --duration positive, --hot-share and --audit-share between 0 and 1.");
+            }
+
+            await using var session = await connection.ConnectAsync(parse, token);
+            await new BankDirectory(session.Client).OpenAsync(Enumerable.Range(0, count).Select(AccountId).ToArray(), 1_000_000);
+            var workload = new BankWorkload(session.Client.Grains, count, workers, initialBalance: 1_000_000, retryConflicts: true) { Shape = shape };
+            await workload.InitializeAsync();
+
+            var stopwatch = Stopwatch.StartNew();
+            var run = workload.RunAsync(TimeSpan.FromSeconds(duration), token);
+            await AnsiConsole.Progress()
+                .AutoClear(true)
+                .StartAsync(async progress =>
+                {
+                    var task = progress.AddTask($"{workers} concurrent transfers over {count} accounts", maxValue: duration);
+                    while (!run.IsCompleted)
+                    {
+                        await Task.WhenAny(run, Task.Delay(250, token));
+                        task.Value = Math.Min(duration, stopwatch.Elapsed.TotalSeconds);
+                        task.Description = $"{workload.Committed / Math.Max(0.001, stopwatch.Elapsed.TotalSeconds):F0} transfers/s, {workload.Conflicts} retries";
+                    }
+                });
+            await run;
+
+            var elapsed = stopwatch.Elapsed.TotalSeconds;
+            var latencies = workload.LatenciesMs;
+            Array.Sort(latencies);
+            var total = await workload.AuditAsync();
+            var table = new Table().AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
+            table.AddRow("transfers committed", $"{workload.Committed:N0}");
+            table.AddRow("transfers/s", $"{workload.Committed / elapsed:N0}");
+            table.AddRow("p50 / p99 latency (ms)", $"{Percentile(latencies, 0.5):F1} / {Percentile(latencies, 0.99):F1}");
+            table.AddRow("conflicts retried", $"{workload.Conflicts:N0}");
+            table.AddRow("refused (insufficient funds)", $"{workload.Insufficient:N0}");
+            table.AddRow("in doubt", $"{workload.InDoubt:N0}");
+            table.AddRow("audits (mismatched)", $"{workload.Audits:N0} ({workload.AuditMismatches})");
+            table.AddRow("audited total", $"{total:N0} (expected {workload.ExpectedTotal:N0})");
+            AnsiConsole.Write(table);
+            return total == workload.ExpectedTotal && workload.AuditMismatches == 0 ? CommandErrors.Ok : CommandErrors.Failed;
+        }));
+        return command;
+    }
+
+    private static async Task RequireOpenAsync(RoundaboutClient client, params string[] accounts)
+    {
+        var known = (await new BankDirectory(client).GetAccountsAsync()).ToHashSet(StringComparer.Ordinal);
+        foreach (var account in accounts)
+        {
+            if (!known.Contains(account))
+            {
+                throw new UnknownAccountException(account);
+            }
+        }
+    }
+
+    private static double Percentile(double[] sorted, double fraction) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(fraction * sorted.Length))];
+}

@@ -1,0 +1,52 @@
+using Orleans.Transactions;
+using Roundabout.Accounts;
+using Roundabout.Transactions;
+
+namespace Roundabout.Client.Commands;
+
+/// <summary>
+/// Turns the errors a person can fix into one clear line and an exit code; <c>--verbose</c>
+/// prints the whole exception instead.
+/// </summary>
+internal static class CommandErrors
+{
+    public const int Ok = 0;
+    public const int BadInput = 2;
+    public const int Refused = 3;
+    public const int Conflict = 4;
+    public const int InDoubt = 5;
+    public const int Unreachable = 6;
+    public const int Failed = 1;
+
+    public static async Task<int> RunAsync(bool verbose, Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (Exception exception) when (Classify(exception) is var (code, line))
+        {
+            // One line: argument exceptions put "Actual value was ..." on a second one.
+            Console.Error.WriteLine(verbose ? exception.ToString() : $"error: {line.Split('\n')[0].TrimEnd()}");
+            return code;
+        }
+    }
+
+    private static (int Code, string Line) Classify(Exception exception) => exception switch
+    {
+        UnknownAccountException e => (BadInput, e.Message),
+        ArgumentException e => (BadInput, e.Message),
+        InsufficientFundsException e => (Refused, e.Message),
+        TimeoutException e when e.InnerException is TransactionConflictException => (Conflict, e.Message),
+        OrleansTransactionInDoubtException e => (InDoubt, $"{e.Message}. Check the outcome before retrying (or retry with the same --key).".Replace("..", ".", StringComparison.Ordinal)),
+        OrleansTransactionTransientFailureException e => (Conflict, $"{e.Message} Retry."),
+        ClusterUnreachableException e => (Unreachable, e.Message),
+        SiloUnavailableException e => (Unreachable, $"The cluster stopped answering: {e.Message}"),
+        FormatException e => (BadInput, e.Message),
+        _ => (Failed, $"{exception.GetType().Name}: {exception.Message} (run with --verbose for the detail)"),
+    };
+}
+
+/// <summary>An account that `bank init` did not open.</summary>
+internal sealed class UnknownAccountException(string account)
+    : Exception($"Unknown account '{account}'. Open accounts with `roundabout bank init` (see `roundabout bank list`).");

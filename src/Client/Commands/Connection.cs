@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Roundabout.Client.Embedded;
+using Roundabout.Client.Library;
+
+namespace Roundabout.Client.Commands;
+
+/// <summary>
+/// The connection options every command that talks to Roundabout shares: an embedded silo on
+/// <c>--data</c> (the default), or a cluster through <c>--gateway</c>.
+/// </summary>
+internal sealed class ConnectionOptions
+{
+    public Option<string> Data { get; } = new("--data") { Description = "Data directory of the embedded silo (used when no --gateway is given)", DefaultValueFactory = _ => "./data" };
+
+    public Option<string[]> Gateways { get; } = new("--gateway") { Description = "A silo gateway to connect to, host:port (repeatable); without it an embedded silo runs in this process", AllowMultipleArgumentsPerToken = true };
+
+    public Option<string> ClusterId { get; } = new("--cluster-id") { Description = "The cluster's ClusterId", DefaultValueFactory = _ => "default" };
+
+    public Option<string> ServiceId { get; } = new("--service-id") { Description = "The cluster's ServiceId", DefaultValueFactory = _ => "default" };
+
+    public Option<bool> Verbose { get; } = new("--verbose") { Description = "Show the full detail of errors" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Data);
+        command.Options.Add(Gateways);
+        command.Options.Add(ClusterId);
+        command.Options.Add(ServiceId);
+        command.Options.Add(Verbose);
+    }
+
+    public async Task<Connection> ConnectAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var gateways = parse.GetValue(Gateways) ?? [];
+        if (gateways.Length == 0)
+        {
+            var silo = await EmbeddedSilo.StartAsync(parse.GetValue(Data)!, cancellationToken);
+            return new Connection(silo.Roundabout, silo);
+        }
+
+        var endpoints = gateways.Select(ParseEndpoint).ToArray();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(parse.GetValue(Verbose) ? LogLevel.Warning : LogLevel.Critical);
+        builder.UseOrleansClient(client =>
+        {
+            client.UseStaticClustering(endpoints);
+            client.Configure<ClusterOptions>(options =>
+            {
+                options.ClusterId = parse.GetValue(ClusterId)!;
+                options.ServiceId = parse.GetValue(ServiceId)!;
+            });
+            client.AddRoundaboutClient();
+        });
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(15), cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            host.Dispose();
+            throw new ClusterUnreachableException($"Cannot reach the cluster at {string.Join(", ", gateways)}: {exception.Message}", exception);
+        }
+
+        return new Connection(host.Services.GetRequiredService<RoundaboutClient>(), new HostLifetime(host));
+    }
+
+    private static IPEndPoint ParseEndpoint(string text)
+    {
+        var separator = text.LastIndexOf(':');
+        if (separator <= 0 || !int.TryParse(text.AsSpan(separator + 1), out var port) || port is <= 0 or > 65535)
+        {
+            throw new ArgumentException($"--gateway '{text}' is not host:port (for example localhost:30000).");
+        }
+
+        var host = text[..separator];
+        var address = host == "localhost" ? IPAddress.Loopback
+            : IPAddress.TryParse(host, out var parsed) ? parsed
+            : Dns.GetHostAddresses(host).FirstOrDefault() ?? throw new ArgumentException($"--gateway host '{host}' does not resolve.");
+        return new IPEndPoint(address, port);
+    }
+}
+
+/// <summary>A connected <see cref="RoundaboutClient"/> and whatever hosts it.</summary>
+internal sealed class Connection(RoundaboutClient client, IAsyncDisposable owner) : IAsyncDisposable
+{
+    public RoundaboutClient Client { get; } = client;
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await owner.DisposeAsync();
+        }
+        catch (Exception)
+        {
+            // Shutting down a client whose cluster went away is not the user's problem.
+        }
+    }
+}
+
+/// <summary>Stops and disposes a client host.</summary>
+internal sealed class HostLifetime(IHost host) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await host.StopAsync(timeout.Token);
+        host.Dispose();
+    }
+}
+
+/// <summary>No gateway answered.</summary>
+internal sealed class ClusterUnreachableException(string message, Exception inner) : Exception(message, inner);

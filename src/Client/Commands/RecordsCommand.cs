@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.Text;
+
+namespace Roundabout.Client.Commands;
+
+/// <summary>`roundabout records get|put|cas|delete`: versioned documents (values are UTF-8 text here).</summary>
+internal static class RecordsCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("records", "Versioned documents");
+        command.Subcommands.Add(Get());
+        command.Subcommands.Add(Put());
+        command.Subcommands.Add(CompareAndSet());
+        command.Subcommands.Add(Delete());
+        return command;
+    }
+
+    private static Option<string> KeyOption() => new("--key") { Description = "The record's key", Required = true };
+
+    private static Option<string> ValueOption() => new("--value") { Description = "The value (text, e.g. JSON)", Required = true };
+
+    private static Command Get()
+    {
+        var connection = new ConnectionOptions();
+        var key = KeyOption();
+        var command = new Command("get", "Print a record's version and value") { key };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        {
+            await using var session = await connection.ConnectAsync(parse, token);
+            var record = await session.Client.GetAsync(parse.GetValue(key)!);
+            Console.WriteLine(record.Value is null ? $"version {record.Version}: (none)" : $"version {record.Version}: {Encoding.UTF8.GetString(record.Value)}");
+            return record.Value is null ? CommandErrors.Refused : CommandErrors.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Put()
+    {
+        var connection = new ConnectionOptions();
+        var (key, value) = (KeyOption(), ValueOption());
+        var command = new Command("put", "Write a record") { key, value };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        {
+            await using var session = await connection.ConnectAsync(parse, token);
+            var version = await session.Client.PutAsync(parse.GetValue(key)!, Encoding.UTF8.GetBytes(parse.GetValue(value)!));
+            Console.WriteLine($"version {version}");
+            return CommandErrors.Ok;
+        }));
+        return command;
+    }
+
+    private static Command CompareAndSet()
+    {
+        var connection = new ConnectionOptions();
+        var (key, value) = (KeyOption(), ValueOption());
+        var expected = new Option<long>("--expected-version") { Description = "Write only if the record is at this version (0: never written)", Required = true };
+        var command = new Command("cas", "Write a record only if it is at the expected version") { key, value, expected };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        {
+            await using var session = await connection.ConnectAsync(parse, token);
+            var result = await session.Client.CompareAndSetAsync(parse.GetValue(key)!, parse.GetValue(expected), Encoding.UTF8.GetBytes(parse.GetValue(value)!));
+            if (!result.Succeeded)
+            {
+                Console.Error.WriteLine($"error: the record is at version {result.Version}, not {parse.GetValue(expected)}; nothing was written");
+                return CommandErrors.Conflict;
+            }
+
+            Console.WriteLine($"version {result.Version}");
+            return CommandErrors.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Delete()
+    {
+        var connection = new ConnectionOptions();
+        var key = KeyOption();
+        var command = new Command("delete", "Delete a record") { key };
+        connection.AddTo(command);
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        {
+            await using var session = await connection.ConnectAsync(parse, token);
+            var deleted = await session.Client.DeleteAsync(parse.GetValue(key)!);
+            Console.WriteLine(deleted ? "deleted" : "there was nothing to delete");
+            return deleted ? CommandErrors.Ok : CommandErrors.Refused;
+        }));
+        return command;
+    }
+}

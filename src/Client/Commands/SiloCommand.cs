@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using Roundabout.Silo.Hosting;
+
+namespace Roundabout.Client.Commands;
+
+/// <summary>`roundabout silo`: a silo in the foreground, so a cluster of processes can be started by hand.</summary>
+internal static class SiloCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Data directory of this silo's log", DefaultValueFactory = _ => "./data" };
+        var siloPort = new Option<int>("--silo-port") { Description = "Silo-to-silo port", DefaultValueFactory = _ => 11111 };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "Client gateway port", DefaultValueFactory = _ => 30000 };
+        var primary = new Option<int?>("--primary-port") { Description = "Silo port of the primary silo, when this one joins another (localhost clustering)" };
+        var command = new Command("silo", "Run a silo in the foreground (Ctrl+C stops it)") { data, siloPort, gatewayPort, primary };
+        command.SetAction(async (parse, token) =>
+        {
+            var builder = Host.CreateApplicationBuilder();
+            builder.UseOrleans(silo =>
+            {
+                var primaryEndpoint = parse.GetValue(primary) is { } port ? new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port) : null;
+                silo.UseLocalhostClustering(parse.GetValue(siloPort), parse.GetValue(gatewayPort), primaryEndpoint);
+                silo.UseFileLog(options => options.DataDirectory = parse.GetValue(data)!);
+                silo.AddRoundabout();
+                silo.AddRoundaboutGrainStorage();
+            });
+            Console.WriteLine($"silo on port {parse.GetValue(siloPort)}, gateway {parse.GetValue(gatewayPort)}, data in {Path.GetFullPath(parse.GetValue(data)!)}");
+            await builder.Build().RunAsync(token);
+            return 0;
+        });
+        return command;
+    }
+}

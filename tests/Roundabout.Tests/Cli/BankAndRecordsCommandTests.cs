@@ -1,0 +1,110 @@
+namespace Roundabout.Tests.Cli;
+
+/// <summary>The bank and records verbs against a real silo process, through --gateway.</summary>
+public sealed class BankAndRecordsCommandTests(SiloProcessFixture silo) : IClassFixture<SiloProcessFixture>
+{
+    private Task<(int Code, string Output, string Error)> Run(params string[] args) =>
+        CliRunner.RunAsync([.. args, "--gateway", silo.Gateway]);
+
+    [Fact]
+    public async Task Bank_InitTransferBalanceAudit_MovesMoneyAndKeepsTheTotal()
+    {
+        var init = await Run("bank", "init", "--accounts", "4", "--balance", "100");
+        var transfer = await Run("bank", "transfer", "--from", "account-0", "--to", "account-1", "--amount", "25");
+        var balance = await Run("bank", "balance", "--account", "account-1");
+        var audit = await Run("bank", "audit");
+
+        Assert.Equal(0, init.Code);
+        Assert.Equal(0, transfer.Code);
+        Assert.Contains("transferred 25 from account-0 to account-1", transfer.Output);
+        Assert.Equal(0, balance.Code);
+        Assert.Contains("account-1: 125", balance.Output);
+        Assert.Equal(0, audit.Code);
+        Assert.Contains("4 accounts, total 400", audit.Output);
+    }
+
+    [Fact]
+    public async Task BankTransfer_SameKeyTwice_MovesTheMoneyOnce()
+    {
+        await Run("bank", "init", "--accounts", "4", "--balance", "100");
+        var before = await Run("bank", "balance", "--account", "account-3");
+
+        var first = await Run("bank", "transfer", "--from", "account-2", "--to", "account-3", "--amount", "7", "--key", "cli-once");
+        var second = await Run("bank", "transfer", "--from", "account-2", "--to", "account-3", "--amount", "7", "--key", "cli-once");
+        var after = await Run("bank", "balance", "--account", "account-3");
+
+        Assert.Equal((0, 0), (first.Code, second.Code));
+        Assert.Equal(Balance(before.Output) + 7, Balance(after.Output));
+    }
+
+    [Theory]
+    [InlineData(2, "unknown account", "bank", "transfer", "--from", "account-0", "--to", "nobody", "--amount", "1")]
+    [InlineData(2, "must be positive", "bank", "transfer", "--from", "account-0", "--to", "account-1", "--amount", "0")]
+    [InlineData(2, "two different accounts", "bank", "transfer", "--from", "account-0", "--to", "account-0", "--amount", "1")]
+    [InlineData(3, "cannot pay", "bank", "transfer", "--from", "account-0", "--to", "account-1", "--amount", "1000000")]
+    [InlineData(2, "unknown account", "bank", "balance", "--account", "nobody")]
+    public async Task Bank_BadInput_OneClearLineAndANonZeroExitCode(int expectedCode, string expectedText, params string[] args)
+    {
+        await Run("bank", "init", "--accounts", "4", "--balance", "100");
+        var auditBefore = await Run("bank", "audit");
+
+        var (code, _, error) = await Run(args);
+
+        Assert.Equal(expectedCode, code);
+        Assert.Contains(expectedText, error, StringComparison.OrdinalIgnoreCase);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Equal(auditBefore.Output, (await Run("bank", "audit")).Output);
+    }
+
+    [Fact]
+    public async Task Records_PutGetCasDelete_ReportVersionsAndRefuseAStaleCas()
+    {
+        var key = $"doc-{Guid.NewGuid():N}";
+
+        var put = await Run("records", "put", "--key", key, "--value", "{\"a\":1}");
+        var staleCas = await Run("records", "cas", "--key", key, "--value", "x", "--expected-version", "0");
+        var cas = await Run("records", "cas", "--key", key, "--value", "{\"a\":2}", "--expected-version", "1");
+        var get = await Run("records", "get", "--key", key);
+        var delete = await Run("records", "delete", "--key", key);
+        var gone = await Run("records", "get", "--key", key);
+
+        Assert.Equal((0, "version 1"), (put.Code, put.Output.Trim()));
+        Assert.Equal(4, staleCas.Code);
+        Assert.Contains("at version 1, not 0", staleCas.Error);
+        Assert.Equal((0, "version 2"), (cas.Code, cas.Output.Trim()));
+        Assert.Equal("version 2: {\"a\":2}", get.Output.Trim());
+        Assert.Equal(0, delete.Code);
+        Assert.NotEqual(0, gone.Code);
+        Assert.Contains("(none)", gone.Output);
+    }
+
+    [Fact]
+    public async Task Records_ValueOverTheLimit_IsRefusedWithTheLimit()
+    {
+        var (code, _, error) = await Run("records", "put", "--key", "big", "--value", new string('x', 300_000));
+
+        Assert.Equal(2, code);
+        Assert.Contains("at most", error);
+    }
+
+    [Fact]
+    public async Task Bank_UnreachableCluster_SaysSoInOneLine()
+    {
+        var (code, _, error) = await CliRunner.RunAsync("bank", "audit", "--gateway", "localhost:1");
+
+        Assert.Equal(6, code);
+        Assert.Contains("Cannot reach the cluster", error);
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    [Fact]
+    public async Task Bank_MalformedGateway_IsBadInput()
+    {
+        var (code, _, error) = await CliRunner.RunAsync("bank", "audit", "--gateway", "nonsense");
+
+        Assert.Equal(2, code);
+        Assert.Contains("host:port", error);
+    }
+
+    private static long Balance(string output) => long.Parse(output.Trim().Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+}
