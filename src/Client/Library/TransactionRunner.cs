@@ -43,6 +43,16 @@ public sealed class TransactionRunner(IRoundaboutTransactions transactions)
             {
                 return await operation();
             }
+            catch (RetryRequestedException retry)
+            {
+                // Stm.Retry: not a conflict, a wait for what it read to change; attempts are not counted.
+                attempt--;
+                var remaining = options.Timeout - Stopwatch.GetElapsedTime(started);
+                if (remaining <= TimeSpan.Zero || !await transactions.WaitForChangeAsync(retry, remaining))
+                {
+                    throw new TimeoutException($"The transaction called Stm.Retry and nothing it read changed within {options.Timeout}.", retry);
+                }
+            }
             catch (OrleansTransactionTransientFailureException conflict) when (attempt < options.Retry.MaxAttempts)
             {
                 Interlocked.Increment(ref _retries);
@@ -70,6 +80,44 @@ public sealed class TransactionRunner(IRoundaboutTransactions transactions)
             {
                 await operation();
                 return true;
+            },
+            options,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="first"/>; if it calls <see cref="Stm.Retry"/>, runs <paramref name="second"/>
+    /// instead (each alternative is its own atomic transaction attempt, and the one that commits is
+    /// the only one that took effect). If both retry, waits until something either of them read
+    /// changes and starts again with <paramref name="first"/>.
+    /// </summary>
+    public Task<T> OrElseAsync<T>(Func<Task<T>> first, Func<Task<T>> second, RunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        options ??= new RunOptions();
+        var transactionOptions = options.ToTransactionOptions();
+        return RetryAsync(
+            async () =>
+            {
+                try
+                {
+                    return await transactions.RunAsync(first, transactionOptions);
+                }
+                catch (RetryRequestedException firstRetry)
+                {
+                    try
+                    {
+                        return await transactions.RunAsync(second, transactionOptions);
+                    }
+                    catch (RetryRequestedException secondRetry)
+                    {
+                        // Both wait: wake up on a change to anything either one read.
+                        throw new RetryRequestedException(
+                            [.. firstRetry.ReadSet, .. secondRetry.ReadSet],
+                            Math.Min(firstRetry.ReadTimestamp, secondRetry.ReadTimestamp));
+                    }
+                }
             },
             options,
             cancellationToken);

@@ -33,6 +33,9 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
 {
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>A change wait stays well inside Orleans' response time-out; callers ask again.</summary>
+    private static readonly TimeSpan MaxChangeWait = TimeSpan.FromSeconds(20);
+
     private readonly TransactionalStateConfiguration _config;
     private readonly IGrainContext _context;
     private readonly DeepCopier _copier;
@@ -54,6 +57,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private Exception? _storageFailure;
     private DateTime _lastSweepUtc = DateTime.UtcNow;
     private bool _loaded;
+    private TaskCompletionSource _installed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public RoundaboutTransactionalState(
         TransactionalStateConfiguration config,
@@ -246,6 +250,24 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         }
     }
 
+    public async Task<bool> WaitForCommitAfter(long timestamp, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + (timeout < MaxChangeWait ? timeout : MaxChangeWait);
+        while (_chain.Newest.CommitTimestamp <= timestamp)
+        {
+            var remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            var installed = _installed.Task;
+            await Task.WhenAny(installed, Task.Delay(remaining));
+        }
+
+        return true;
+    }
+
     private bool TryTakeTentative(PrepareRequest request, out TentativeWrite<TState> tentative, out Vote refusal)
     {
         if (!_tentative.Remove(request.TransactionId, out tentative!))
@@ -336,6 +358,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         _chain.Install(prepared.CommitTimestamp, prepared.Value);
         _prepared = null;
         prepared.Decided.TrySetResult();
+        Interlocked.Exchange(ref _installed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         _chain.Prune(_timestamps.Horizon);
     }
 

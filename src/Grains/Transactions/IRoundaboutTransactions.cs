@@ -16,6 +16,13 @@ public interface IRoundaboutTransactions
 
     /// <summary>Runs <paramref name="body"/> as a new transaction with the given options and commits it.</summary>
     Task RunAsync(Func<Task> body, TransactionOptions? options = null);
+
+    /// <summary>
+    /// After a body called <see cref="Stm.Retry"/> (surfacing as <paramref name="retry"/>), waits
+    /// until a version newer than its snapshot is committed at any state it read, or the time-out
+    /// passes. Returns whether something changed.
+    /// </summary>
+    Task<bool> WaitForChangeAsync(RetryRequestedException retry, TimeSpan timeout);
 }
 
 /// <summary>Per-transaction choices.</summary>

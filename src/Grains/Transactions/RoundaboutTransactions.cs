@@ -26,14 +26,28 @@ internal sealed class RoundaboutTransactions(ITransactionClient transactionClien
 
         // Set inside this async method, so the choice does not leak into the caller's flow.
         TransactionRequestScope.Set(new TransactionRequest(isolation, options.ReadOnly));
+        RetryRequestedException? retry = null;
         try
         {
             await transactionClient.RunTransaction(TransactionOption.Create, async () =>
             {
                 // The choices were for this transaction only, not for transactions that the body starts.
                 TransactionRequestScope.Clear();
-                await body();
+                try
+                {
+                    await body();
+                }
+                catch (Exception exception) when (IsRetryRequest(exception))
+                {
+                    retry = CaptureReadSet();
+                    throw;
+                }
             });
+        }
+        catch (Exception) when (retry is not null)
+        {
+            // The attempt aborted (nothing took effect); the caller decides whether to wait and rerun.
+            throw retry;
         }
         catch (OrleansTransactionAbortedException aborted) when (ApplicationCause(aborted) is { } cause)
         {
@@ -41,6 +55,52 @@ internal sealed class RoundaboutTransactions(ITransactionClient transactionClien
             // not the generic "transaction aborted" wrapper that Orleans puts around it.
             ExceptionDispatchInfo.Throw(cause);
         }
+    }
+
+    public async Task<bool> WaitForChangeAsync(RetryRequestedException retry, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(retry);
+        if (retry.ReadSet.Count == 0)
+        {
+            // It read nothing, so nothing can change what it will see: waiting would be forever.
+            throw new InvalidOperationException("Stm.Retry was called by a transaction that read nothing; it would wait forever.");
+        }
+
+        var waits = retry.ReadSet.Select(participant => participant.Reference.AsReference<Protocol.ITransactionParticipantExtension>()
+            .WaitForCommitAfter(participant.Name, retry.ReadTimestamp, timeout)).ToList();
+        while (waits.Count > 0)
+        {
+            var finished = await Task.WhenAny(waits);
+            if (await finished)
+            {
+                return true;
+            }
+
+            waits.Remove(finished);
+        }
+
+        return false;
+    }
+
+    private static bool IsRetryRequest(Exception exception)
+    {
+        for (Exception? current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is RetryTransactionException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Every state the transaction touched so far, and its snapshot, from the root's transaction info.</summary>
+    private static RetryRequestedException CaptureReadSet()
+    {
+        var info = TransactionContext.GetRequiredTransactionInfo();
+        info.ReconcilePending();
+        return new RetryRequestedException([.. info.Participants.Keys], TransactionStamp.Of(info).ReadTimestamp);
     }
 
     /// <summary>

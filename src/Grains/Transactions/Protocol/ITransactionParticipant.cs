@@ -10,4 +10,6 @@ internal interface ITransactionParticipant
     Task Commit(Guid transactionId, long commitTimestamp);
 
     Task Abort(Guid transactionId);
+
+    Task<bool> WaitForCommitAfter(long timestamp, TimeSpan timeout);
 }

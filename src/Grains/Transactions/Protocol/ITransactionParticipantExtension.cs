@@ -30,4 +30,12 @@ public interface ITransactionParticipantExtension : IGrainExtension
     /// <summary>Drops the transaction's tentative or prepared write. Idempotent.</summary>
     [AlwaysInterleave]
     Task Abort(string stateName, Guid transactionId);
+
+    /// <summary>
+    /// Completes with true once a version newer than <paramref name="timestamp"/> is committed
+    /// here, or with false after <paramref name="timeout"/> (capped at 20 s per call).
+    /// For <c>Stm.Retry</c>; holds nothing and blocks nobody.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<bool> WaitForCommitAfter(string stateName, long timestamp, TimeSpan timeout);
 }

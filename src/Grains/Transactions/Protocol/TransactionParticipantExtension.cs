@@ -12,6 +12,8 @@ internal sealed class TransactionParticipantExtension(IGrainContextAccessor cont
 
     public Task Abort(string stateName, Guid transactionId) => Get(stateName).Abort(transactionId);
 
+    public Task<bool> WaitForCommitAfter(string stateName, long timestamp, TimeSpan timeout) => Get(stateName).WaitForCommitAfter(timestamp, timeout);
+
     private ITransactionParticipant Get(string stateName) =>
         ParticipantRegistry.GetOrCreate(_context).Get(stateName, _context.GrainId);
 }

@@ -1,0 +1,110 @@
+using Roundabout.Accounts;
+using Roundabout.Client.Library;
+using Roundabout.Tests.Infrastructure;
+using Roundabout.Transactions;
+
+namespace Roundabout.Tests.Client;
+
+[Collection(ClusterCollection.Name)]
+public sealed class StmRetryTests(ClusterFixture fixture)
+{
+    private RoundaboutClient Client => new(fixture.Cluster.Grains, fixture.Cluster.Transactions);
+
+    [Fact]
+    public async Task Retry_UntilTheBalanceCoversTheWithdrawal_WaitsThenWithdraws()
+    {
+        var client = Client;
+        var account = Keys.New("acct");
+        var grain = client.Grains.GetGrain<IAccountGrain>(account);
+        var attempts = 0;
+
+        var withdrawal = client.Runner.RunAsync(async () =>
+        {
+            Interlocked.Increment(ref attempts);
+            if (await grain.GetBalance() < 50)
+            {
+                Stm.Retry();
+            }
+
+            await grain.Withdraw(50);
+        }, new RunOptions { Timeout = TimeSpan.FromSeconds(20) });
+
+        await Task.Delay(300);
+        Assert.False(withdrawal.IsCompleted, "the withdrawal did not wait for the money");
+        await client.DepositAsync(account, 30);
+        await Task.Delay(300);
+        Assert.False(withdrawal.IsCompleted, "30 does not cover 50, yet the withdrawal stopped waiting");
+        await client.DepositAsync(account, 30);
+        await withdrawal.WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(10, await client.GetBalanceAsync(account));
+        Assert.InRange(attempts, 2, 10); // woken by changes, not spinning
+    }
+
+    [Fact]
+    public async Task Retry_NothingChanges_TimesOutAndChangesNothing()
+    {
+        var client = Client;
+        var account = Keys.New("acct");
+        var grain = client.Grains.GetGrain<IAccountGrain>(account);
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => client.Runner.RunAsync(async () =>
+        {
+            if (await grain.GetBalance() < 50)
+            {
+                Stm.Retry();
+            }
+
+            await grain.Withdraw(50);
+        }, new RunOptions { Timeout = TimeSpan.FromMilliseconds(500) }));
+
+        Assert.Contains("Stm.Retry", error.Message);
+        Assert.Equal(0, await client.GetBalanceAsync(account));
+    }
+
+    [Fact]
+    public async Task OrElse_FirstRetries_RunsTheSecond()
+    {
+        var client = Client;
+        var (empty, funded) = (Keys.New("acct"), Keys.New("acct"));
+        await client.DepositAsync(funded, 100);
+
+        var source = await client.Runner.OrElseAsync(
+            () => WithdrawIfCoveredAsync(client, empty, 40),
+            () => WithdrawIfCoveredAsync(client, funded, 40));
+
+        Assert.Equal(funded, source);
+        Assert.Equal(60, await client.GetBalanceAsync(funded));
+        Assert.Equal(0, await client.GetBalanceAsync(empty));
+    }
+
+    [Fact]
+    public async Task OrElse_BothRetry_WaitsForAChangeToEither()
+    {
+        var client = Client;
+        var (a, b) = (Keys.New("acct"), Keys.New("acct"));
+
+        var pick = client.Runner.OrElseAsync(
+            () => WithdrawIfCoveredAsync(client, a, 40),
+            () => WithdrawIfCoveredAsync(client, b, 40),
+            new RunOptions { Timeout = TimeSpan.FromSeconds(20) });
+        await Task.Delay(300);
+        Assert.False(pick.IsCompleted);
+        await client.DepositAsync(b, 100);
+
+        Assert.Equal(b, await pick.WaitAsync(TimeSpan.FromSeconds(15)));
+        Assert.Equal(60, await client.GetBalanceAsync(b));
+    }
+
+    private static async Task<string> WithdrawIfCoveredAsync(RoundaboutClient client, string account, long amount)
+    {
+        var grain = client.Grains.GetGrain<IAccountGrain>(account);
+        if (await grain.GetBalance() < amount)
+        {
+            Stm.Retry();
+        }
+
+        await grain.Withdraw(amount);
+        return account;
+    }
+}
