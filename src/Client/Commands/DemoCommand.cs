@@ -38,7 +38,7 @@ internal static class DemoCommand
 
         Console.WriteLine($"Starting an embedded silo on the durable log in {Path.GetFullPath(data)}");
         await using var silo = await EmbeddedSilo.StartAsync(data, cancellationToken);
-        var workload = new BankWorkload(silo.Client, accounts, concurrency, initialBalance: 1_000);
+        var workload = new BankWorkload(silo.Client, accounts, concurrency, initialBalance: 1_000, retryConflicts: true);
         var existed = await workload.InitializeAsync();
         Console.WriteLine(existed
             ? $"Found the accounts of an earlier run: {accounts} accounts holding {workload.ExpectedTotal} in total."
@@ -49,13 +49,19 @@ internal static class DemoCommand
         var run = workload.RunAsync(TimeSpan.FromSeconds(seconds), cancellationToken);
         var audits = 0;
         var auditsOff = 0;
+        var (committedBefore, secondBefore) = (0L, 0.0);
         while (!run.IsCompleted)
         {
             await Task.WhenAny(run, Task.Delay(1_000, cancellationToken));
             var total = await workload.AuditAsync();
             audits++;
             auditsOff += total == workload.ExpectedTotal ? 0 : 1;
-            Console.WriteLine($"  {stopwatch.Elapsed.TotalSeconds,5:F1} s  committed {workload.Committed,8}  conflicts {workload.Conflicts,6}  audited total {total}");
+            var second = stopwatch.Elapsed.TotalSeconds;
+            var latencies = workload.LatenciesMs;
+            var recent = latencies[Math.Max(0, latencies.Length - (int)(workload.Committed - committedBefore))..];
+            Array.Sort(recent);
+            Console.WriteLine($"  {second,5:F1} s  {(workload.Committed - committedBefore) / (second - secondBefore),7:F0} transfers/s  p50 {Percentile(recent, 0.5),5:F1} ms  p99 {Percentile(recent, 0.99),6:F1} ms  retries {workload.Conflicts,6}  audited total {total}");
+            (committedBefore, secondBefore) = (workload.Committed, second);
         }
 
         await run;
@@ -63,10 +69,16 @@ internal static class DemoCommand
         var finalTotal = await workload.AuditAsync();
         Console.WriteLine();
         Console.WriteLine($"transfers committed : {workload.Committed} ({workload.Committed / elapsed:F0}/s)");
-        Console.WriteLine($"aborted (conflicts) : {workload.Conflicts}");
+        var all = workload.LatenciesMs;
+        Array.Sort(all);
+        Console.WriteLine($"latency p50 / p99   : {Percentile(all, 0.5):F1} / {Percentile(all, 0.99):F1} ms");
+        Console.WriteLine($"conflicts retried   : {workload.Conflicts}");
         Console.WriteLine($"insufficient funds  : {workload.Insufficient}");
         Console.WriteLine($"in doubt            : {workload.InDoubt}");
         Console.WriteLine($"audited total       : {finalTotal} (expected {workload.ExpectedTotal}; {audits} audits, {auditsOff} off)");
         return finalTotal == workload.ExpectedTotal && auditsOff == 0 ? 0 : 1;
     }
+
+    private static double Percentile(double[] sorted, double fraction) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(fraction * sorted.Length))];
 }
