@@ -25,6 +25,11 @@ internal static class SiloCommand
                 silo.AddRoundabout();
                 silo.AddRoundaboutGrainStorage();
             });
+            if (parse.GetValue(primary) is not null)
+            {
+                Console.Error.WriteLine("warning: each silo keeps its own embedded log, and a grain may activate on either silo; until the cluster shares one store (PostgreSQL), use several silos for trying out membership only, not for data you keep.");
+            }
+
             Console.WriteLine($"silo on port {parse.GetValue(siloPort)}, gateway {parse.GetValue(gatewayPort)}, data in {Path.GetFullPath(parse.GetValue(data)!)}");
             await builder.Build().RunAsync(token);
             return 0;
