@@ -8,7 +8,8 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var command = new Command("bench", "Benchmarks that print numbers");
+        var command = new Command("bench", "Roundabout and Orleans' own transactions side by side on the same transfers; subcommands for other numbers");
+        SideBySideCommand.AddTo(command);
         command.Subcommands.Add(CreateStorage());
         command.Subcommands.Add(CreateBank());
         return command;

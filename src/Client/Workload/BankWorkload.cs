@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Orleans.Transactions;
 using Roundabout.Accounts;
+using Roundabout.Client.Library;
 using Roundabout.Transactions;
 
 namespace Roundabout.Client.Workload;
@@ -87,7 +88,7 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    while (true)
+                    for (var failed = 0; ; failed++)
                     {
                         try
                         {
@@ -96,7 +97,10 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
                         }
                         catch (TransactionConflictException) when (retryConflicts)
                         {
+                            // Back off before retrying, as the client library's runner does: on a
+                            // hot spot, retrying at once only meets the same writers again.
                             Interlocked.Increment(ref _conflicts);
+                            await Task.Delay(RetryPolicy.Default.DelayAfter(failed + 1, random), cancellationToken);
                         }
                     }
 

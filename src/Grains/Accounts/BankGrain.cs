@@ -3,7 +3,10 @@ using Roundabout.Transactions;
 
 namespace Roundabout.Accounts;
 
+// Stateless and reentrant: a worker awaits whole transactions, so without reentrancy each of the
+// (one per core) workers would carry a single transfer at a time.
 [StatelessWorker]
+[Reentrant]
 public sealed class BankGrain(IRoundaboutTransactions transactions) : Grain, IBankGrain
 {
     public Task Transfer(string from, string to, long amount, IsolationLevel? isolation = null)

@@ -12,6 +12,7 @@ public interface ITransactionCoordinatorGrain : IGrainWithIntegerKey
 }
 
 [StatelessWorker]
+[Reentrant]
 internal sealed class TransactionCoordinatorGrain(TransactionCoordinator coordinator) : Grain, ITransactionCoordinatorGrain
 {
     public Task Resolve(TransactionInfo info) => coordinator.ResolveAsync(info);

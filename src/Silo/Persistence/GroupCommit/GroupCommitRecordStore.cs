@@ -71,7 +71,9 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
         }
 
         _metrics.ObserveQueueDepth(() => Volatile.Read(ref _queueDepth));
-        _writer = Task.Run(WriterLoopAsync);
+        // The writer blocks in fdatasync: on a thread of its own, so that it never holds one of the
+        // few thread-pool threads a small machine has while the disk works.
+        _writer = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>The directory the log lives in.</summary>
@@ -218,12 +220,12 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
         _log.Dispose();
     }
 
-    private async Task WriterLoopAsync()
+    private void WriterLoop()
     {
         var reader = _queue.Reader;
         var payload = new ArrayBufferWriter<byte>(64 * 1024);
         var batch = new List<PendingBatch>();
-        while (await reader.WaitToReadAsync())
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             if (_options.MaxWait > TimeSpan.Zero)
             {
@@ -231,7 +233,7 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
                 var deadline = Stopwatch.GetTimestamp() + (long)(_options.MaxWait.TotalSeconds * Stopwatch.Frequency);
                 while (reader.Count < _options.MaxBatchRequests && Stopwatch.GetTimestamp() < deadline)
                 {
-                    await Task.Delay(1);
+                    Thread.Sleep(1);
                 }
             }
 

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+
+namespace Roundabout.Client.Benchmarks;
+
+/// <summary>
+/// The same transfer workloads on each system in turn, each system in a fresh silo: every
+/// (workload, concurrency) cell opens its own accounts, warms up, runs, then audits the total.
+/// </summary>
+public static class SideBySideBenchmark
+{
+    public static IReadOnlyList<(string Name, int Accounts)> Workloads { get; } = [("uniform", 1000), ("hot", 10)];
+
+    public static IReadOnlyList<int> Concurrencies { get; } = [16, 64, 256];
+
+    /// <summary>A transfer that has not committed after this long counts as failed.</summary>
+    public static TimeSpan GiveUpAfter { get; } = TimeSpan.FromSeconds(30);
+
+    public static async Task<List<CellResult>> RunAsync(IEnumerable<TransactionSystem> systems, TimeSpan duration, Action<CellResult> progress)
+    {
+        var results = new List<CellResult>();
+        foreach (var system in systems)
+        {
+            await using var silo = await BenchmarkSilo.StartAsync(system);
+            foreach (var (workload, accounts) in Workloads)
+            {
+                foreach (var concurrency in Concurrencies)
+                {
+                    var result = await RunCellAsync(system, silo, workload, accounts, concurrency, duration);
+                    progress(result);
+                    results.Add(result);
+                }
+            }
+        }
+
+        return results;
+    }
+
+    private static async Task<CellResult> RunCellAsync(TransactionSystem system, BenchmarkSilo silo, string workload, int accounts, int concurrency, TimeSpan duration)
+    {
+        var bank = new TransferWorkload(silo, $"{workload}-{concurrency}", accounts, GiveUpAfter);
+        await bank.InitializeAsync();
+
+        // The warm-up activates the grains, so the measured run is steady state; its numbers are dropped.
+        await bank.RunAsync(concurrency, TimeSpan.FromSeconds(Math.Min(1, duration.TotalSeconds)));
+
+        var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
+        var stopwatch = Stopwatch.StartNew();
+        var counts = await bank.RunAsync(concurrency, duration);
+        var elapsed = stopwatch.Elapsed;
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuBefore;
+
+        var audited = await bank.AuditAsync();
+        return new CellResult(
+            system.Name, workload, accounts, concurrency,
+            counts.Committed, counts.Retries, counts.GaveUp, counts.InDoubt,
+            elapsed.TotalSeconds, counts.LatenciesMs.DefaultIfEmpty().Average(), counts.Percentile(0.50), counts.Percentile(0.99), counts.LatenciesMs.DefaultIfEmpty().Max(), cpu.TotalSeconds,
+            bank.ExpectedTotal, audited);
+    }
+}

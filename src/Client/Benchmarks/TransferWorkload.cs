@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using Roundabout.Accounts;
+
+namespace Roundabout.Client.Benchmarks;
+
+/// <summary>
+/// Concurrent transfers of 1..10 between random accounts of a fresh set, each retried until it
+/// commits. Every transfer is one transaction started by the client:
+/// <c>Task.WhenAll(from.Withdraw(a), to.Deposit(a))</c>, the same on both systems.
+/// </summary>
+public sealed class TransferWorkload(BenchmarkSilo silo, string prefix, int accounts, TimeSpan giveUpAfter)
+{
+    public const long InitialBalance = 1_000_000;
+
+    private readonly IAccountGrain[] _accounts = Enumerable.Range(0, accounts)
+        .Select(i => silo.Grains.GetGrain<IAccountGrain>($"{prefix}-{i}"))
+        .ToArray();
+
+    private readonly PatientTransactions _transactions = new(silo.Transactions, giveUpAfter);
+
+    public long ExpectedTotal => InitialBalance * accounts;
+
+    /// <summary>Opens every account with <see cref="InitialBalance"/>.</summary>
+    public async Task InitializeAsync() =>
+        await Parallel.ForEachAsync(_accounts, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (account, _) =>
+        {
+            var (outcome, _) = await _transactions.RunAsync(() => account.Deposit(InitialBalance), new Random());
+            if (outcome != TransactionOutcome.Committed)
+            {
+                throw new InvalidOperationException($"Opening an account ended {outcome}.");
+            }
+        });
+
+    /// <summary>The sum of all balances, read in one transaction.</summary>
+    public async Task<long> AuditAsync()
+    {
+        long total = 0;
+        var (outcome, _) = await _transactions.RunAsync(
+            async () => total = (await Task.WhenAll(_accounts.Select(account => account.GetBalance()))).Sum(),
+            new Random());
+        return outcome == TransactionOutcome.Committed
+            ? total
+            : throw new InvalidOperationException($"The audit transaction ended {outcome}.");
+    }
+
+    /// <summary>
+    /// Starts transfers for <paramref name="duration"/>, then waits for those under way (they commit,
+    /// or give up after the give-up time).
+    /// </summary>
+    public async Task<Counts> RunAsync(int concurrency, TimeSpan duration)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var workers = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
+        {
+            var random = new Random(worker);
+            var counts = new Counts();
+            while (stopwatch.Elapsed < duration)
+            {
+                var from = random.Next(_accounts.Length);
+                var to = (from + 1 + random.Next(_accounts.Length - 1)) % _accounts.Length;
+                var amount = random.Next(1, 11);
+                var started = Stopwatch.GetTimestamp();
+                var (outcome, retries) = await _transactions.RunAsync(
+                    () => Task.WhenAll(_accounts[from].Withdraw(amount), _accounts[to].Deposit(amount)),
+                    random);
+                counts.Add(outcome, retries, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+
+            return counts;
+        })));
+        return Counts.Merge(workers);
+    }
+
+    /// <summary>What the workers did: outcomes, retries and the latencies of committed transfers (retries included).</summary>
+    public sealed class Counts
+    {
+        public long Committed { get; private set; }
+
+        public long Retries { get; private set; }
+
+        public long GaveUp { get; private set; }
+
+        public long InDoubt { get; private set; }
+
+        public List<double> LatenciesMs { get; } = [];
+
+        public static Counts Merge(IEnumerable<Counts> parts)
+        {
+            var all = new Counts();
+            foreach (var part in parts)
+            {
+                all.Committed += part.Committed;
+                all.Retries += part.Retries;
+                all.GaveUp += part.GaveUp;
+                all.InDoubt += part.InDoubt;
+                all.LatenciesMs.AddRange(part.LatenciesMs);
+            }
+
+            all.LatenciesMs.Sort();
+            return all;
+        }
+
+        public void Add(TransactionOutcome outcome, int retries, double latencyMs)
+        {
+            Retries += retries;
+            switch (outcome)
+            {
+                case TransactionOutcome.Committed:
+                    Committed++;
+                    LatenciesMs.Add(latencyMs);
+                    break;
+                case TransactionOutcome.GaveUp:
+                    GaveUp++;
+                    break;
+                default:
+                    InDoubt++;
+                    break;
+            }
+        }
+
+        public double Percentile(double fraction) =>
+            LatenciesMs.Count == 0 ? 0 : LatenciesMs[Math.Min(LatenciesMs.Count - 1, (int)(fraction * LatenciesMs.Count))];
+    }
+}

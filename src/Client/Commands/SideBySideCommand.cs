@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Roundabout.Client.Benchmarks;
+
+namespace Roundabout.Client.Commands;
+
+/// <summary>
+/// `roundabout bench`: the transfer workload on Roundabout (durable embedded log) and on Orleans'
+/// built-in transactions (in-memory storage), one after the other, side by side.
+/// </summary>
+internal static class SideBySideCommand
+{
+    public static void AddTo(Command bench)
+    {
+        var data = new Option<string>("--data") { Description = "Scratch directory for Roundabout's log (deleted and recreated)", DefaultValueFactory = _ => "./bench-data" };
+        var seconds = new Option<double>("--duration") { Description = "Seconds per cell (each workload and concurrency, each system)", DefaultValueFactory = _ => 5 };
+        var quick = new Option<bool>("--quick") { Description = "1-second cells, for a smoke test" };
+        var json = new Option<string?>("--json") { Description = "Also write every number and the machine's facts to this JSON file" };
+        bench.Options.Add(data);
+        bench.Options.Add(seconds);
+        bench.Options.Add(quick);
+        bench.Options.Add(json);
+        bench.SetAction(async (parse, _) =>
+        {
+            var directory = parse.GetValue(data)!;
+            var duration = TimeSpan.FromSeconds(parse.GetValue(quick) ? 1 : parse.GetValue(seconds));
+            if (duration <= TimeSpan.Zero)
+            {
+                Console.Error.WriteLine("--duration must be positive.");
+                return 2;
+            }
+
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+
+            var systems = new[] { TransactionSystem.Roundabout(directory), TransactionSystem.Orleans };
+            var before = MachineFacts.Now();
+            Console.WriteLine($"Transfers on {string.Join(" and ", systems.Select(s => s.Name))}, {duration.TotalSeconds:0.#} s per cell; load average {before.LoadAverage}.");
+            var cells = await SideBySideBenchmark.RunAsync(systems, duration, cell => Console.WriteLine(
+                $"  {cell.System,-10} {$"{cell.Workload}/{cell.Accounts}",-12} x{cell.Concurrency,-4} {cell.TransfersPerSecond,8:F0} transfers/s, p99 {cell.P99Ms,7:F1} ms, {cell.Retries} retries, {cell.Failed + cell.InDoubt} failed{(cell.AuditBalanced ? "" : "  !!! AUDIT FAILED")}"));
+            Directory.Delete(directory, recursive: true);
+
+            var report = BenchmarkReport.Create(before, systems, cells, duration);
+            Console.WriteLine();
+            report.WriteTable(Console.Out);
+            if (parse.GetValue(json) is { } path)
+            {
+                await report.WriteJsonAsync(path);
+                Console.WriteLine($"Wrote {Path.GetFullPath(path)}");
+            }
+
+            return report.AllAuditsBalanced ? 0 : 1;
+        });
+    }
+}
