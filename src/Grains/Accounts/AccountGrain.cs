@@ -1,61 +1,58 @@
 using Orleans.Transactions.Abstractions;
+using Roundabout.State;
 
 namespace Roundabout.Accounts;
 
-public sealed class AccountGrain([TransactionalState("account")] ITransactionalState<AccountState> account) : Grain, IAccountGrain
+/// <summary>
+/// The balance is a commutative counter: deposits and withdrawals on one account do not conflict
+/// with each other (a hot account stays fast); the overdraft floor is kept by escrow at commit.
+/// Reading the balance is an ordinary, validated read.
+/// </summary>
+public sealed class AccountGrain(
+    [TransactionalCounter("balance")] ITransactionalCounter balance,
+    [TransactionalState("settings")] ITransactionalState<AccountSettings> settings) : Grain, IAccountGrain
 {
     private string Id => this.GetPrimaryKeyString();
 
-    public Task Deposit(long amount)
+    public async Task Deposit(long amount)
     {
         Money.ValidateAmount(amount);
-        return account.PerformUpdate(state =>
+        var result = await balance.TryAdd(amount);
+        if (!result.Added)
         {
-            if (state.Balance > long.MaxValue - amount)
-            {
-                throw new ArgumentOutOfRangeException(nameof(amount), amount, $"Depositing {amount} would overflow the balance of account '{Id}'.");
-            }
-
-            state.Balance += amount;
-            return state.Balance;
-        });
+            throw new ArgumentOutOfRangeException(nameof(amount), amount, $"Depositing {amount} would overflow the balance of account '{Id}'.");
+        }
     }
 
-    public Task Withdraw(long amount)
+    public async Task Withdraw(long amount)
     {
         Money.ValidateAmount(amount);
-        return account.PerformUpdate(state =>
+        var limit = await settings.PerformRead(s => s.OverdraftLimit);
+        var result = await balance.TryAdd(-amount, floor: -limit);
+        if (!result.Added)
         {
-            if (state.Balance - amount < -state.OverdraftLimit)
-            {
-                throw new InsufficientFundsException(Id, state.Balance, amount, state.OverdraftLimit);
-            }
-
-            state.Balance -= amount;
-            return state.Balance;
-        });
+            throw new InsufficientFundsException(Id, result.SnapshotValue, amount, limit);
+        }
     }
 
-    public Task<long> GetBalance() => account.PerformRead(state => state.Balance);
+    public Task<long> GetBalance() => balance.Read();
 
-    public Task<AccountSnapshot> GetSnapshot() => account.PerformRead(state => new AccountSnapshot(state.Balance, state.OverdraftLimit));
+    public async Task<AccountSnapshot> GetSnapshot() =>
+        new(await balance.Read(), await settings.PerformRead(s => s.OverdraftLimit));
 
-    public Task SetOverdraftLimit(long limit)
+    public async Task SetOverdraftLimit(long limit)
     {
         if (limit is < 0 or > Money.MaxAmount)
         {
             throw new ArgumentOutOfRangeException(nameof(limit), limit, $"The overdraft limit must be between 0 and {Money.MaxAmount}.");
         }
 
-        return account.PerformUpdate(state =>
+        var current = await balance.Read();
+        if (current < -limit)
         {
-            if (state.Balance < -limit)
-            {
-                throw new InvalidOperationException($"Account '{Id}' is at {state.Balance}, below the requested limit of -{limit}.");
-            }
+            throw new InvalidOperationException($"Account '{Id}' is at {current}, below the requested limit of -{limit}.");
+        }
 
-            state.OverdraftLimit = limit;
-            return limit;
-        });
+        await settings.PerformUpdate(s => s.OverdraftLimit = limit);
     }
 }

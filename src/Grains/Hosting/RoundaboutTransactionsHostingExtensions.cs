@@ -31,6 +31,7 @@ public static class RoundaboutTransactionsHostingExtensions
             services.AddSingleton<TransactionCoordinator>();
             services.AddSingleton<ITransactionResolver, LocalTransactionResolver>();
             services.AddSingleton<ITransactionalStateFactory, RoundaboutTransactionalStateFactory>();
+            services.AddSingleton<IAttributeToFactoryMapper<TransactionalCounterAttribute>, TransactionalCounterAttributeMapper>();
         });
         return builder;
     }

@@ -79,6 +79,47 @@ public sealed class VersionChain<T>
     }
 
     /// <summary>
+    /// Applies a commutative change committed at <paramref name="commitTimestamp"/>, which may be
+    /// older than the newest version (commutative writes commit out of order): a version is
+    /// inserted at that timestamp and every later version gets the change too. Safe because no
+    /// snapshot at or above the timestamp has read while the change was undecided.
+    /// </summary>
+    public void InsertCommuting(long commitTimestamp, Func<T, T> apply)
+    {
+        ArgumentNullException.ThrowIfNull(apply);
+        for (var i = 0; i < _versions.Count; i++)
+        {
+            if (_versions[i].CommitTimestamp == commitTimestamp)
+            {
+                throw new InvalidOperationException($"A version at {commitTimestamp} exists already.");
+            }
+
+            if (_versions[i].CommitTimestamp > commitTimestamp)
+            {
+                _versions[i] = _versions[i] with { Value = apply(_versions[i].Value) };
+            }
+        }
+
+        if (commitTimestamp > Newest.CommitTimestamp)
+        {
+            Install(commitTimestamp, apply(Newest.Value));
+            return;
+        }
+
+        var index = _versions.FindLastIndex(v => v.CommitTimestamp < commitTimestamp);
+        if (index < 0 || !_versions[index].IsVisibleAt(commitTimestamp))
+        {
+            // The version the change applies to was pruned (or loaded without history): nobody can
+            // read at this timestamp, so only the later versions, updated above, matter.
+            return;
+        }
+
+        var before = _versions[index];
+        _versions[index] = before with { SupersededAt = commitTimestamp };
+        _versions.Insert(index + 1, new CommittedVersion<T>(commitTimestamp, before.SupersededAt, apply(before.Value)));
+    }
+
+    /// <summary>
     /// Drops every superseded version that no running or future snapshot can see. The newest
     /// version is always kept. Returns how many were dropped.
     /// </summary>

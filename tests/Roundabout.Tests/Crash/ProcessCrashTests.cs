@@ -182,16 +182,18 @@ public sealed class ProcessCrashTests(ITestOutputHelper output)
         ConcurrentDictionary<Guid, TransferAttempt> attempted,
         ConcurrentBag<TransferAttempt> acknowledged)
     {
+        // Reads wait while recovered prepared writes are settled from their decision records
+        // (up to the resolution time-out), which can outlast the client's 5 s response time-out.
         var balances = new long[Accounts];
         for (var account = 0; account < Accounts; account++)
         {
-            balances[account] = await grains.GetGrain<IAccountGrain>(AccountKey(account)).GetBalance();
+            balances[account] = await WithPatienceAsync(() => grains.GetGrain<IAccountGrain>(AccountKey(account)).GetBalance());
         }
 
         var applied = new ConcurrentBag<Guid>();
         await Parallel.ForEachAsync(attempted.Keys, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) =>
         {
-            if ((await grains.GetGrain<IRecordGrain>(ReceiptKey(id)).Get()).Exists)
+            if ((await WithPatienceAsync(() => grains.GetGrain<IRecordGrain>(ReceiptKey(id)).Get())).Exists)
             {
                 applied.Add(id);
             }
@@ -199,6 +201,20 @@ public sealed class ProcessCrashTests(ITestOutputHelper output)
 
         Assert.True(acknowledged.Count > Kills, $"only {acknowledged.Count} transfers were acknowledged: the test would prove little");
         return new CrashHistory(attempted, acknowledged.ToList(), applied.ToHashSet(), balances);
+    }
+
+    private static async Task<T> WithPatienceAsync<T>(Func<Task<T>> read)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await read();
+            }
+            catch (TimeoutException) when (attempt < 6)
+            {
+            }
+        }
     }
 
     private static async Task StopQuietlyAsync(IHost client)

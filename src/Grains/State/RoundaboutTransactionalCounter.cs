@@ -1,0 +1,538 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Serialization;
+using Orleans.Transactions;
+using Orleans.Transactions.Abstractions;
+using Roundabout.Storage;
+using Roundabout.Transactions;
+using Roundabout.Transactions.Protocol;
+using Roundabout.Transactions.Timestamps;
+
+namespace Roundabout.State;
+
+/// <summary>
+/// Roundabout's commutative counter (<see cref="ITransactionalCounter"/>). Same protocol as
+/// <see cref="RoundaboutTransactionalState{TState}"/> — snapshot reads, private writes, validation
+/// at prepare, durable prepares, decision records — with one difference: additions commute, so
+/// several may be prepared at once and they commit in any timestamp order.
+/// </summary>
+/// <remarks>
+/// The rules, in addition to those of the general state:
+/// 1. An addition does not require "no commit after the snapshot": it is not a read.
+/// 2. Escrow: an addition prepares only if, whichever of the pending additions commit, every
+///    version from its commit timestamp on stays within the tightest bounds any of them asked for
+///    (worst case low: all pending subtractions commit and no pending addition does; high: the reverse).
+/// 3. A read (or a failed TryAdd) is validated like any read: nothing committed in (rv, c) and no
+///    pending addition below c.
+/// 4. A snapshot at rv waits while any addition at or below rv is undecided.
+/// 5. An addition still needs c above every snapshot that read the counter (maxReadTs).
+/// </remarks>
+internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCounter, ITransactionParticipant
+{
+    private readonly TransactionalStateConfiguration _config;
+    private readonly IGrainContext _context;
+    private readonly Serializer<DurableCounterSlot> _serializer;
+    private readonly IRecordStore _store;
+    private readonly ITimestampSource _timestamps;
+    private readonly CommitDecisions _decisions;
+    private readonly RoundaboutTransactionOptions _options;
+    private readonly ILogger _logger;
+    private readonly ParticipantId _participantId;
+    private readonly SlotWriter _writer;
+    private readonly Dictionary<Guid, Pending> _tentative = [];
+    private readonly Dictionary<Guid, Pending> _prepared = [];
+
+    private VersionChain<long> _chain = new(0, 0);
+    private long _maxReadTimestamp;
+    private bool _loaded;
+    private DateTime _lastSweepUtc = DateTime.UtcNow;
+    private TaskCompletionSource _decided = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public RoundaboutTransactionalCounter(
+        TransactionalStateConfiguration config,
+        IGrainContext context,
+        Serializer<DurableCounterSlot> serializer,
+        IRecordStore store,
+        ITimestampSource timestamps,
+        CommitDecisions decisions,
+        IOptions<RoundaboutTransactionOptions> options,
+        ILogger<RoundaboutTransactionalCounter> logger)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(config.StateName);
+        _config = config;
+        _context = context;
+        _serializer = serializer;
+        _store = store;
+        _timestamps = timestamps;
+        _decisions = decisions;
+        _options = options.Value;
+        _logger = logger;
+        _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
+        _writer = new SlotWriter(store, $"roundabout/counter/{context.GrainId}/{config.StateName}", Capture);
+        ParticipantRegistry.GetOrCreate(context).Add(config.StateName, this);
+        context.ObservableLifecycle.Subscribe<RoundaboutTransactionalCounter>(GrainLifecycleStage.SetupState, LoadAsync);
+    }
+
+    private string Describe => $"{_context.GrainId}/{_config.StateName}";
+
+    internal int RetainedVersionCount => _chain.Count;
+
+    public async Task<long> Read()
+    {
+        var info = TransactionContext.GetRequiredTransactionInfo();
+        var stamp = TransactionStamp.Of(info);
+        ThrowIfUnusable(info);
+        var value = await ReadCommittedAsync(info, stamp.ReadTimestamp);
+        info.RecordRead(_participantId, info.TimeStamp);
+        if (info.IsReadOnly)
+        {
+            return value; // it can add nothing, so there is nothing to remember about it here
+        }
+
+        // Remember the read: if the transaction adds here later, its prepare must validate it.
+        SweepAbandoned();
+        if (!_tentative.TryGetValue(info.TransactionId, out var own))
+        {
+            _tentative[info.TransactionId] = own = new Pending(stamp.ReadTimestamp);
+        }
+
+        own.Read = true;
+        own.Touched = DateTime.UtcNow;
+        return value + own.Delta;
+    }
+
+    public async Task<CounterAddResult> TryAdd(long delta, long floor = long.MinValue, long ceiling = long.MaxValue)
+    {
+        if (floor > ceiling)
+        {
+            throw new ArgumentException($"The floor {floor} is above the ceiling {ceiling}.", nameof(floor));
+        }
+
+        var info = TransactionContext.GetRequiredTransactionInfo();
+        if (info.IsReadOnly)
+        {
+            throw new OrleansReadOnlyViolatedException(info.Id);
+        }
+
+        var stamp = TransactionStamp.Of(info);
+        ThrowIfUnusable(info);
+        var snapshot = await ReadCommittedAsync(info, stamp.ReadTimestamp);
+        SweepAbandoned();
+        if (!_tentative.TryGetValue(info.TransactionId, out var own))
+        {
+            _tentative[info.TransactionId] = own = new Pending(stamp.ReadTimestamp);
+        }
+
+        var current = snapshot + own.Delta;
+        var outside = delta < 0 ? current < floor - delta : current > ceiling - delta;
+        if (outside)
+        {
+            // The refusal depends on the value, so it is a read, validated at commit like any.
+            own.Read = true;
+            info.RecordRead(_participantId, info.TimeStamp);
+            return new CounterAddResult(false, current);
+        }
+
+        own.Delta += delta;
+        own.Floor = Math.Max(own.Floor, floor);
+        own.Ceiling = Math.Min(own.Ceiling, ceiling);
+        own.Touched = DateTime.UtcNow;
+        info.RecordWrite(_participantId, info.TimeStamp);
+        return new CounterAddResult(true, current);
+    }
+
+    public async Task<Vote> Prepare(PrepareRequest request) => await PrepareCoreAsync(request, commitsWhenDurable: false);
+
+    public async Task<Vote> PrepareAndCommit(PrepareRequest request) => await PrepareCoreAsync(request, commitsWhenDurable: true);
+
+    public async Task Commit(Guid transactionId, long commitTimestamp)
+    {
+        if (!_prepared.TryGetValue(transactionId, out var prepared) || prepared.CommitsWhenDurable)
+        {
+            return;
+        }
+
+        Install(transactionId, prepared);
+        await WriteOrFailAsync();
+    }
+
+    public async Task Abort(Guid transactionId)
+    {
+        _tentative.Remove(transactionId);
+        if (_prepared.TryGetValue(transactionId, out var prepared) && !prepared.CommitsWhenDurable)
+        {
+            _prepared.Remove(transactionId);
+            SignalDecided();
+            await WriteOrFailAsync();
+        }
+    }
+
+    public async Task<bool> WaitForCommitAfter(long timestamp, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + (timeout < TimeSpan.FromSeconds(20) ? timeout : TimeSpan.FromSeconds(20));
+        while (_chain.Newest.CommitTimestamp <= timestamp)
+        {
+            var remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            await Task.WhenAny(_decided.Task, Task.Delay(remaining));
+        }
+
+        return true;
+    }
+
+    private async Task<Vote> PrepareCoreAsync(PrepareRequest request, bool commitsWhenDurable)
+    {
+        if (_writer.Failure is not null || !_loaded)
+        {
+            return new Vote(VoteKind.Lost, $"{Describe} is being reloaded from storage");
+        }
+
+        if (!request.Wrote)
+        {
+            return ValidateRead(request);
+        }
+
+        if (!_tentative.Remove(request.TransactionId, out var own))
+        {
+            return new Vote(VoteKind.Lost, $"{Describe} no longer holds the transaction's additions (the grain was reactivated or the transaction was abandoned)");
+        }
+
+        if (request.CommitTimestamp <= _maxReadTimestamp)
+        {
+            return new Vote(VoteKind.Conflict, $"{Describe}: a snapshot at {_maxReadTimestamp} already read the value this transaction would change at {request.CommitTimestamp}");
+        }
+
+        if (own.Read && request.Isolation == IsolationLevel.Serializable && ReadConflict(request) is { } readConflict)
+        {
+            return new Vote(VoteKind.Conflict, readConflict);
+        }
+
+        if (EscrowConflict(request.CommitTimestamp, own) is { } escrow)
+        {
+            return new Vote(VoteKind.Conflict, escrow);
+        }
+
+        own.CommitTimestamp = request.CommitTimestamp;
+        own.CommitsWhenDurable = commitsWhenDurable;
+        own.Touched = DateTime.UtcNow;
+        _prepared[request.TransactionId] = own;
+        try
+        {
+            await _writer.WriteAsync();
+        }
+        catch (Exception exception)
+        {
+            FailStorage(exception);
+            return new Vote(VoteKind.StorageFailure, $"{Describe} could not make its {(commitsWhenDurable ? "commit" : "prepare")} durable: {exception.Message}");
+        }
+
+        if (commitsWhenDurable)
+        {
+            Install(request.TransactionId, own);
+        }
+
+        return Vote.Yes;
+    }
+
+    private Vote ValidateRead(PrepareRequest request)
+    {
+        _tentative.Remove(request.TransactionId);
+        if (request.Isolation == IsolationLevel.Snapshot)
+        {
+            return Vote.Yes;
+        }
+
+        if (ReadConflict(request) is { } conflict)
+        {
+            return new Vote(VoteKind.Conflict, conflict);
+        }
+
+        _maxReadTimestamp = Math.Max(_maxReadTimestamp, request.CommitTimestamp);
+        return Vote.Yes;
+    }
+
+    private string? ReadConflict(PrepareRequest request)
+    {
+        foreach (var (transactionId, other) in _prepared)
+        {
+            if (transactionId != request.TransactionId && other.CommitTimestamp < request.CommitTimestamp)
+            {
+                return $"{Describe}: an addition at {other.CommitTimestamp} may commit between this transaction's snapshot and its commit";
+            }
+        }
+
+        return _chain.MayHaveCommitBetween(request.ReadTimestamp, request.CommitTimestamp)
+            ? $"{Describe}: it changed after this transaction read it at {request.ReadTimestamp}"
+            : null;
+    }
+
+    /// <summary>Escrow: the bounds must hold for every version from the commit timestamp on, in the worst case of the pending additions.</summary>
+    private string? EscrowConflict(long commitTimestamp, Pending own)
+    {
+        long pendingDown = 0, pendingUp = 0;
+        var floor = own.Floor;
+        var ceiling = own.Ceiling;
+        foreach (var other in _prepared.Values)
+        {
+            if (other.Delta < 0)
+            {
+                pendingDown += other.Delta;
+            }
+            else
+            {
+                pendingUp += other.Delta;
+            }
+
+            floor = Math.Max(floor, other.Floor);
+            ceiling = Math.Min(ceiling, other.Ceiling);
+        }
+
+        var (low, high) = RangeFrom(commitTimestamp);
+        var worstLow = low + pendingDown + Math.Min(own.Delta, 0);
+        var worstHigh = high + pendingUp + Math.Max(own.Delta, 0);
+        if (own.Delta < 0 && worstLow < floor)
+        {
+            return $"{Describe}: subtracting {-own.Delta} could take it below {floor} if the pending subtractions commit (worst case {worstLow})";
+        }
+
+        if (own.Delta > 0 && worstHigh > ceiling)
+        {
+            return $"{Describe}: adding {own.Delta} could take it above {ceiling} if the pending additions commit (worst case {worstHigh})";
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The lowest and highest values among the versions an addition at <paramref name="timestamp"/>
+    /// changes: the one visible there and every later one. (If the one visible there was pruned, no
+    /// snapshot can read at that timestamp, and only the later versions will exist.)
+    /// </summary>
+    private (long Low, long High) RangeFrom(long timestamp)
+    {
+        var (low, high) = (long.MaxValue, long.MinValue);
+        foreach (var version in _chain.Versions)
+        {
+            if (version.SupersededAt > timestamp)
+            {
+                low = Math.Min(low, version.Value);
+                high = Math.Max(high, version.Value);
+            }
+        }
+
+        return (low, high);
+    }
+
+    private async Task<long> ReadCommittedAsync(TransactionInfo info, long readTimestamp)
+    {
+        while (_prepared.Values.Any(p => p.CommitTimestamp <= readTimestamp))
+        {
+            var decided = _decided.Task;
+            if (await Task.WhenAny(decided, Task.Delay(_options.PreparedResolutionTimeout)) != decided)
+            {
+                ResolveStale();
+            }
+        }
+
+        if (!_chain.TryGetVisible(readTimestamp, out var version))
+        {
+            throw new SnapshotTooOldException(info.Id, $"{Describe} no longer keeps the value that snapshot {readTimestamp} sees. Retry the transaction.");
+        }
+
+        _maxReadTimestamp = Math.Max(_maxReadTimestamp, readTimestamp);
+        return version.Value;
+    }
+
+    private void Install(Guid transactionId, Pending prepared)
+    {
+        _prepared.Remove(transactionId);
+        var delta = prepared.Delta;
+        if (delta != 0)
+        {
+            _chain.InsertCommuting(prepared.CommitTimestamp, value => checked(value + delta));
+        }
+
+        SignalDecided();
+        _chain.Prune(_timestamps.Horizon);
+    }
+
+    private void SweepAbandoned()
+    {
+        var now = DateTime.UtcNow;
+        if (now - _lastSweepUtc < TimeSpan.FromSeconds(1))
+        {
+            return;
+        }
+
+        _lastSweepUtc = now;
+        foreach (var (transactionId, pending) in _tentative.ToList())
+        {
+            if (now - pending.Touched > _options.AbandonedTransactionTimeout)
+            {
+                _tentative.Remove(transactionId);
+            }
+        }
+    }
+
+    private void SignalDecided() =>
+        Interlocked.Exchange(ref _decided, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    /// <summary>Liveness only: additions prepared for too long propose Abort in their decision records.</summary>
+    private void ResolveStale()
+    {
+        var now = DateTime.UtcNow;
+        foreach (var (transactionId, prepared) in _prepared.ToList())
+        {
+            if (!prepared.CommitsWhenDurable && now - prepared.Touched >= _options.PreparedResolutionTimeout)
+            {
+                _ = SettleAsync(transactionId, prepared);
+            }
+        }
+    }
+
+    private async Task SettleAsync(Guid transactionId, Pending prepared)
+    {
+        try
+        {
+            var decision = await _decisions.DecideAsync(transactionId, Decision.Abort);
+            if (decision == Decision.Commit)
+            {
+                await Commit(transactionId, prepared.CommitTimestamp);
+            }
+            else
+            {
+                await Abort(transactionId);
+            }
+        }
+        catch (Exception exception)
+        {
+            LogSettleFailed(_logger, exception, Describe, transactionId);
+        }
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        var record = await _store.ReadAsync(_writer.Key, cancellationToken);
+        if (record is not null)
+        {
+            var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_writer.Key} is empty.");
+            _writer.ETag = record.ETag;
+            _chain = new VersionChain<long>(slot.CommitTimestamp, slot.Value);
+            foreach (var stored in slot.Prepared)
+            {
+                _prepared[stored.TransactionId] = new Pending(0)
+                {
+                    CommitTimestamp = stored.CommitTimestamp,
+                    Delta = stored.Delta,
+                    Floor = stored.Floor,
+                    Ceiling = stored.Ceiling,
+                    Touched = stored.PreparedAtUtc,
+                };
+            }
+        }
+
+        _maxReadTimestamp = await _timestamps.NextAsync();
+        _loaded = true;
+        if (_prepared.Count > 0)
+        {
+            _ = SettleRecoveredAsync();
+        }
+    }
+
+    private async Task SettleRecoveredAsync()
+    {
+        // The coordinators may still be alive and about to decide: give the youngest its time.
+        var youngest = _prepared.Values.Max(p => p.Touched);
+        var wait = _options.PreparedResolutionTimeout - (DateTime.UtcNow - youngest);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        ResolveStale();
+    }
+
+    private byte[] Capture()
+    {
+        // Single-writer commits become durable as committed values; the others as pending additions.
+        var committed = _chain.Newest;
+        var slot = new DurableCounterSlot { CommitTimestamp = committed.CommitTimestamp, Value = committed.Value };
+        foreach (var (transactionId, prepared) in _prepared)
+        {
+            if (prepared.CommitsWhenDurable)
+            {
+                slot.Value = checked(slot.Value + prepared.Delta);
+                slot.CommitTimestamp = Math.Max(slot.CommitTimestamp, prepared.CommitTimestamp);
+                continue;
+            }
+
+            slot.Prepared.Add(new PreparedDeltaRecord
+            {
+                TransactionId = transactionId,
+                CommitTimestamp = prepared.CommitTimestamp,
+                Delta = prepared.Delta,
+                Floor = prepared.Floor,
+                Ceiling = prepared.Ceiling,
+                PreparedAtUtc = prepared.Touched,
+            });
+        }
+
+        return _serializer.SerializeToArray(slot);
+    }
+
+    private async Task WriteOrFailAsync()
+    {
+        try
+        {
+            await _writer.WriteAsync();
+        }
+        catch (Exception exception)
+        {
+            FailStorage(exception);
+        }
+    }
+
+    private void FailStorage(Exception exception)
+    {
+        LogStorageFailed(_logger, exception, Describe);
+        _context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, exception, "Transactional counter storage failed; reloading from storage."));
+    }
+
+    private void ThrowIfUnusable(TransactionInfo info)
+    {
+        if (_writer.Failure is { } failure)
+        {
+            throw new OrleansTransactionAbortedException(info.Id, $"{Describe} lost track of its storage and is being reloaded: {failure.Message}", failure);
+        }
+    }
+
+    /// <summary>A transaction's additions here: tentative until prepared, then pending until decided.</summary>
+    private sealed class Pending(long readTimestamp)
+    {
+        public long ReadTimestamp { get; } = readTimestamp;
+
+        public long Delta { get; set; }
+
+        public long Floor { get; set; } = long.MinValue;
+
+        public long Ceiling { get; set; } = long.MaxValue;
+
+        public bool Read { get; set; }
+
+        public long CommitTimestamp { get; set; }
+
+        public bool CommitsWhenDurable { get; set; }
+
+        public DateTime Touched { get; set; } = DateTime.UtcNow;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{State}: could not settle pending addition of transaction {TransactionId}; will retry on the next access")]
+    private static partial void LogSettleFailed(ILogger logger, Exception exception, string state, Guid transactionId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{State}: storage failed; the activation stops and reloads")]
+    private static partial void LogStorageFailed(ILogger logger, Exception exception, string state);
+}

@@ -1,0 +1,113 @@
+using Roundabout.Accounts;
+using Roundabout.Client.Library;
+using Roundabout.Tests.Infrastructure;
+using Roundabout.Transactions;
+
+namespace Roundabout.Tests.Cluster;
+
+/// <summary>
+/// Account balances are commutative counters with an escrow floor: concurrent withdrawals and
+/// deposits on one account do not conflict with each other, yet the floor holds in every history.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class CounterEscrowTests(ClusterFixture fixture)
+{
+    private RoundaboutClient Client => new(fixture.Cluster.Grains, fixture.Cluster.Transactions);
+
+    [Fact]
+    public async Task Withdraw_ManyConcurrentlyFromOneAccount_ExactlyTheFundedOnesSucceed()
+    {
+        var client = Client;
+        var account = Keys.New("escrow");
+        await client.DepositAsync(account, 100);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 30).Select(async _ =>
+        {
+            try
+            {
+                await client.Runner.RunAsync(() => client.Grains.GetGrain<IAccountGrain>(account).Withdraw(10), new RunOptions { Retry = RetryPolicy.Default with { MaxAttempts = 200 } });
+                return true;
+            }
+            catch (InsufficientFundsException)
+            {
+                return false;
+            }
+        }));
+
+        Assert.Equal(10, outcomes.Count(ok => ok));
+        Assert.Equal(0, await client.GetBalanceAsync(account));
+    }
+
+    [Fact]
+    public async Task Transfers_OneHotAccountBothWays_NeverBelowTheFloorAndTheTotalHolds()
+    {
+        var client = Client;
+        var hot = Keys.New("escrow-hot");
+        var others = Enumerable.Range(0, 8).Select(_ => Keys.New("escrow-cold")).ToArray();
+        await client.DepositAsync(hot, 50);
+        foreach (var other in others)
+        {
+            await client.DepositAsync(other, 50);
+        }
+
+        var lowest = long.MaxValue;
+        using var stop = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var seen = await client.Runner.RunAsync(() => client.Grains.GetGrain<IAccountGrain>(hot).GetBalance(), new RunOptions { ReadOnly = true });
+                lowest = Math.Min(lowest, seen);
+            }
+        });
+        var random = new Random(7);
+        var committed = 0;
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
+        {
+            var other = others[i % others.Length];
+            var (from, to) = i % 2 == 0 ? (hot, other) : (other, hot);
+            try
+            {
+                await client.TransferAsync(from, to, 1 + (i % 5), options: new RunOptions { Retry = RetryPolicy.Default with { MaxAttempts = 200 } });
+                Interlocked.Increment(ref committed);
+            }
+            catch (InsufficientFundsException)
+            {
+            }
+        }));
+        await stop.CancelAsync();
+        await watcher;
+
+        var balances = await Task.WhenAll(others.Append(hot).Select(client.GetBalanceAsync));
+        Assert.All(balances, balance => Assert.True(balance >= 0, $"a balance went to {balance}"));
+        Assert.True(lowest >= 0, $"a snapshot saw the hot balance at {lowest}");
+        Assert.Equal(50 * (others.Length + 1), balances.Sum());
+        Assert.True(committed > 100, $"only {committed} transfers committed");
+    }
+
+    [Fact]
+    public async Task Deposit_ReadInTheSameTransactionAfterAConcurrentDeposit_SerializableRefusesTheStaleRead()
+    {
+        var client = Client;
+        var account = Keys.New("escrow-read");
+        var grain = client.Grains.GetGrain<IAccountGrain>(account);
+        await client.DepositAsync(account, 100);
+        var read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var proceed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // T1 reads the balance and then deposits: its read must still be true at its commit.
+        var t1 = fixture.Cluster.Transactions.RunAsync(async () =>
+        {
+            var seen = await grain.GetBalance();
+            read.SetResult();
+            await proceed.Task;
+            await grain.Deposit(seen / 10);
+        });
+        await read.Task;
+        await client.DepositAsync(account, 5, new RunOptions { Retry = RetryPolicy.None });
+        proceed.SetResult();
+
+        await Assert.ThrowsAsync<TransactionConflictException>(() => t1);
+        Assert.Equal(105, await client.GetBalanceAsync(account));
+    }
+}
