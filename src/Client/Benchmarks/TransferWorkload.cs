@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Roundabout.Accounts;
 
 namespace Roundabout.Client.Benchmarks;
 
@@ -12,8 +11,8 @@ public sealed class TransferWorkload(BenchmarkSilo silo, string prefix, int acco
 {
     public const long InitialBalance = 1_000_000;
 
-    private readonly IAccountGrain[] _accounts = Enumerable.Range(0, accounts)
-        .Select(i => silo.Grains.GetGrain<IAccountGrain>($"{prefix}-{i}"))
+    private readonly IBenchmarkAccountGrain[] _accounts = Enumerable.Range(0, accounts)
+        .Select(i => silo.Grains.GetGrain<IBenchmarkAccountGrain>($"{prefix}-{i}"))
         .ToArray();
 
     private readonly PatientTransactions _transactions = new(silo.Transactions, giveUpAfter);
