@@ -46,14 +46,12 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private readonly RoundaboutTransactionOptions _options;
     private readonly ILogger _logger;
     private readonly ParticipantId _participantId;
-    private readonly string _storageKey;
+    private readonly SlotWriter _writer;
     private readonly Dictionary<Guid, TentativeWrite<TState>> _tentative = [];
 
     private VersionChain<TState> _chain = new(0, new TState());
     private long _maxReadTimestamp;
     private PreparedWrite<TState>? _prepared;
-    private string? _etag;
-    private Task _lastPersist = Task.CompletedTask;
     private Exception? _storageFailure;
     private DateTime _lastSweepUtc = DateTime.UtcNow;
     private bool _loaded;
@@ -81,7 +79,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         _options = options.Value;
         _logger = logger;
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
-        _storageKey = $"roundabout/state/{context.GrainId}/{config.StateName}";
+        _writer = new SlotWriter(store, $"roundabout/state/{context.GrainId}/{config.StateName}", Capture);
         ParticipantRegistry.GetOrCreate(context).Add(config.StateName, this);
         context.ObservableLifecycle.Subscribe<RoundaboutTransactionalState<TState>>(GrainLifecycleStage.SetupState, LoadAsync);
     }
@@ -399,11 +397,11 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        var record = await _store.ReadAsync(_storageKey, cancellationToken);
+        var record = await _store.ReadAsync(_writer.Key, cancellationToken);
         if (record is not null)
         {
-            var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_storageKey} is empty.");
-            _etag = record.ETag;
+            var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_writer.Key} is empty.");
+            _writer.ETag = record.ETag;
             _chain = new VersionChain<TState>(slot.CommitTimestamp, slot.Value ?? new TState());
             if (slot.Prepared is { } stored)
             {
@@ -470,35 +468,12 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         }
     }
 
-    /// <summary>
-    /// Writes the state's durable record. Writes are chained so that they reach storage in
-    /// order; each one captures the state as it is when its turn comes, so a waiter always
-    /// gets a write that contains its change (or a later state that includes it).
-    /// </summary>
-    private Task PersistAsync()
+    /// <summary>Writes the state's durable record (ordered and coalesced by the <see cref="SlotWriter"/>).</summary>
+    private Task PersistAsync() => _writer.WriteAsync();
+
+    /// <summary>The durable record as of now: the newest version and the prepared write, if any.</summary>
+    private byte[] Capture()
     {
-        var previous = _lastPersist;
-        var next = PersistAfterAsync(previous);
-        _lastPersist = next;
-        return next;
-    }
-
-    private async Task PersistAfterAsync(Task previous)
-    {
-        try
-        {
-            await previous;
-        }
-        catch
-        {
-            // The earlier write's waiter handles its failure; this write reports its own.
-        }
-
-        if (_storageFailure is { } failure)
-        {
-            throw new InvalidOperationException($"{Describe} stopped writing after a storage failure.", failure);
-        }
-
         var slot = new DurableSlot<TState>();
         if (_prepared is { CommitsWhenDurable: true } commit)
         {
@@ -521,8 +496,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
             }
         }
 
-        var bytes = _serializer.SerializeToArray(slot);
-        _etag = await _store.WriteAsync(RecordWrite.Put(_storageKey, bytes, _etag));
+        return _serializer.SerializeToArray(slot);
     }
 
     private async Task PersistOrFailAsync()
