@@ -68,7 +68,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         _options = options.Value;
         _logger = logger;
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
-        _writer = new SlotWriter(store, $"roundabout/counter/{context.GrainId}/{config.StateName}", Capture);
+        _writer = new SlotWriter(store, $"roundabout/counter/{context.GrainId}/{config.StateName}", Capture, FailStorage);
         ParticipantRegistry.GetOrCreate(context).Add(config.StateName, this);
         context.ObservableLifecycle.Subscribe<RoundaboutTransactionalCounter>(GrainLifecycleStage.SetupState, LoadAsync);
     }
@@ -153,7 +153,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         }
 
         Install(transactionId, prepared);
-        await WriteOrFailAsync();
+        await _writer.WriteQuietlyAsync();
     }
 
     public async Task Abort(Guid transactionId)
@@ -163,7 +163,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         {
             _prepared.Remove(transactionId);
             SignalDecided();
-            await WriteOrFailAsync();
+            await _writer.WriteQuietlyAsync();
         }
     }
 
@@ -226,7 +226,6 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         }
         catch (Exception exception)
         {
-            FailStorage(exception);
             return new Vote(VoteKind.StorageFailure, $"{Describe} could not make its {(commitsWhenDurable ? "commit" : "prepare")} durable: {exception.Message}");
         }
 
@@ -482,18 +481,6 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         }
 
         return _serializer.SerializeToArray(slot);
-    }
-
-    private async Task WriteOrFailAsync()
-    {
-        try
-        {
-            await _writer.WriteAsync();
-        }
-        catch (Exception exception)
-        {
-            FailStorage(exception);
-        }
     }
 
     private void FailStorage(Exception exception)

@@ -52,7 +52,6 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private VersionChain<TState> _chain = new(0, new TState());
     private long _maxReadTimestamp;
     private PreparedWrite<TState>? _prepared;
-    private Exception? _storageFailure;
     private DateTime _lastSweepUtc = DateTime.UtcNow;
     private bool _loaded;
     private TaskCompletionSource _installed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -79,7 +78,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         _options = options.Value;
         _logger = logger;
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
-        _writer = new SlotWriter(store, $"roundabout/state/{context.GrainId}/{config.StateName}", Capture);
+        _writer = new SlotWriter(store, $"roundabout/state/{context.GrainId}/{config.StateName}", Capture, FailStorage);
         ParticipantRegistry.GetOrCreate(context).Add(config.StateName, this);
         context.ObservableLifecycle.Subscribe<RoundaboutTransactionalState<TState>>(GrainLifecycleStage.SetupState, LoadAsync);
     }
@@ -161,7 +160,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
 
     public async Task<Vote> Prepare(PrepareRequest request)
     {
-        if (_storageFailure is not null || !_loaded)
+        if (_writer.Failure is not null || !_loaded)
         {
             return new Vote(VoteKind.Lost, $"{Describe} is being reloaded from storage");
         }
@@ -180,13 +179,12 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         _prepared = prepared;
         try
         {
-            await PersistAsync();
+            await _writer.WriteAsync();
         }
         catch (Exception exception)
         {
             // Whether the prepared record became durable is unknown; the next activation reads the
             // truth from storage and settles it through the decision record.
-            FailStorage(exception);
             return new Vote(VoteKind.StorageFailure, $"{Describe} could not make its prepare durable: {exception.Message}");
         }
 
@@ -195,7 +193,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
 
     public async Task<Vote> PrepareAndCommit(PrepareRequest request)
     {
-        if (_storageFailure is not null || !_loaded)
+        if (_writer.Failure is not null || !_loaded)
         {
             return new Vote(VoteKind.Lost, $"{Describe} is being reloaded from storage");
         }
@@ -209,11 +207,10 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         _prepared = prepared;
         try
         {
-            await PersistAsync();
+            await _writer.WriteAsync();
         }
         catch (Exception exception)
         {
-            FailStorage(exception);
             return new Vote(VoteKind.StorageFailure, $"{Describe} could not make its commit durable: {exception.Message}");
         }
 
@@ -234,7 +231,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         }
 
         Install(prepared);
-        await PersistOrFailAsync();
+        await _writer.WriteQuietlyAsync();
     }
 
     public async Task Abort(Guid transactionId)
@@ -244,7 +241,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         {
             _prepared = null;
             prepared.Decided.TrySetResult();
-            await PersistOrFailAsync();
+            await _writer.WriteQuietlyAsync();
         }
     }
 
@@ -438,7 +435,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
 
     private async Task EnsureUsableAsync(TransactionInfo info)
     {
-        if (_storageFailure is { } failure)
+        if (_writer.Failure is { } failure)
         {
             throw new OrleansTransactionAbortedException(info.Id, $"{Describe} lost track of its storage and is being reloaded: {failure.Message}", failure);
         }
@@ -468,9 +465,6 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         }
     }
 
-    /// <summary>Writes the state's durable record (ordered and coalesced by the <see cref="SlotWriter"/>).</summary>
-    private Task PersistAsync() => _writer.WriteAsync();
-
     /// <summary>The durable record as of now: the newest version and the prepared write, if any.</summary>
     private byte[] Capture()
     {
@@ -499,26 +493,8 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         return _serializer.SerializeToArray(slot);
     }
 
-    private async Task PersistOrFailAsync()
-    {
-        try
-        {
-            await PersistAsync();
-        }
-        catch (Exception exception)
-        {
-            FailStorage(exception);
-        }
-    }
-
     private void FailStorage(Exception exception)
     {
-        if (_storageFailure is not null)
-        {
-            return;
-        }
-
-        _storageFailure = exception;
         LogStorageFailed(_logger, exception, Describe);
         _context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, exception, "Transactional state storage failed; reloading from storage."));
     }

@@ -6,8 +6,10 @@ namespace Roundabout.State;
 /// Writes one slot's durable record, in order. Each write captures the slot's state when its
 /// turn comes (not when it was asked for), so a waiter always gets a write that contains its
 /// change or a later state that includes it, and writes queued behind a running one coalesce.
+/// After a failed write (whose outcome is unknown) it writes no more and tells its owner once,
+/// through <paramref name="onFailure"/>, so that the slot can reload the truth from storage.
 /// </summary>
-internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> capture)
+internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> capture, Action<Exception> onFailure)
 {
     private Task _last = Task.CompletedTask;
     private QueuedWrite? _queued;
@@ -18,6 +20,21 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
 
     /// <summary>Set after a write failed: no further write is attempted (the slot reloads instead).</summary>
     public Exception? Failure { get; private set; }
+
+    /// <summary>
+    /// For writes whose waiter cannot do anything about a failure (installs, aborts): the failure
+    /// has already been handed to the owner, and recovery settles what the write would have recorded.
+    /// </summary>
+    public async Task WriteQuietlyAsync()
+    {
+        try
+        {
+            await WriteAsync();
+        }
+        catch (Exception)
+        {
+        }
+    }
 
     public Task WriteAsync()
     {
@@ -58,7 +75,12 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
         }
         catch (Exception exception)
         {
-            Failure ??= exception;
+            if (Failure is null)
+            {
+                Failure = exception;
+                onFailure(exception);
+            }
+
             throw;
         }
     }
