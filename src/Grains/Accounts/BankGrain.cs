@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using Roundabout.Hosting;
 using Roundabout.Transactions;
 
 namespace Roundabout.Accounts;
@@ -7,13 +8,13 @@ namespace Roundabout.Accounts;
 // (one per core) workers would carry a single transfer at a time.
 [StatelessWorker]
 [Reentrant]
-public sealed class BankGrain(IRoundaboutTransactions transactions) : Grain, IBankGrain
+public sealed class BankGrain(IRoundaboutTransactions transactions, GrainReferences references) : Grain, IBankGrain
 {
     public Task Transfer(string from, string to, long amount, IsolationLevel? isolation = null)
     {
         ValidateTransfer(from, to, amount);
-        var source = GrainFactory.GetGrain<IAccountGrain>(from);
-        var target = GrainFactory.GetGrain<IAccountGrain>(to);
+        var source = references.Get<IAccountGrain>(from);
+        var target = references.Get<IAccountGrain>(to);
         return transactions.RunAsync(
             () => Task.WhenAll(source.Withdraw(amount), target.Deposit(amount)),
             new TransactionOptions(isolation));
@@ -23,9 +24,9 @@ public sealed class BankGrain(IRoundaboutTransactions transactions) : Grain, IBa
     {
         Money.ValidateKey(idempotencyKey, nameof(idempotencyKey));
         ValidateTransfer(from, to, amount);
-        var receipt = GrainFactory.GetGrain<ITransferReceiptGrain>(idempotencyKey);
-        var source = GrainFactory.GetGrain<IAccountGrain>(from);
-        var target = GrainFactory.GetGrain<IAccountGrain>(to);
+        var receipt = references.Get<ITransferReceiptGrain>(idempotencyKey);
+        var source = references.Get<IAccountGrain>(from);
+        var target = references.Get<IAccountGrain>(to);
         TransferReceipt outcome;
         try
         {
@@ -76,7 +77,7 @@ public sealed class BankGrain(IRoundaboutTransactions transactions) : Grain, IBa
         return transactions.RunAsync(
             async () =>
             {
-                var balances = await Task.WhenAll(accounts.Select(id => GrainFactory.GetGrain<IAccountGrain>(id).GetBalance()));
+                var balances = await Task.WhenAll(accounts.Select(id => references.Get<IAccountGrain>(id).GetBalance()));
                 return balances.Sum();
             },
             TransactionOptions.ReadOnlySnapshot);

@@ -62,6 +62,7 @@ public static class RoundaboutTransactionsHostingExtensions
             o.Validate();
             return true;
         });
+        services.AddSingleton<GrainReferences>();
         services.AddSingleton<ActiveSnapshotRegistry>();
         services.AddSingleton<TimestampBatcher>();
         services.AddSingleton<ITimestampSource>(sp => sp.GetRequiredService<TimestampBatcher>());

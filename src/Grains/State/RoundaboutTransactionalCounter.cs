@@ -149,11 +149,17 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     {
         if (!_prepared.TryGetValue(transactionId, out var prepared) || prepared.CommitsWhenDurable)
         {
+            // Already installed (or settled by recovery). The caller forgets the decision once we
+            // answer, so answer only when the write that recorded the install is durable.
+            await _writer.LastWriteAsync();
             return;
         }
 
         Install(transactionId, prepared);
-        await _writer.WriteQuietlyAsync();
+
+        // Not quietly: if the install is not durable, the coordinator must keep the decision record,
+        // which is what the prepared addition settles from when the slot reloads.
+        await _writer.WriteAsync();
     }
 
     public async Task Abort(Guid transactionId)
@@ -397,7 +403,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     {
         try
         {
-            var decision = await _decisions.DecideAsync(transactionId, Decision.Abort);
+            var decision = (await _decisions.DecideAsync(transactionId, Decision.Abort)).Decision;
             if (decision == Decision.Commit)
             {
                 await Commit(transactionId, prepared.CommitTimestamp);

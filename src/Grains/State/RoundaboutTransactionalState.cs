@@ -222,7 +222,10 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     {
         if (_prepared is not { } prepared || prepared.TransactionId != transactionId)
         {
-            return; // already installed, or settled by recovery
+            // Already installed (or settled by recovery). The caller forgets the decision once we
+            // answer, so answer only when the write that recorded the install is durable.
+            await _writer.LastWriteAsync();
+            return;
         }
 
         if (prepared.CommitTimestamp != commitTimestamp)
@@ -231,7 +234,10 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         }
 
         Install(prepared);
-        await _writer.WriteQuietlyAsync();
+
+        // Not quietly: if the install is not durable, the coordinator must keep the decision record,
+        // which is what the prepared record settles from when the slot reloads.
+        await _writer.WriteAsync();
     }
 
     public async Task Abort(Guid transactionId)
@@ -375,7 +381,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     {
         try
         {
-            var decision = await _decisions.DecideAsync(prepared.TransactionId, Decision.Abort);
+            var decision = (await _decisions.DecideAsync(prepared.TransactionId, Decision.Abort)).Decision;
             LogSettled(_logger, Describe, prepared.TransactionId, decision);
             if (decision == Decision.Commit)
             {

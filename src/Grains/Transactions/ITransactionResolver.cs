@@ -1,4 +1,5 @@
 using Orleans.Transactions;
+using Roundabout.Hosting;
 
 namespace Roundabout.Transactions;
 
@@ -21,16 +22,17 @@ internal sealed class LocalTransactionResolver(TransactionCoordinator coordinato
 }
 
 /// <summary>On a client: a silo's coordinator does it, through a stateless worker.</summary>
-internal sealed class RemoteTransactionResolver(IGrainFactory grainFactory) : ITransactionResolver
+internal sealed class RemoteTransactionResolver(GrainReferences references) : ITransactionResolver
 {
-    public Task ResolveAsync(TransactionInfo info) =>
-        grainFactory.GetGrain<ITransactionCoordinatorGrain>(0).Resolve(info);
+    private ITransactionCoordinatorGrain Coordinator => references.Get<ITransactionCoordinatorGrain>(0);
+
+    public Task ResolveAsync(TransactionInfo info) => Coordinator.Resolve(info);
 
     public async Task AbortAsync(TransactionInfo info)
     {
         try
         {
-            await grainFactory.GetGrain<ITransactionCoordinatorGrain>(0).Abort(info);
+            await Coordinator.Abort(info);
         }
         catch
         {

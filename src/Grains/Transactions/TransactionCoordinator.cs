@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Transactions;
+using Roundabout.Hosting;
 using Roundabout.Transactions.Protocol;
 using Roundabout.Transactions.Timestamps;
 
@@ -18,7 +19,7 @@ namespace Roundabout.Transactions;
 ///    (first decision wins), tell the caller, install everywhere, forget the decision.
 /// Any "no" before the decision aborts; an unknown outcome is reported in-doubt, never aborted.
 /// </remarks>
-public sealed partial class TransactionCoordinator(ITimestampSource timestamps, CommitDecisions decisions, ILogger<TransactionCoordinator> logger)
+public sealed partial class TransactionCoordinator(ITimestampSource timestamps, CommitDecisions decisions, GrainReferences references, ILogger<TransactionCoordinator> logger)
 {
     public async Task ResolveAsync(TransactionInfo info)
     {
@@ -82,7 +83,7 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
     {
         if (readers.Count > 0)
         {
-            var readVotes = await PrepareAllAsync(info, stamp, commitTimestamp, readers, wrote: false);
+            var readVotes = await PrepareAllAsync(info, stamp, commitTimestamp, [], readers);
             if (FirstRefusal(readVotes) is { } refusal)
             {
                 await SendAbortsAsync(info, [writer]);
@@ -114,10 +115,8 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
 
     private async Task CommitManyWritersAsync(TransactionInfo info, TransactionStamp stamp, long commitTimestamp, List<ParticipantId> writers, List<ParticipantId> readers)
     {
-        var votes = await Task.WhenAll(
-            PrepareAllAsync(info, stamp, commitTimestamp, writers, wrote: true),
-            PrepareAllAsync(info, stamp, commitTimestamp, readers, wrote: false));
-        if (FirstRefusal(votes[0].Concat(votes[1])) is { } refusal)
+        var votes = await PrepareAllAsync(info, stamp, commitTimestamp, writers, readers);
+        if (FirstRefusal(votes) is { } refusal)
         {
             // No decision was recorded, so none can be Commit: a participant that prepared and
             // misses this abort presumes abort when it asks.
@@ -125,7 +124,7 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
             throw Refused(info, refusal);
         }
 
-        Decision decision;
+        RecordedDecision decision;
         try
         {
             decision = await decisions.DecideAsync(info.TransactionId, Decision.Commit);
@@ -135,7 +134,7 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
             throw new OrleansTransactionInDoubtException(info.Id, "the commit decision could not be recorded; it may or may not have taken effect", exception);
         }
 
-        if (decision == Decision.Abort)
+        if (decision.Decision == Decision.Abort)
         {
             await SendAbortsAsync(info, writers);
             throw new TransactionConflictException(info.Id, $"Transaction {info.Id} aborted: a participant waited too long for its outcome and decided abort first.");
@@ -144,10 +143,10 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
         // Committed: the caller may know now. Installing is the participants' business; a
         // snapshot that meets a prepared write before its Commit arrives waits for it, and one
         // that misses the message settles from the decision record.
-        _ = InstallAsync(info.TransactionId, commitTimestamp, writers);
+        _ = InstallAsync(info.TransactionId, commitTimestamp, writers, decision);
     }
 
-    private async Task InstallAsync(Guid transactionId, long commitTimestamp, List<ParticipantId> writers)
+    private async Task InstallAsync(Guid transactionId, long commitTimestamp, List<ParticipantId> writers, RecordedDecision decision)
     {
         var installs = writers.Select(async writer =>
         {
@@ -163,39 +162,55 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
                 return false;
             }
         });
+        // Every install is durable (a participant answers Commit after its write), so no one
+        // needs the decision any more.
         if ((await Task.WhenAll(installs)).All(installed => installed))
         {
-            await ForgetAsync(transactionId);
+            decisions.Forget(transactionId, decision);
         }
     }
 
-    private async Task ForgetAsync(Guid transactionId)
+    /// <summary>
+    /// Prepares every participant, with one message per grain: a grain whose states were written
+    /// and read (an account's balance and its overdraft setting) validates them all in one call.
+    /// </summary>
+    private async Task<(ParticipantId Participant, Vote? Vote, Exception? Error)[]> PrepareAllAsync(
+        TransactionInfo info, TransactionStamp stamp, long commitTimestamp, List<ParticipantId> writers, List<ParticipantId> readers)
     {
-        try
+        var request = new PrepareRequest(info.TransactionId, stamp.ReadTimestamp, commitTimestamp, stamp.Isolation, Wrote: false);
+        var byGrain = new Dictionary<GrainId, List<(ParticipantId Participant, bool Wrote)>>();
+        foreach (var (participants, wrote) in new[] { (writers, true), (readers, false) })
         {
-            await decisions.ForgetAsync(transactionId);
-        }
-        catch (Exception exception)
-        {
-            LogForgetFailed(logger, exception, transactionId);
-        }
-    }
+            foreach (var participant in participants)
+            {
+                var grainId = participant.Reference.GetGrainId();
+                if (!byGrain.TryGetValue(grainId, out var states))
+                {
+                    byGrain[grainId] = states = [];
+                }
 
-    private static async Task<(ParticipantId Participant, Vote? Vote, Exception? Error)[]> PrepareAllAsync(
-        TransactionInfo info, TransactionStamp stamp, long commitTimestamp, List<ParticipantId> participants, bool wrote)
-    {
-        var request = new PrepareRequest(info.TransactionId, stamp.ReadTimestamp, commitTimestamp, stamp.Isolation, wrote);
-        return await Task.WhenAll(participants.Select(async participant =>
+                states.Add((participant, wrote));
+            }
+        }
+
+        var perGrain = await Task.WhenAll(byGrain.Values.Select(async states =>
         {
             try
             {
-                return (participant, await Extension(participant).Prepare(participant.Name, request), (Exception?)null);
+                var votes = await Extension(states[0].Participant).PrepareStates([.. states.Select(s => new StatePrepare(s.Participant.Name, s.Wrote))], request);
+                if (votes.Length != states.Count)
+                {
+                    throw new InvalidOperationException($"{Describe(states[0].Participant)} answered {votes.Length} votes for {states.Count} states.");
+                }
+
+                return states.Select((s, i) => (s.Participant, (Vote?)votes[i], (Exception?)null)).ToArray();
             }
             catch (Exception exception)
             {
-                return (participant, (Vote?)null, exception);
+                return states.Select(s => (s.Participant, (Vote?)null, (Exception?)exception)).ToArray();
             }
         }));
+        return [.. perGrain.SelectMany(votes => votes)];
     }
 
     private static (ParticipantId Participant, Vote? Vote, Exception? Error)? FirstRefusal(IEnumerable<(ParticipantId Participant, Vote? Vote, Exception? Error)> votes)
@@ -237,8 +252,8 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
         }));
     }
 
-    private static ITransactionParticipantExtension Extension(ParticipantId participant) =>
-        participant.Reference.AsReference<ITransactionParticipantExtension>();
+    private ITransactionParticipantExtension Extension(ParticipantId participant) =>
+        references.Cast<ITransactionParticipantExtension>(participant.Reference.GetGrainId());
 
     private static string Describe(ParticipantId participant) => $"{participant.Reference.GetGrainId()}/{participant.Name}";
 
@@ -247,7 +262,4 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Abort of transaction {TransactionId} did not reach {Participant}; it presumes abort later")]
     private static partial void LogAbortFailed(ILogger logger, Exception exception, Guid transactionId, string participant);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Decision record of transaction {TransactionId} could not be removed")]
-    private static partial void LogForgetFailed(ILogger logger, Exception exception, Guid transactionId);
 }

@@ -65,4 +65,54 @@ public sealed class InDoubtTests : IAsyncLifetime
         Assert.Equal(100, await bank.Audit([a, b]));
         Assert.Equal(100, await Cluster.Grains.GetGrain<IAccountGrain>(a).GetBalance());
     }
+
+    [Fact]
+    public async Task Transfer_InstallWriteFails_KeepsTheDecisionAndTheSlotSettlesCommitted()
+    {
+        var (a, b) = (Keys.New("acct"), Keys.New("acct"));
+        var bank = Cluster.Grains.GetGrain<IBankGrain>(0);
+        await Cluster.Grains.GetGrain<IAccountGrain>(a).Deposit(100);
+        await Cluster.Grains.GetGrain<IAccountGrain>(b).Deposit(100);
+
+        // The source account's balance is written twice by the transfer: its prepare, then its
+        // install after the decision. Fail the install: the transfer has committed all the same.
+        var balanceWrites = 0;
+        Store.Fault = InjectedFault.FailBeforeWriting;
+        Store.FailWrites = writes => writes.Any(w => w.Key.Contains("/counter/", StringComparison.Ordinal) && w.Key.Contains(a, StringComparison.Ordinal))
+            && Interlocked.Increment(ref balanceWrites) == 2;
+        await bank.Transfer(a, b, 30);
+        await WaitUntilAsync(() => Task.FromResult(Store.InjectedFailures == 1));
+        Store.FailWrites = null;
+
+        // The failed slot reloads its prepared addition and settles it from the decision record,
+        // which the coordinator must not have removed (after the 1 s resolution time-out). Until
+        // the failed activation is gone, reads of it fail: ask again.
+        long[]? balances = null;
+        await WaitUntilAsync(async () =>
+        {
+            try
+            {
+                balances = await Task.WhenAll(
+                    Cluster.Grains.GetGrain<IAccountGrain>(a).GetBalance(),
+                    Cluster.Grains.GetGrain<IAccountGrain>(b).GetBalance());
+                return true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        });
+        Assert.Equal(new long[] { 70, 130 }, balances);
+        Assert.Equal(200, await bank.Audit([a, b]));
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 10 s.");
+            await Task.Delay(10);
+        }
+    }
 }

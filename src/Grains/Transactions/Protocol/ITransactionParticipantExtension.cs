@@ -12,9 +12,13 @@ namespace Roundabout.Transactions.Protocol;
 /// </remarks>
 public interface ITransactionParticipantExtension : IGrainExtension
 {
-    /// <summary>Validates the transaction at this state; for a writer, prepares its write durably.</summary>
+    /// <summary>
+    /// Validates the transaction at some of this grain's states, in one message; for a written
+    /// state, prepares its write durably. The votes come back in the order of <paramref name="states"/>.
+    /// </summary>
+    /// <param name="request">The transaction; its <see cref="PrepareRequest.Wrote"/> is taken from each state's entry.</param>
     [AlwaysInterleave]
-    Task<Vote> Prepare(string stateName, PrepareRequest request);
+    Task<Vote[]> PrepareStates(StatePrepare[] states, PrepareRequest request);
 
     /// <summary>
     /// For a transaction with exactly one written participant: validates and installs the

@@ -13,3 +13,9 @@ public sealed record PrepareRequest(
     [property: Id(2)] long CommitTimestamp,
     [property: Id(3)] IsolationLevel Isolation,
     [property: Id(4)] bool Wrote);
+
+/// <summary>One of a grain's states in a prepare message, and whether the transaction wrote it (otherwise it only read it).</summary>
+[GenerateSerializer, Immutable]
+public sealed record StatePrepare(
+    [property: Id(0)] string StateName,
+    [property: Id(1)] bool Wrote);

@@ -4,7 +4,18 @@ internal sealed class TransactionParticipantExtension(IGrainContextAccessor cont
 {
     private readonly IGrainContext _context = contextAccessor.GrainContext;
 
-    public Task<Vote> Prepare(string stateName, PrepareRequest request) => Get(stateName).Prepare(request);
+    public async Task<Vote[]> PrepareStates(StatePrepare[] states, PrepareRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        ArgumentNullException.ThrowIfNull(request);
+        if (states.Length == 1)
+        {
+            return [await Get(states[0].StateName).Prepare(request with { Wrote = states[0].Wrote })];
+        }
+
+        // The states are independent; their prepares interleave on the grain's scheduler.
+        return await Task.WhenAll(states.Select(state => Get(state.StateName).Prepare(request with { Wrote = state.Wrote })));
+    }
 
     public Task<Vote> PrepareAndCommit(string stateName, PrepareRequest request) => Get(stateName).PrepareAndCommit(request);
 

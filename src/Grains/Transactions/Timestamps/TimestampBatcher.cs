@@ -20,6 +20,7 @@ public sealed partial class TimestampBatcher : ITimestampSource, IAsyncDisposabl
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly IGrainFactory _grainFactory;
+    private ITimestampOracleGrain? _oracle;
     private readonly ActiveSnapshotRegistry _registry;
     private readonly ILogger<TimestampBatcher> _logger;
     private readonly Guid _processId = Guid.NewGuid();
@@ -87,7 +88,8 @@ public sealed partial class TimestampBatcher : ITimestampSource, IAsyncDisposabl
         Volatile.Write(ref _lastCallTicks, Environment.TickCount64);
         try
         {
-            var oracle = _grainFactory.GetGrain<ITimestampOracleGrain>(0);
+            // One reference for the process's lifetime: making one costs a reflective interface lookup.
+            var oracle = _oracle ??= _grainFactory.GetGrain<ITimestampOracleGrain>(0);
             var grant = await oracle.Next(new TimestampRequest(_processId, batch.Count, _registry.Snapshot()));
             _horizon = grant.Horizon;
             for (var i = 0; i < batch.Count; i++)
@@ -105,7 +107,16 @@ public sealed partial class TimestampBatcher : ITimestampSource, IAsyncDisposabl
         }
         catch (Exception exception)
         {
-            LogOracleCallFailed(_logger, exception, batch.Count);
+            if (batch.Count > 0)
+            {
+                LogOracleCallFailed(_logger, exception, batch.Count);
+            }
+            else
+            {
+                // A heartbeat: nobody waits for it, and the next call repeats its report. It fails
+                // as a matter of course while the silo shuts down.
+                LogHeartbeatFailed(_logger, exception);
+            }
             foreach (var waiter in batch)
             {
                 waiter.Completion.TrySetException(exception);
@@ -166,4 +177,7 @@ public sealed partial class TimestampBatcher : ITimestampSource, IAsyncDisposabl
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Timestamp oracle call for {Count} timestamps failed")]
     private static partial void LogOracleCallFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Timestamp oracle heartbeat failed")]
+    private static partial void LogHeartbeatFailed(ILogger logger, Exception exception);
 }
