@@ -7,11 +7,14 @@ namespace Roundabout.Client.Benchmarks;
 /// <summary>The bank workload on an embedded silo with the durable log: transfers/s, latency, CPU per transfer.</summary>
 public static class BankBenchmark
 {
-    public sealed record Result(string Workload, int Accounts, int Concurrency, long Committed, long Retries, TimeSpan Elapsed, double P50Ms, double P99Ms, TimeSpan Cpu)
+    public sealed record Result(string Workload, int Accounts, int Concurrency, long Committed, long Retries, TimeSpan Elapsed, double P50Ms, double P99Ms, TimeSpan Cpu, long AllocatedBytes)
     {
         public double TransfersPerSecond => Committed / Elapsed.TotalSeconds;
 
         public double CpuMicrosecondsPerTransfer => Committed == 0 ? 0 : Cpu.TotalMicroseconds / Committed;
+
+        /// <summary>Managed memory allocated per committed transfer (silo and load generator together): what the GC has to clear.</summary>
+        public double KilobytesPerTransfer => Committed == 0 ? 0 : AllocatedBytes / 1024.0 / Committed;
     }
 
     public static async Task<Result> RunAsync(EmbeddedSilo silo, string workload, int accounts, int concurrency, TimeSpan duration)
@@ -19,14 +22,16 @@ public static class BankBenchmark
         var bank = new BankWorkload(silo.Client, accounts, concurrency, initialBalance: 1_000_000, retryConflicts: true);
         await bank.InitializeAsync();
 
-        // A short warm-up activates the grains and fills the caches, so the run measures steady state.
-        await new BankWorkload(silo.Client, accounts, concurrency, 1_000_000, retryConflicts: true).RunAsync(TimeSpan.FromSeconds(1));
+        // A warm-up activates the grains and fills the caches, so the run measures steady state.
+        await new BankWorkload(silo.Client, accounts, concurrency, 1_000_000, retryConflicts: true).RunAsync(TimeSpan.FromSeconds(2));
 
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
         var stopwatch = Stopwatch.StartNew();
         await bank.RunAsync(duration);
         var elapsed = stopwatch.Elapsed;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
 
         var audited = await bank.AuditAsync();
         if (audited != bank.ExpectedTotal)
@@ -36,7 +41,7 @@ public static class BankBenchmark
 
         var latencies = bank.LatenciesMs;
         Array.Sort(latencies);
-        return new Result(workload, accounts, concurrency, bank.Committed, bank.Conflicts, elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.99), cpu);
+        return new Result(workload, accounts, concurrency, bank.Committed, bank.Conflicts, elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.99), cpu, allocated);
     }
 
     private static double Percentile(double[] sorted, double fraction) =>
