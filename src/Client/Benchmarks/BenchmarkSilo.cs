@@ -17,7 +17,7 @@ public sealed class BenchmarkSilo : IAsyncDisposable
 
     public static async Task<BenchmarkSilo> StartAsync(TransactionSystem system)
     {
-        var builder = Host.CreateApplicationBuilder();
+        var builder = Embedded.CommandHost.CreateBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Error);
         builder.UseOrleans(silo =>

@@ -12,6 +12,7 @@ internal static class BenchCommand
         SideBySideCommand.AddTo(command);
         command.Subcommands.Add(CreateStorage());
         command.Subcommands.Add(CreateBank());
+        command.Subcommands.Add(CreateCalls());
         return command;
     }
 
@@ -86,6 +87,52 @@ internal static class BenchCommand
                 {
                     var result = await StorageBenchmark.RunAsync(directory, count, groupCommit, recordBytes, duration);
                     Console.WriteLine($"{result.Writers,8} {(groupCommit ? "on" : "off"),13} {result.RecordsPerSecond,12:F0} {result.FlushesPerSecond,10:F0} {result.RecordsPerFlush,14:F1}");
+                }
+            }
+
+            Directory.Delete(directory, recursive: true);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CreateCalls()
+    {
+        var data = new Option<string>("--data") { Description = "Scratch directory for the embedded log (deleted and recreated)", DefaultValueFactory = _ => "./bench-data" };
+        var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 5 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent calls", DefaultValueFactory = _ => 64 };
+        var command = new Command("calls", "What one grain call costs here (calls/s, CPU per call): the floor under every transfer")
+        {
+            data, seconds, concurrency,
+        };
+        command.SetAction(async (parse, _) =>
+        {
+            var directory = parse.GetValue(data)!;
+            var duration = TimeSpan.FromSeconds(parse.GetValue(seconds));
+            var count = parse.GetValue(concurrency);
+            if (duration <= TimeSpan.Zero || count <= 0)
+            {
+                Console.Error.WriteLine("--duration and --concurrency must be positive.");
+                return 2;
+            }
+
+            await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory))
+            {
+                var transactions = silo.Transactions;
+                Console.WriteLine($"{"call",-30} {"conc",5} {"calls/s",10} {"CPU us/call",12}");
+                foreach (var (kind, call) in new (string, Func<IPingGrain, Task>)[]
+                         {
+                             ("plain grain call", grain => grain.Ping()),
+                             ("empty transaction", grain => grain.PingInTransaction()),
+                             ("transaction joining 2 grains", grain => transactions.RunAsync(() => Task.WhenAll(
+                                 grain.PingInCallersTransaction(),
+                                 silo.Client.GetGrain<IPingGrain>(grain.GetPrimaryKeyLong() + 1000).PingInCallersTransaction()))),
+                         })
+                {
+                    // The first run warms the code paths up; the second is the one reported.
+                    await CallBenchmark.RunAsync(kind, silo.Client, count, TimeSpan.FromSeconds(2), call);
+                    var result = await CallBenchmark.RunAsync(kind, silo.Client, count, duration, call);
+                    Console.WriteLine($"{kind,-30} {count,5} {result.CallsPerSecond,10:F0} {result.CpuMicrosecondsPerCall,12:F1}");
                 }
             }
 

@@ -44,7 +44,7 @@ internal sealed class ConnectionOptions
         }
 
         var endpoints = gateways.Select(ParseEndpoint).ToArray();
-        var builder = Host.CreateApplicationBuilder();
+        var builder = Embedded.CommandHost.CreateBuilder();
         builder.Logging.SetMinimumLevel(parse.GetValue(Verbose) ? LogLevel.Warning : LogLevel.Critical);
         builder.UseOrleansClient(client =>
         {

@@ -16,7 +16,7 @@ internal static class SiloCommand
         var command = new Command("silo", "Run a silo in the foreground (Ctrl+C stops it)") { data, siloPort, gatewayPort, primary };
         command.SetAction(async (parse, token) =>
         {
-            var builder = Host.CreateApplicationBuilder();
+            var builder = Embedded.CommandHost.CreateBuilder();
             builder.UseOrleans(silo =>
             {
                 var primaryEndpoint = parse.GetValue(primary) is { } port ? new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port) : null;

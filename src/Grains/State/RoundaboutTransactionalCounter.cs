@@ -141,9 +141,9 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         return new CounterAddResult(true, current);
     }
 
-    public async Task<Vote> Prepare(PrepareRequest request) => await PrepareCoreAsync(request, commitsWhenDurable: false);
+    public Task<Vote> Prepare(PrepareRequest request) => PrepareCoreAsync(request, commitsWhenDurable: false);
 
-    public async Task<Vote> PrepareAndCommit(PrepareRequest request) => await PrepareCoreAsync(request, commitsWhenDurable: true);
+    public Task<Vote> PrepareAndCommit(PrepareRequest request) => PrepareCoreAsync(request, commitsWhenDurable: true);
 
     public async Task Commit(Guid transactionId, long commitTimestamp)
     {

@@ -80,7 +80,8 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
 
         try
         {
-            ETag = await store.WriteAsync(RecordWrite.Put(key, capture(), ETag));
+            // The batch form directly: the one-write helper would add a state machine to every slot write.
+            ETag = (await store.WriteAsync([RecordWrite.Put(key, capture(), ETag)]))[0];
         }
         catch (Exception exception)
         {

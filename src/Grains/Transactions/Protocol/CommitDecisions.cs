@@ -43,8 +43,8 @@ public sealed partial class CommitDecisions(IRecordStore store, ILogger<CommitDe
         var key = KeyOf(transactionId);
         try
         {
-            var etag = await store.WriteAsync(RecordWrite.Put(key, new[] { (byte)proposal }, expectedETag: null));
-            return new RecordedDecision(proposal, etag!);
+            var etags = await store.WriteAsync([RecordWrite.Put(key, new[] { (byte)proposal }, expectedETag: null)]);
+            return new RecordedDecision(proposal, etags[0]!);
         }
         catch (InconsistentStateException)
         {

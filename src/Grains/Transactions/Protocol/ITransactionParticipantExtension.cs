@@ -18,7 +18,8 @@ public interface ITransactionParticipantExtension : IGrainExtension
     /// </summary>
     /// <param name="request">The transaction; its <see cref="PrepareRequest.Wrote"/> is taken from each state's entry.</param>
     [AlwaysInterleave]
-    Task<Vote[]> PrepareStates(StatePrepare[] states, PrepareRequest request);
+    [return: Immutable]
+    Task<Vote[]> PrepareStates([Immutable] StatePrepare[] states, PrepareRequest request);
 
     /// <summary>
     /// For a transaction with exactly one written participant: validates and installs the
