@@ -130,7 +130,7 @@ internal static class BenchCommand
                          })
                 {
                     // The first run warms the code paths up; the second is the one reported.
-                    await CallBenchmark.RunAsync(kind, silo.Client, count, TimeSpan.FromSeconds(2), call);
+                    await CallBenchmark.RunAsync(kind, silo.Client, count, BankBenchmark.WarmUp(duration), call);
                     var result = await CallBenchmark.RunAsync(kind, silo.Client, count, duration, call);
                     Console.WriteLine($"{kind,-30} {count,5} {result.CallsPerSecond,10:F0} {result.CpuMicrosecondsPerCall,12:F1}");
                 }
