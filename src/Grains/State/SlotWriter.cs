@@ -38,12 +38,10 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
 
     /// <summary>
     /// Completes when the newest write asked for so far is durable (at once if there is none), and
-    /// throws if it failed: for a caller that must know an earlier change is durable, without a write of its own.
+    /// throws if it failed (every write after a failure fails too): for a caller that must know an
+    /// earlier change is durable, without a write of its own.
     /// </summary>
-    public Task LastWriteAsync() =>
-        Failure is { } failure && _last.IsCompleted
-            ? Task.FromException(new InvalidOperationException($"{key}: the last write failed.", failure))
-            : _last;
+    public Task LastWriteAsync() => _last;
 
     public Task WriteAsync()
     {
