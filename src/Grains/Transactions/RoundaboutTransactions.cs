@@ -1,10 +1,11 @@
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Options;
 using Orleans.Transactions;
+using Roundabout.Hosting;
 
 namespace Roundabout.Transactions;
 
-internal sealed class RoundaboutTransactions(ITransactionClient transactionClient, IOptions<RoundaboutTransactionOptions> agentOptions) : IRoundaboutTransactions
+internal sealed class RoundaboutTransactions(ITransactionClient transactionClient, GrainReferences references, IOptions<RoundaboutTransactionOptions> agentOptions) : IRoundaboutTransactions
 {
     public async Task<T> RunAsync<T>(Func<Task<T>> body, TransactionOptions? options = null)
     {
@@ -66,7 +67,7 @@ internal sealed class RoundaboutTransactions(ITransactionClient transactionClien
             throw new InvalidOperationException("Stm.Retry was called by a transaction that read nothing; it would wait forever.");
         }
 
-        var waits = retry.ReadSet.Select(participant => participant.Reference.AsReference<Protocol.ITransactionParticipantExtension>()
+        var waits = retry.ReadSet.Select(participant => references.Cast<Protocol.ITransactionParticipantExtension>(participant.Reference.GetGrainId())
             .WaitForCommitAfter(participant.Name, retry.ReadTimestamp, timeout)).ToList();
         while (waits.Count > 0)
         {

@@ -527,6 +527,40 @@ public sealed class IsolationAnomalyTests(ClusterFixture fixture)
         }
     }
 
+    /// <summary>
+    /// A grain whose states a transaction both wrote and read is prepared with one message: the
+    /// read state's refusal must count although the written state is valid. T1 withdraws 50 from
+    /// A (reading its overdraft limit of 100, adding -50 to its balance) and pauses; T2 lowers A's
+    /// limit to 10 and commits; T1 then deposits into B and commits with two writers. Serializable
+    /// refuses T1 at A's settings: committing it would leave A at -50 under a limit of 10.
+    /// </summary>
+    [Fact]
+    public async Task GroupedPrepare_ReadStateChangedBeforeCommit_RefusesAlthoughTheWrittenStateIsValid()
+    {
+        var (aKey, bKey) = (Keys.New("grp-a"), Keys.New("grp-b"));
+        var (a, b) = (Grains.GetGrain<IAccountGrain>(aKey), Grains.GetGrain<IAccountGrain>(bKey));
+        await a.SetOverdraftLimit(100);
+        var (t1Withdrew, t2Done) = (Gate(), Gate());
+
+        var t1 = Run(IsolationLevel.Serializable, async () =>
+        {
+            await a.Withdraw(50);
+            t1Withdrew.SetResult();
+            await Passed(t2Done);
+            await b.Deposit(50);
+        });
+        await Passed(t1Withdrew);
+        var t2Error = await Record.ExceptionAsync(() => Run(IsolationLevel.Serializable, () => a.SetOverdraftLimit(10)));
+        t2Done.SetResult();
+        var t1Error = await Record.ExceptionAsync(() => t1);
+
+        Assert.Null(t2Error);
+        AssertConflict(t1Error, aKey);
+        Assert.Contains("settings", t1Error!.Message, StringComparison.Ordinal);
+        Assert.Equal(new AccountSnapshot(0, 10), await a.GetSnapshot());
+        Assert.Equal(0, await b.GetBalance());
+    }
+
     private static TaskCompletionSource Gate() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private static Task Passed(TaskCompletionSource gate) => gate.Task.WaitAsync(StepTimeout);
