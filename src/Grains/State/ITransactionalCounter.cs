@@ -24,7 +24,12 @@ public interface ITransactionalCounter
     Task<CounterAddResult> TryAdd(long delta, long floor = long.MinValue, long ceiling = long.MaxValue);
 }
 
-/// <summary>Whether an addition was made, and the snapshot value it was judged against.</summary>
+/// <summary>
+/// Whether an addition was made, and the snapshot value it was judged against. A refusal carries
+/// the exact snapshot value. An addition whose outcome did not depend on additions still undecided
+/// below the snapshot is made without waiting for them, and carries the worst case it was judged
+/// against (the lowest value the snapshot can have for a subtraction, the highest for an addition).
+/// </summary>
 [GenerateSerializer, Immutable]
 public readonly record struct CounterAddResult([property: Id(0)] bool Added, [property: Id(1)] long SnapshotValue);
 

@@ -24,7 +24,8 @@ namespace Roundabout.State;
 ///    (worst case low: all pending subtractions commit and no pending addition does; high: the reverse).
 /// 3. A read (or a failed TryAdd) is validated like any read: nothing committed in (rv, c) and no
 ///    pending addition below c.
-/// 4. A snapshot at rv waits while any addition at or below rv is undecided.
+/// 4. A snapshot at rv waits while any addition at or below rv is undecided. An addition waits only
+///    when the undecided ones could change its answer (see <see cref="TryAddWithoutWaiting"/>).
 /// 5. An addition still needs c above every snapshot that read the counter (maxReadTs).
 /// </remarks>
 internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCounter, ITransactionParticipant
@@ -116,13 +117,14 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
         var stamp = TransactionStamp.Of(info);
         ThrowIfUnusable(info);
-        var snapshot = await ReadCommittedAsync(info, stamp.ReadTimestamp);
-        SweepAbandoned();
-        if (!_tentative.TryGetValue(info.TransactionId, out var own))
+        if (TryAddWithoutWaiting(info, stamp, delta, floor, ceiling) is { } added)
         {
-            _tentative[info.TransactionId] = own = new Pending(stamp.ReadTimestamp);
+            return added;
         }
 
+        var snapshot = await ReadCommittedAsync(info, stamp.ReadTimestamp);
+        SweepAbandoned();
+        var own = Tentative(info.TransactionId, stamp);
         var current = snapshot + own.Delta;
         var outside = delta < 0 ? current < floor - delta : current > ceiling - delta;
         if (outside)
@@ -133,12 +135,74 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
             return new CounterAddResult(false, current);
         }
 
+        AddTentatively(info, own, delta, floor, ceiling);
+        return new CounterAddResult(true, current);
+    }
+
+    /// <summary>
+    /// Adds without waiting for the additions at or below the snapshot that are still undecided,
+    /// when the answer does not depend on them: even if every pending subtraction (for a
+    /// subtraction; every pending addition for an addition) commits and none of the others does,
+    /// the result stays within the bounds. The answer is then the one the exact snapshot would
+    /// give, and a hot counter's grain is not held up while decisions are on their way.
+    /// Otherwise (or when the snapshot's version is no longer kept) returns null, and the caller
+    /// waits for the exact value.
+    /// </summary>
+    private CounterAddResult? TryAddWithoutWaiting(TransactionInfo info, TransactionStamp stamp, long delta, long floor, long ceiling)
+    {
+        if (delta == 0 || !_chain.TryGetVisible(stamp.ReadTimestamp, out var visible))
+        {
+            return null;
+        }
+
+        // Int128: the worst cases of many pending additions may leave the range of a long.
+        Int128 lowest = visible.Value, highest = visible.Value;
+        foreach (var pending in _prepared.Values)
+        {
+            if (pending.CommitTimestamp <= stamp.ReadTimestamp)
+            {
+                if (pending.Delta < 0)
+                {
+                    lowest += pending.Delta;
+                }
+                else
+                {
+                    highest += pending.Delta;
+                }
+            }
+        }
+
+        _tentative.TryGetValue(info.TransactionId, out var existing);
+        var ownDelta = existing?.Delta ?? 0;
+        var worstCase = delta < 0 ? lowest + ownDelta : highest + ownDelta;
+        var withinBounds = delta < 0 ? worstCase + delta >= floor : worstCase + delta <= ceiling;
+        if (!withinBounds)
+        {
+            return null;
+        }
+
+        SweepAbandoned();
+        AddTentatively(info, Tentative(info.TransactionId, stamp), delta, floor, ceiling);
+        return new CounterAddResult(true, (long)Int128.Clamp(worstCase, long.MinValue, long.MaxValue));
+    }
+
+    private Pending Tentative(Guid transactionId, TransactionStamp stamp)
+    {
+        if (!_tentative.TryGetValue(transactionId, out var own))
+        {
+            _tentative[transactionId] = own = new Pending(stamp.ReadTimestamp);
+        }
+
+        return own;
+    }
+
+    private void AddTentatively(TransactionInfo info, Pending own, long delta, long floor, long ceiling)
+    {
         own.Delta += delta;
         own.Floor = Math.Max(own.Floor, floor);
         own.Ceiling = Math.Min(own.Ceiling, ceiling);
         own.Touched = DateTime.UtcNow;
         info.RecordWrite(_participantId, info.TimeStamp);
-        return new CounterAddResult(true, current);
     }
 
     public Task<Vote> Prepare(PrepareRequest request) => PrepareCoreAsync(request, commitsWhenDurable: false);

@@ -1,0 +1,67 @@
+using Orleans.Transactions;
+using Roundabout.Accounts;
+using Roundabout.Tests.Infrastructure;
+using Roundabout.Transactions.Protocol;
+
+namespace Roundabout.Tests.Cluster;
+
+/// <summary>
+/// A balance change whose outcome cannot depend on an addition still undecided below its snapshot
+/// goes ahead without waiting for that decision; one whose outcome could depend on it waits and is
+/// judged on the decided value.
+/// </summary>
+public sealed class CounterUndecidedAdditionTests : IAsyncLifetime
+{
+    private HoldingRecordStore? _store;
+    private RoundaboutCluster? _cluster;
+
+    private RoundaboutCluster Cluster => _cluster!;
+
+    private HoldingRecordStore Store => _store!;
+
+    // Long enough that nothing settles the held transaction by time-out while the test runs.
+    public async Task InitializeAsync() => _cluster = await RoundaboutCluster.StartAsync(
+        silos: 2,
+        configure: options => options.PreparedResolutionTimeout = TimeSpan.FromMinutes(2),
+        wrapStore: inner => _store = new HoldingRecordStore(inner));
+
+    public async Task DisposeAsync()
+    {
+        Store.Release();
+        await Cluster.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task BalanceChanges_WhileATransferWaitsForItsDecision_OnlyThoseItCouldDecideWait()
+    {
+        var (a, b) = (Keys.New("acct"), Keys.New("acct"));
+        var bank = Cluster.Grains.GetGrain<IBankGrain>(0);
+        var source = Cluster.Grains.GetGrain<IAccountGrain>(a);
+        await source.Deposit(100);
+        await Cluster.Grains.GetGrain<IAccountGrain>(b).Deposit(100);
+
+        // The transfer prepares -30 at a and +30 at b, then waits for its decision to be written.
+        Store.HoldWrites = writes => writes.Any(w => w.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && w.ExpectedETag is null && w.Value is { Length: 1 } v && v.Span[0] == (byte)Decision.Commit);
+        var transfer = bank.Transfer(a, b, 30);
+        await Store.FirstHeld.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // A deposit, and a withdrawal that leaves 5 even if the transfer commits, do not wait for it.
+        await source.Deposit(5).WaitAsync(TimeSpan.FromSeconds(30));
+        await source.Withdraw(70).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(transfer.IsCompleted, "the transfer should still wait for its decision");
+
+        // Withdrawing 10 is covered only if the transfer aborts: it must wait for the decision.
+        var dependent = source.Withdraw(10);
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        Assert.False(dependent.IsCompleted, "a withdrawal that depends on the undecided transfer went ahead without it");
+
+        Store.Release();
+        await transfer;
+        // Judged on the decided balance: 5 once the transfer committed (it would have had 35 otherwise).
+        var aborted = await Assert.ThrowsAsync<OrleansTransactionAbortedException>(() => dependent);
+        var refused = Assert.IsType<InsufficientFundsException>(aborted.InnerException);
+        Assert.Contains("has 5 ", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(5, await source.GetBalance());
+        Assert.Equal(130, await Cluster.Grains.GetGrain<IAccountGrain>(b).GetBalance());
+    }
+}
