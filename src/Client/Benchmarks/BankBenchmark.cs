@@ -7,7 +7,7 @@ namespace Roundabout.Client.Benchmarks;
 /// <summary>The bank workload on an embedded silo with the durable log: transfers/s, latency, CPU per transfer.</summary>
 public static class BankBenchmark
 {
-    public sealed record Result(string Workload, int Accounts, int Concurrency, long Committed, long Retries, TimeSpan Elapsed, double P50Ms, double P99Ms, TimeSpan Cpu, long AllocatedBytes)
+    public sealed record Result(string Workload, int Accounts, int Concurrency, long Committed, long Retries, TimeSpan Elapsed, double P50Ms, double P99Ms, TimeSpan Cpu, long AllocatedBytes, long PoolWorkItems)
     {
         public double TransfersPerSecond => Committed / Elapsed.TotalSeconds;
 
@@ -15,6 +15,13 @@ public static class BankBenchmark
 
         /// <summary>Managed memory allocated per committed transfer (silo and load generator together): what the GC has to clear.</summary>
         public double KilobytesPerTransfer => Committed == 0 ? 0 : AllocatedBytes / 1024.0 / Committed;
+
+        /// <summary>
+        /// Thread-pool work items per committed transfer: each is a trip through a scheduler (a grain
+        /// turn, a continuation after a flush or a reply). Unlike CPU time on a shared machine, it
+        /// does not move from run to run, so it shows what a protocol change saves.
+        /// </summary>
+        public double PoolWorkItemsPerTransfer => Committed == 0 ? 0 : (double)PoolWorkItems / Committed;
     }
 
     public static async Task<Result> RunAsync(EmbeddedSilo silo, string workload, int accounts, int concurrency, TimeSpan duration)
@@ -27,11 +34,13 @@ public static class BankBenchmark
 
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var allocatedBefore = GC.GetTotalAllocatedBytes();
+        var workItemsBefore = ThreadPool.CompletedWorkItemCount;
         var stopwatch = Stopwatch.StartNew();
         await bank.RunAsync(duration);
         var elapsed = stopwatch.Elapsed;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+        var workItems = ThreadPool.CompletedWorkItemCount - workItemsBefore;
 
         var audited = await bank.AuditAsync();
         if (audited != bank.ExpectedTotal)
@@ -41,7 +50,7 @@ public static class BankBenchmark
 
         var latencies = bank.LatenciesMs;
         Array.Sort(latencies);
-        return new Result(workload, accounts, concurrency, bank.Committed, bank.Conflicts, elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.99), cpu, allocated);
+        return new Result(workload, accounts, concurrency, bank.Committed, bank.Conflicts, elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.99), cpu, allocated, workItems);
     }
 
     /// <summary>Two seconds (the JIT's optimized code is in place by then), or the run's own length if that is shorter.</summary>

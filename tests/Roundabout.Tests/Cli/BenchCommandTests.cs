@@ -31,6 +31,7 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Matches(new Regex(@"uniform/1000\s+4\s+[1-9]\d*"), output);
         Assert.Matches(new Regex(@"hot/10\s+4\s+[1-9]\d*"), output);
         Assert.Contains("KB/transfer", output);
+        Assert.Contains("pool items/transfer", output);
     }
 
     [Theory]
