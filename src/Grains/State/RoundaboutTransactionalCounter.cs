@@ -209,7 +209,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
     public Task<Vote> PrepareAndCommit(PrepareRequest request) => PrepareCoreAsync(request, commitsWhenDurable: true);
 
-    public async Task Commit(Guid transactionId, long commitTimestamp)
+    public async Task Commit(Guid transactionId, long commitTimestamp, Guid? decisionOrdering = null)
     {
         if (!_prepared.TryGetValue(transactionId, out var prepared) || prepared.CommitsWhenDurable)
         {
@@ -223,7 +223,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
         // Not quietly: if the install is not durable, the coordinator must keep the decision record,
         // which is what the prepared addition settles from when the slot reloads.
-        await _writer.WriteAsync();
+        await _writer.WriteBeforeAsync(decisionOrdering);
     }
 
     public async Task Abort(Guid transactionId)
@@ -292,7 +292,8 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         _prepared[request.TransactionId] = own;
         try
         {
-            await _writer.WriteAsync();
+            // A single writer's write is the commit itself: it must be durable before the answer.
+            await (commitsWhenDurable ? _writer.WriteAsync() : _writer.WriteBeforeAsync(request.DecisionOrdering));
         }
         catch (Exception exception)
         {

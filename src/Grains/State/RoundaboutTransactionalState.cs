@@ -179,7 +179,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         _prepared = prepared;
         try
         {
-            await _writer.WriteAsync();
+            await _writer.WriteBeforeAsync(request.DecisionOrdering);
         }
         catch (Exception exception)
         {
@@ -218,7 +218,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         return Vote.Yes;
     }
 
-    public async Task Commit(Guid transactionId, long commitTimestamp)
+    public async Task Commit(Guid transactionId, long commitTimestamp, Guid? decisionOrdering = null)
     {
         if (_prepared is not { } prepared || prepared.TransactionId != transactionId)
         {
@@ -237,7 +237,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
 
         // Not quietly: if the install is not durable, the coordinator must keep the decision record,
         // which is what the prepared record settles from when the slot reloads.
-        await _writer.WriteAsync();
+        await _writer.WriteBeforeAsync(decisionOrdering);
     }
 
     public async Task Abort(Guid transactionId)

@@ -43,19 +43,36 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
     /// </summary>
     public Task LastWriteAsync() => _last;
 
-    public Task WriteAsync()
+    public Task WriteAsync() => Queue().Completion;
+
+    /// <summary>
+    /// For a change that must be durable whenever a later write is: a prepare before its decision
+    /// record, an install before the decision record's removal. When this slot's store and the
+    /// later write's store share the ordering domain <paramref name="laterWriteOrdering"/> (see
+    /// <see cref="IRecordStore.OrderingDomain"/>), completes as soon as the store has accepted a
+    /// write carrying the change: usually at once, without leaving the grain's turn. Otherwise
+    /// like <see cref="WriteAsync"/>. Throws if the store refused the write; a failure after
+    /// acceptance still reaches the slot's owner, like any failed write, and fails the later write too.
+    /// </summary>
+    public Task WriteBeforeAsync(Guid? laterWriteOrdering)
+    {
+        var write = Queue();
+        return laterWriteOrdering is { } ordering && store.OrderingDomain == ordering ? write.Accepted : write.Completion;
+    }
+
+    private QueuedWrite Queue()
     {
         // A write that is queued but has not captured the state yet will carry this change too.
         if (_queued is { Captured: false } queued)
         {
-            return queued.Completion;
+            return queued;
         }
 
         var write = new QueuedWrite();
         _queued = write;
         write.Completion = WriteAfterAsync(_last, write);
         _last = write.Completion;
-        return write.Completion;
+        return write;
     }
 
     private async Task WriteAfterAsync(Task previous, QueuedWrite write)
@@ -73,16 +90,21 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
         write.Captured = true;
         if (Failure is { } failure)
         {
-            throw new InvalidOperationException($"{key}: no further writes after a storage failure.", failure);
+            var refused = new InvalidOperationException($"{key}: no further writes after a storage failure.", failure);
+            write.SetAccepted(refused);
+            throw refused;
         }
 
         try
         {
             // The batch form directly: the one-write helper would add a state machine to every slot write.
-            ETag = (await store.WriteAsync([RecordWrite.Put(key, capture(), ETag)]))[0];
+            var durable = store.WriteAsync([RecordWrite.Put(key, capture(), ETag)]);
+            write.SetAccepted(durable.IsFaulted ? durable.Exception.InnerException ?? durable.Exception : null);
+            ETag = (await durable)[0];
         }
         catch (Exception exception)
         {
+            write.SetAccepted(exception); // refused at once (a store that throws instead of faulting its task)
             if (Failure is null)
             {
                 Failure = exception;
@@ -93,11 +115,50 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
         }
     }
 
-    /// <summary>A write and whether it has taken its picture of the slot yet.</summary>
+    /// <summary>A write, whether it has taken its picture of the slot yet, and whether the store accepted it.</summary>
     private sealed class QueuedWrite
     {
+        private bool _handedOver;
+        private Exception? _refusal;
+        private TaskCompletionSource? _acceptedWaiters;
+
         public bool Captured { get; set; }
 
         public Task Completion { get; set; } = Task.CompletedTask;
+
+        /// <summary>Completes when the store has accepted the write; faults if it refused it.</summary>
+        public Task Accepted
+        {
+            get
+            {
+                if (_handedOver)
+                {
+                    return _refusal is null ? Task.CompletedTask : Task.FromException(_refusal);
+                }
+
+                // Only a write queued behind one still in flight gets here: the others are handed
+                // over before the caller sees them.
+                return (_acceptedWaiters ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+
+        /// <summary>Records the store's answer to the hand-over (once: later calls are ignored).</summary>
+        public void SetAccepted(Exception? refusal)
+        {
+            if (_handedOver)
+            {
+                return;
+            }
+
+            (_handedOver, _refusal) = (true, refusal);
+            if (refusal is null)
+            {
+                _acceptedWaiters?.TrySetResult();
+            }
+            else
+            {
+                _acceptedWaiters?.TrySetException(refusal);
+            }
+        }
     }
 }

@@ -30,6 +30,16 @@ public interface IRecordStore
     /// Returns the new ETag of each write, in order (<c>null</c> for a delete).
     /// </summary>
     Task<IReadOnlyList<string?>> WriteAsync(IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Non-null when this store makes batches durable in the order it accepted them and makes
+    /// nothing durable after a failed batch; equal values mean one such order. A batch counts as
+    /// accepted once <see cref="WriteAsync"/> has returned its task without a fault. Then a writer
+    /// that only needs batch A to be durable whenever a later batch B is need not wait for A:
+    /// accepting B after A is enough (the transaction protocol answers prepare and commit this
+    /// way, and waits only for the decision record). <c>null</c> (the default) promises nothing.
+    /// </summary>
+    Guid? OrderingDomain => null;
 }
 
 /// <summary>A stored record: its bytes and the ETag that a later write must name.</summary>

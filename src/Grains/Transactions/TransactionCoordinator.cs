@@ -152,7 +152,7 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
         {
             try
             {
-                await Extension(writer).Commit(writer.Name, transactionId, commitTimestamp);
+                await Extension(writer).Commit(writer.Name, transactionId, commitTimestamp, decisions.OrderingDomain);
                 return true;
             }
             catch (Exception exception)
@@ -162,8 +162,8 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
                 return false;
             }
         });
-        // Every install is durable (a participant answers Commit after its write), so no one
-        // needs the decision any more.
+        // Every install is durable, or accepted by the decisions' own store ahead of the removal
+        // (see Commit), so no one needs the decision any more.
         if ((await Task.WhenAll(installs)).All(installed => installed))
         {
             decisions.Forget(transactionId, decision);
@@ -177,7 +177,7 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
     private async Task<(ParticipantId Participant, Vote? Vote, Exception? Error)[]> PrepareAllAsync(
         TransactionInfo info, TransactionStamp stamp, long commitTimestamp, List<ParticipantId> writers, List<ParticipantId> readers)
     {
-        var request = new PrepareRequest(info.TransactionId, stamp.ReadTimestamp, commitTimestamp, stamp.Isolation, Wrote: false);
+        var request = new PrepareRequest(info.TransactionId, stamp.ReadTimestamp, commitTimestamp, stamp.Isolation, Wrote: false, decisions.OrderingDomain);
         var byGrain = new Dictionary<GrainId, List<(ParticipantId Participant, bool Wrote)>>();
         foreach (var (participants, wrote) in new[] { (writers, true), (readers, false) })
         {

@@ -10,27 +10,9 @@ namespace Roundabout.Tests.Cluster;
 /// goes ahead without waiting for that decision; one whose outcome could depend on it waits and is
 /// judged on the decided value.
 /// </summary>
-public sealed class CounterUndecidedAdditionTests : IAsyncLifetime
+// The resolution time-out is long enough that nothing settles the held transaction while the test runs.
+public sealed class CounterUndecidedAdditionTests() : HoldingStoreClusterTest(options => options.PreparedResolutionTimeout = TimeSpan.FromMinutes(2))
 {
-    private HoldingRecordStore? _store;
-    private RoundaboutCluster? _cluster;
-
-    private RoundaboutCluster Cluster => _cluster!;
-
-    private HoldingRecordStore Store => _store!;
-
-    // Long enough that nothing settles the held transaction by time-out while the test runs.
-    public async Task InitializeAsync() => _cluster = await RoundaboutCluster.StartAsync(
-        silos: 2,
-        configure: options => options.PreparedResolutionTimeout = TimeSpan.FromMinutes(2),
-        wrapStore: inner => _store = new HoldingRecordStore(inner));
-
-    public async Task DisposeAsync()
-    {
-        Store.Release();
-        await Cluster.DisposeAsync();
-    }
-
     [Fact]
     public async Task BalanceChanges_WhileATransferWaitsForItsDecision_OnlyThoseItCouldDecideWait()
     {

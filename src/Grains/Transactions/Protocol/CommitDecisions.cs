@@ -37,6 +37,9 @@ public sealed partial class CommitDecisions(IRecordStore store, ILogger<CommitDe
 
     public static string KeyOf(Guid transactionId) => $"roundabout/tx/{transactionId:N}";
 
+    /// <summary>The ordering domain of the store decisions are written to (see <see cref="IRecordStore.OrderingDomain"/>).</summary>
+    public Guid? OrderingDomain => store.OrderingDomain;
+
     /// <summary>Records <paramref name="proposal"/> unless a decision exists; returns the decision that holds.</summary>
     public async Task<RecordedDecision> DecideAsync(Guid transactionId, Decision proposal)
     {

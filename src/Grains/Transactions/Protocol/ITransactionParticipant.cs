@@ -7,7 +7,8 @@ internal interface ITransactionParticipant
 
     Task<Vote> PrepareAndCommit(PrepareRequest request);
 
-    Task Commit(Guid transactionId, long commitTimestamp);
+    /// <param name="decisionOrdering">See <see cref="ITransactionParticipantExtension.Commit"/>.</param>
+    Task Commit(Guid transactionId, long commitTimestamp, Guid? decisionOrdering = null);
 
     Task Abort(Guid transactionId);
 

@@ -28,9 +28,14 @@ public interface ITransactionParticipantExtension : IGrainExtension
     [AlwaysInterleave]
     Task<Vote> PrepareAndCommit(string stateName, PrepareRequest request);
 
-    /// <summary>Installs a prepared write. Idempotent.</summary>
+    /// <summary>
+    /// Installs a prepared write. Idempotent. Answers when the install is durable, or, when the
+    /// participant's store is in the ordering domain <paramref name="decisionOrdering"/> (the
+    /// decision record's store), as soon as the install write is accepted: the coordinator removes
+    /// the decision record after this answer, with a write that store accepts later still.
+    /// </summary>
     [AlwaysInterleave]
-    Task Commit(string stateName, Guid transactionId, long commitTimestamp);
+    Task Commit(string stateName, Guid transactionId, long commitTimestamp, Guid? decisionOrdering = null);
 
     /// <summary>Drops the transaction's tentative or prepared write. Idempotent.</summary>
     [AlwaysInterleave]

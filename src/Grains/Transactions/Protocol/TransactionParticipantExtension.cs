@@ -19,7 +19,8 @@ internal sealed class TransactionParticipantExtension(IGrainContextAccessor cont
 
     public Task<Vote> PrepareAndCommit(string stateName, PrepareRequest request) => Get(stateName).PrepareAndCommit(request);
 
-    public Task Commit(string stateName, Guid transactionId, long commitTimestamp) => Get(stateName).Commit(transactionId, commitTimestamp);
+    public Task Commit(string stateName, Guid transactionId, long commitTimestamp, Guid? decisionOrdering = null) =>
+        Get(stateName).Commit(transactionId, commitTimestamp, decisionOrdering);
 
     public Task Abort(string stateName, Guid transactionId) => Get(stateName).Abort(transactionId);
 

@@ -76,6 +76,12 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
         _writer = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
+    /// <summary>
+    /// Batches are sequenced when accepted, flushed in sequence order, and a failed write or fsync
+    /// fails every batch after it: a batch is never durable unless every batch accepted before it is.
+    /// </summary>
+    public Guid? OrderingDomain { get; } = Guid.NewGuid();
+
     /// <summary>The directory the log lives in.</summary>
     public string DataDirectory => _log.Directory;
 

@@ -14,6 +14,9 @@ public sealed class InMemoryRecordStore : IRecordStore
     private readonly Dictionary<string, StoredRecord> _records = new(StringComparer.Ordinal);
     private long _nextETag;
 
+    /// <summary>A write is in place when it returns, so this store's writes are in acceptance order.</summary>
+    public Guid? OrderingDomain { get; } = Guid.NewGuid();
+
     /// <summary>How many records the store holds (for tests that check clean-up).</summary>
     public int Count
     {

@@ -1,0 +1,54 @@
+using Roundabout.Storage;
+
+namespace Roundabout.Tests.Storage;
+
+/// <summary>
+/// The log's ordering promise (<see cref="IRecordStore.OrderingDomain"/>), which lets the
+/// transaction protocol answer prepares and installs before their writes are durable: a batch
+/// accepted behind a flush that fails never becomes durable, even though it was accepted.
+/// </summary>
+public sealed class AcceptanceOrderTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Write_AcceptedWhileAnEarlierFlushFails_IsNeverDurable(bool syncFails)
+    {
+        using var directory = new TempDataDirectory();
+        var files = new FaultInjectingLogFileSystem();
+        var store = StorageTestKit.Open(directory.Path, files);
+        Assert.NotNull(store.OrderingDomain);
+        await store.WriteAsync(RecordWrite.Put("before", StorageTestKit.Utf8("durable"), null));
+
+        // The earlier write's flush is held in its append, then fails (in the append or the fsync).
+        var injected = new IOException("injected");
+        var earlierFlush = files.SegmentAppendCalls + 1;
+        files.HoldAppend(earlierFlush);
+        if (syncFails)
+        {
+            files.FailSync(files.SegmentSyncCalls + 1, injected);
+        }
+        else
+        {
+            files.FailAppend(earlierFlush, injected);
+        }
+
+        var earlier = store.WriteAsync(RecordWrite.Put("earlier", StorageTestKit.Utf8("prepare"), null));
+        Assert.True(files.WaitUntilHeld(TimeSpan.FromSeconds(30)), "the writer never reached the held append");
+        var later = store.WriteAsync(RecordWrite.Put("later", StorageTestKit.Utf8("decision"), null));
+        Assert.False(later.IsFaulted, "the later write was accepted");
+
+        files.ReleaseHold();
+        Assert.Same(injected, await Record.ExceptionAsync(() => earlier));
+        Assert.Same(injected, await Record.ExceptionAsync(() => later));
+        await store.DisposeAsync();
+
+        await using var reopened = StorageTestKit.Open(directory.Path);
+        Assert.NotNull(await reopened.ReadAsync("before"));
+        Assert.Null(await reopened.ReadAsync("later"));
+        if (!syncFails)
+        {
+            Assert.Null(await reopened.ReadAsync("earlier"));
+        }
+    }
+}

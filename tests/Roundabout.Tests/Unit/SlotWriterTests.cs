@@ -1,0 +1,94 @@
+using Roundabout.State;
+using Roundabout.Tests.Infrastructure;
+
+namespace Roundabout.Tests.Unit;
+
+/// <summary>
+/// A slot's prepare or install may be answered once its write is accepted, but only when the write
+/// that must not outlive it (the decision record, its removal) goes to a store with the same order.
+/// </summary>
+public sealed class SlotWriterTests
+{
+    private static readonly Guid Domain = Guid.NewGuid();
+
+    [Fact]
+    public async Task WriteBefore_SameOrderingDomain_CompletesOnceAcceptedAndBeforeDurable()
+    {
+        var store = new ManualDurabilityRecordStore(Domain);
+        var failures = new List<Exception>();
+        var writer = new SlotWriter(store, "slot", () => [1], failures.Add);
+
+        var accepted = writer.WriteBeforeAsync(Domain);
+
+        Assert.True(accepted.IsCompletedSuccessfully, "the write was accepted, so the answer need not wait for the disk");
+        Assert.False(writer.LastWriteAsync().IsCompleted, "the write is not durable yet");
+        store.MakeDurable();
+        await writer.LastWriteAsync();
+        Assert.Empty(failures);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task WriteBefore_StoreWithoutThatOrder_WaitsUntilDurable(bool storeHasAnOrder)
+    {
+        var store = new ManualDurabilityRecordStore(storeHasAnOrder ? Guid.NewGuid() : null);
+        var writer = new SlotWriter(store, "slot", () => [1], _ => { });
+
+        var answered = writer.WriteBeforeAsync(Domain);
+        var unordered = writer.WriteBeforeAsync(null);
+
+        Assert.False(answered.IsCompleted, "a write to another order must be durable before the later write may go");
+        Assert.False(unordered.IsCompleted);
+        await DrainAsync(store, Task.WhenAll(answered, unordered));
+    }
+
+    [Fact]
+    public async Task WriteBefore_QueuedBehindAWriteInFlight_CompletesWhenItsOwnWriteIsAccepted()
+    {
+        var store = new ManualDurabilityRecordStore(Domain);
+        var capturedValues = 0;
+        var writer = new SlotWriter(store, "slot", () => [(byte)++capturedValues], _ => { });
+        var first = writer.WriteAsync();
+
+        var second = writer.WriteBeforeAsync(Domain);
+
+        Assert.False(second.IsCompleted, "its state is not in any accepted write yet");
+        store.MakeDurable(); // the first write: the second one is captured and accepted after it
+        await first;
+        await second.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, capturedValues);
+        Assert.Equal(1, store.PendingCount);
+    }
+
+    [Fact]
+    public async Task WriteBefore_FailsAfterAcceptance_TheSlotIsToldAndLaterWritesFail()
+    {
+        var store = new ManualDurabilityRecordStore(Domain);
+        var failures = new List<Exception>();
+        var writer = new SlotWriter(store, "slot", () => [1], failures.Add);
+        await writer.WriteBeforeAsync(Domain);
+
+        var failure = new IOException("injected");
+        store.Fail(failure);
+
+        await Assert.ThrowsAsync<IOException>(() => writer.LastWriteAsync()).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Same(failure, Assert.Single(failures));
+        Assert.Same(failure, writer.Failure);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => writer.WriteBeforeAsync(Domain));
+    }
+
+    /// <summary>Makes writes durable until <paramref name="task"/> completes (each durable write may start the next one).</summary>
+    private static async Task DrainAsync(ManualDurabilityRecordStore store, Task task)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!task.IsCompleted)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the writes did not finish");
+            store.MakeDurable();
+            await Task.Delay(10);
+        }
+
+        await task;
+    }
+}
