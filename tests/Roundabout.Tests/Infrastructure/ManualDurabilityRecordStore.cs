@@ -10,38 +10,67 @@ namespace Roundabout.Tests.Infrastructure;
 public sealed class ManualDurabilityRecordStore(Guid? orderingDomain) : IRecordStore
 {
     private readonly InMemoryRecordStore _accepted = new();
+    private readonly Lock _lock = new();
     private readonly Queue<(TaskCompletionSource<IReadOnlyList<string?>> Durable, IReadOnlyList<string?> ETags)> _pending = new();
 
     public Guid? OrderingDomain { get; } = orderingDomain;
 
     /// <summary>Batches accepted and not yet durable (or failed).</summary>
-    public int PendingCount => _pending.Count;
+    public int PendingCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pending.Count;
+            }
+        }
+    }
 
     public Task<StoredRecord?> ReadAsync(string key, CancellationToken cancellationToken = default) => _accepted.ReadAsync(key, cancellationToken);
 
     public async Task<IReadOnlyList<string?>> WriteAsync(IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken = default)
     {
         var etags = await _accepted.WriteAsync(writes, cancellationToken);
-        var durable = new TaskCompletionSource<IReadOnlyList<string?>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending.Enqueue((durable, etags));
-        return await durable.Task;
+        return await Enqueue(etags);
     }
 
-    /// <summary>Makes every accepted batch durable, oldest first.</summary>
+    private Task<IReadOnlyList<string?>> Enqueue(IReadOnlyList<string?> etags)
+    {
+        var durable = new TaskCompletionSource<IReadOnlyList<string?>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            _pending.Enqueue((durable, etags));
+        }
+
+        return durable.Task;
+    }
+
+    /// <summary>Makes the batches accepted so far durable, oldest first (not those their completion leads to).</summary>
     public void MakeDurable()
     {
-        while (_pending.TryDequeue(out var pending))
+        foreach (var (durable, etags) in TakeAll())
         {
-            pending.Durable.SetResult(pending.ETags);
+            durable.SetResult(etags);
         }
     }
 
-    /// <summary>Fails every accepted batch that is not durable yet.</summary>
+    /// <summary>Fails the batches accepted so far that are not durable yet.</summary>
     public void Fail(Exception exception)
     {
-        while (_pending.TryDequeue(out var pending))
+        foreach (var (durable, _) in TakeAll())
         {
-            pending.Durable.SetException(exception);
+            durable.SetException(exception);
+        }
+    }
+
+    private List<(TaskCompletionSource<IReadOnlyList<string?>> Durable, IReadOnlyList<string?> ETags)> TakeAll()
+    {
+        lock (_lock)
+        {
+            var all = _pending.ToList();
+            _pending.Clear();
+            return all;
         }
     }
 }
