@@ -1,3 +1,4 @@
+using Roundabout.Silo.Persistence.GroupCommit;
 using Roundabout.Storage;
 
 namespace Roundabout.Tests.Storage;
@@ -50,5 +51,28 @@ public sealed class AcceptanceOrderTests
         {
             Assert.Null(await reopened.ReadAsync("earlier"));
         }
+    }
+
+    [Fact]
+    public async Task Checkpoint_ClosingTheSegmentFails_LaterWritesAreRefusedNotLeftWaiting()
+    {
+        using var directory = new TempDataDirectory();
+        var files = new FaultInjectingLogFileSystem();
+        var injected = new IOException("injected close failure");
+
+        // 300 KB records in 1 MiB segments: the fourth flush rolls the segment (close 1), and then,
+        // past 1 MiB since the last checkpoint, the checkpoint rolls it again (close 2).
+        files.FailClose(2, injected);
+        var store = StorageTestKit.Open(directory.Path, files, options => (options.SegmentBytes, options.CheckpointBytes) = (1 << 20, 1 << 20));
+        var value = new byte[300_000];
+        Exception? failure = null;
+        for (var i = 0; i < 10 && failure is null; i++)
+        {
+            failure = await Record.ExceptionAsync(() => store.WriteAsync(RecordWrite.Put($"key-{i}", value, null)).WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+
+        var refused = Assert.IsType<StoreFailedException>(failure);
+        Assert.Same(injected, refused.InnerException);
+        await Record.ExceptionAsync(async () => await store.DisposeAsync());
     }
 }

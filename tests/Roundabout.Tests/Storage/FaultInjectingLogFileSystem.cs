@@ -18,6 +18,8 @@ internal sealed class FaultInjectingLogFileSystem : ILogFileSystem
     private int _segmentsOpened;
     private int _checkpointsPublished;
     private int _holdAppendCall;
+    private int _segmentCloses;
+    private FaultPlan? _closeFault;
     private FaultPlan? _appendFault;
     private FaultPlan? _syncFault;
 
@@ -61,6 +63,15 @@ internal sealed class FaultInjectingLogFileSystem : ILogFileSystem
 
     /// <summary>The <paramref name="nthCall"/>-th segment append waits, before writing, until <see cref="ReleaseHold"/>.</summary>
     public void HoldAppend(int nthCall) => Volatile.Write(ref _holdAppendCall, nthCall);
+
+    /// <summary>Makes the <paramref name="nthCall"/>-th closing of a segment file throw (after closing it).</summary>
+    public void FailClose(int nthCall, Exception exception)
+    {
+        lock (_lock)
+        {
+            _closeFault = new FaultPlan(nthCall, exception, 0);
+        }
+    }
 
     /// <summary>Waits until the held append was reached; false if it was not within <paramref name="timeout"/>.</summary>
     public bool WaitUntilHeld(TimeSpan timeout) => _holdEntered.Wait(timeout);
@@ -153,6 +164,22 @@ internal sealed class FaultInjectingLogFileSystem : ILogFileSystem
         file.Sync();
     }
 
+    private void OnClose(ILogFile file)
+    {
+        var call = Interlocked.Increment(ref _segmentCloses);
+        file.Dispose();
+        FaultPlan? fault;
+        lock (_lock)
+        {
+            fault = _closeFault?.Call == call ? _closeFault : null;
+        }
+
+        if (fault is not null)
+        {
+            throw fault.Exception;
+        }
+    }
+
     private sealed record FaultPlan(int Call, Exception Exception, int BytesWrittenFirst);
 
     private sealed class SegmentFile(FaultInjectingLogFileSystem owner, ILogFile inner) : ILogFile
@@ -163,6 +190,6 @@ internal sealed class FaultInjectingLogFileSystem : ILogFileSystem
 
         public void Sync() => owner.OnSync(inner);
 
-        public void Dispose() => inner.Dispose();
+        public void Dispose() => owner.OnClose(inner);
     }
 }

@@ -293,7 +293,17 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
                 pending.Durable.TrySetResult(pending.ETags);
             }
 
-            MaybeCheckpoint();
+            try
+            {
+                MaybeCheckpoint();
+            }
+            catch (Exception exception)
+            {
+                // Closing the segment failed: what it holds may not be whole, so stop as for a failed
+                // flush (the batches just acknowledged were synced before this).
+                Fail(exception, []);
+                return;
+            }
         }
     }
 
