@@ -31,7 +31,7 @@ public sealed class AccountGrain(
         var result = await balance.TryAdd(-amount, floor: -limit);
         if (!result.Added)
         {
-            throw new InsufficientFundsException(Id, result.SnapshotValue, amount, limit);
+            throw new InsufficientFundsException(Id, result.SnapshotValue ?? 0, amount, limit);
         }
     }
 

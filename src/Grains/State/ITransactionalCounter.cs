@@ -25,13 +25,13 @@ public interface ITransactionalCounter
 }
 
 /// <summary>
-/// Whether an addition was made, and the snapshot value it was judged against. A refusal carries
-/// the exact snapshot value. An addition whose outcome did not depend on additions still undecided
-/// below the snapshot is made without waiting for them, and carries the worst case it was judged
-/// against (the lowest value the snapshot can have for a subtraction, the highest for an addition).
+/// Whether an addition was made; for a refusal, the snapshot value it was judged against (the
+/// refusal counts as a read of it, validated at commit like any read). An addition reads nothing,
+/// so it reports no value: one it could report would be unvalidated, and when the addition went
+/// ahead without waiting for undecided additions below the snapshot, not even a value the
+/// snapshot is sure to have. Use <see cref="ITransactionalCounter.Read"/> to read the counter.
 /// </summary>
-[GenerateSerializer, Immutable]
-public readonly record struct CounterAddResult([property: Id(0)] bool Added, [property: Id(1)] long SnapshotValue);
+public readonly record struct CounterAddResult([property: Id(0)] bool Added, [property: Id(1)] long? SnapshotValue);
 
 /// <summary>Marks a grain constructor parameter of type <see cref="ITransactionalCounter"/>.</summary>
 [AttributeUsage(AttributeTargets.Parameter)]

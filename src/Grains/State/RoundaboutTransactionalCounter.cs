@@ -136,18 +136,23 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         }
 
         AddTentatively(info, own, delta, floor, ceiling);
-        return new CounterAddResult(true, current);
+        return new CounterAddResult(true, SnapshotValue: null);
     }
 
     /// <summary>
     /// Adds without waiting for the additions at or below the snapshot that are still undecided,
-    /// when the answer does not depend on them: even if every pending subtraction (for a
+    /// when they cannot make the answer "no": even if every pending subtraction (for a
     /// subtraction; every pending addition for an addition) commits and none of the others does,
-    /// the result stays within the bounds. The answer is then the one the exact snapshot would
-    /// give, and a hot counter's grain is not held up while decisions are on their way.
-    /// Otherwise (or when the snapshot's version is no longer kept) returns null, and the caller
-    /// waits for the exact value.
+    /// the result stays within the bounds. A hot counter's grain is then not held up while
+    /// decisions are on their way. Otherwise (or when the snapshot's version is no longer kept)
+    /// returns null, and the caller waits for the exact value.
     /// </summary>
+    /// <remarks>
+    /// This only decides whether to try. An addition is not a read and reports no value; whether
+    /// it keeps the bounds is decided at its commit timestamp by the escrow check at prepare, which
+    /// also sees additions that prepare later with a timestamp below this snapshot (those would
+    /// have conflicted with a read; here they can make this addition conflict instead).
+    /// </remarks>
     private CounterAddResult? TryAddWithoutWaiting(TransactionInfo info, TransactionStamp stamp, long delta, long floor, long ceiling)
     {
         if (delta == 0 || !_chain.TryGetVisible(stamp.ReadTimestamp, out var visible))
@@ -183,7 +188,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
         SweepAbandoned();
         AddTentatively(info, Tentative(info.TransactionId, stamp), delta, floor, ceiling);
-        return new CounterAddResult(true, (long)Int128.Clamp(worstCase, long.MinValue, long.MaxValue));
+        return new CounterAddResult(true, SnapshotValue: null);
     }
 
     private Pending Tentative(Guid transactionId, TransactionStamp stamp)

@@ -34,7 +34,9 @@ public interface IRecordStore
     /// <summary>
     /// Non-null when this store makes batches durable in the order it accepted them and makes
     /// nothing durable after a failed batch; equal values mean one such order. A batch counts as
-    /// accepted once <see cref="WriteAsync"/> has returned its task without a fault. Then a writer
+    /// accepted once <see cref="WriteAsync"/> has returned its task without a fault, so a store that
+    /// claims a domain must have sequenced the batch before it returns (a wrapper that delays a
+    /// write, or forwards it asynchronously, must not claim its inner store's domain). Then a writer
     /// that only needs batch A to be durable whenever a later batch B is need not wait for A:
     /// accepting B after A is enough (the transaction protocol answers prepare and commit this
     /// way, and waits only for the decision record). <c>null</c> (the default) promises nothing.

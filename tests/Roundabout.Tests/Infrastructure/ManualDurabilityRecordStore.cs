@@ -11,6 +11,7 @@ public sealed class ManualDurabilityRecordStore(Guid? orderingDomain) : IRecordS
 {
     private readonly InMemoryRecordStore _accepted = new();
     private readonly Lock _lock = new();
+    private Exception? _failure;
     private readonly Queue<(TaskCompletionSource<IReadOnlyList<string?>> Durable, IReadOnlyList<string?> ETags)> _pending = new();
 
     public Guid? OrderingDomain { get; } = orderingDomain;
@@ -31,6 +32,12 @@ public sealed class ManualDurabilityRecordStore(Guid? orderingDomain) : IRecordS
 
     public async Task<IReadOnlyList<string?>> WriteAsync(IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken = default)
     {
+        // Like the log: once a flush failed, nothing more is accepted.
+        if (Volatile.Read(ref _failure) is { } failure)
+        {
+            throw new IOException("The store failed earlier.", failure);
+        }
+
         var etags = await _accepted.WriteAsync(writes, cancellationToken);
         return await Enqueue(etags);
     }
@@ -55,9 +62,10 @@ public sealed class ManualDurabilityRecordStore(Guid? orderingDomain) : IRecordS
         }
     }
 
-    /// <summary>Fails the batches accepted so far that are not durable yet.</summary>
+    /// <summary>Fails the batches accepted so far that are not durable yet, and every later write.</summary>
     public void Fail(Exception exception)
     {
+        Volatile.Write(ref _failure, exception);
         foreach (var (durable, _) in TakeAll())
         {
             durable.SetException(exception);
