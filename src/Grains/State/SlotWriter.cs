@@ -99,7 +99,7 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
         {
             // The batch form directly: the one-write helper would add a state machine to every slot write.
             var durable = store.WriteAsync([RecordWrite.Put(key, capture(), ETag)]);
-            write.SetAccepted(durable.IsFaulted ? durable.Exception.InnerException ?? durable.Exception : null);
+            write.SetAccepted(RefusalOf(durable));
             ETag = (await durable)[0];
         }
         catch (Exception exception)
@@ -114,6 +114,12 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
             throw;
         }
     }
+
+    /// <summary>Why the store refused a write it was just handed, or null if it accepted it (a faulted or cancelled task counts as refused).</summary>
+    private Exception? RefusalOf(Task durable) =>
+        durable.IsFaulted ? durable.Exception.InnerException ?? durable.Exception
+        : durable.IsCanceled ? new OperationCanceledException($"{key}: the store cancelled the write.")
+        : null;
 
     /// <summary>A write, whether it has taken its picture of the slot yet, and whether the store accepted it.</summary>
     private sealed class QueuedWrite

@@ -78,6 +78,28 @@ public sealed class SlotWriterTests
         await Assert.ThrowsAsync<InvalidOperationException>(() => writer.WriteBeforeAsync(Domain));
     }
 
+    [Fact]
+    public async Task WriteBefore_StoreCancelsTheWrite_IsNotTakenAsAccepted()
+    {
+        var failures = new List<Exception>();
+        var writer = new SlotWriter(new CancellingStore(Domain), "slot", () => [1], failures.Add);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => writer.WriteBeforeAsync(Domain));
+        Assert.Single(failures);
+    }
+
+    /// <summary>A store in the ordering domain that cancels every write it is handed.</summary>
+    private sealed class CancellingStore(Guid orderingDomain) : Roundabout.Storage.IRecordStore
+    {
+        public Guid? OrderingDomain { get; } = orderingDomain;
+
+        public Task<Roundabout.Storage.StoredRecord?> ReadAsync(string key, CancellationToken cancellationToken = default) =>
+            Task.FromResult<Roundabout.Storage.StoredRecord?>(null);
+
+        public Task<IReadOnlyList<string?>> WriteAsync(IReadOnlyList<Roundabout.Storage.RecordWrite> writes, CancellationToken cancellationToken = default) =>
+            Task.FromCanceled<IReadOnlyList<string?>>(new CancellationToken(canceled: true));
+    }
+
     /// <summary>Makes writes durable until <paramref name="task"/> completes (each durable write may start the next one).</summary>
     private static async Task DrainAsync(ManualDurabilityRecordStore store, Task task)
     {
