@@ -31,7 +31,9 @@ public sealed class AccountGrain(
         var result = await balance.TryAdd(-amount, floor: -limit);
         if (!result.Added)
         {
-            throw new InsufficientFundsException(Id, result.SnapshotValue ?? 0, amount, limit);
+            // A refusal always carries the snapshot value it was judged on.
+            var seen = result.SnapshotValue ?? throw new InvalidOperationException($"Account '{Id}': a refused withdrawal reported no balance.");
+            throw new InsufficientFundsException(Id, seen, amount, limit);
         }
     }
 

@@ -7,19 +7,11 @@ using Roundabout.Transactions.Protocol;
 namespace Roundabout.Tests.Client;
 
 /// <summary>A transfer with an idempotency key takes effect at most once, however often it is sent.</summary>
-public sealed class IdempotentTransferTests : IAsyncLifetime
+public sealed class IdempotentTransferTests() : WrappedStoreClusterTest<FaultInjectingRecordStore>(
+    inner => new FaultInjectingRecordStore(inner),
+    options => options.PreparedResolutionTimeout = TimeSpan.FromSeconds(1))
 {
-    private FaultInjectingRecordStore? _store;
-    private RoundaboutCluster? _cluster;
-
-    private RoundaboutClient Client => new(_cluster!.Grains, _cluster.Transactions);
-
-    public async Task InitializeAsync() => _cluster = await RoundaboutCluster.StartAsync(
-        silos: 2,
-        configure: options => options.PreparedResolutionTimeout = TimeSpan.FromSeconds(1),
-        wrapStore: inner => _store = new FaultInjectingRecordStore(inner));
-
-    public async Task DisposeAsync() => await _cluster!.DisposeAsync();
+    private RoundaboutClient Client => new(Cluster.Grains, Cluster.Transactions);
 
     [Fact]
     public async Task TransferAsync_SameKeyTwice_MovesTheMoneyOnce()
@@ -56,10 +48,10 @@ public sealed class IdempotentTransferTests : IAsyncLifetime
         await client.DepositAsync(a, 100);
 
         // The decision becomes durable but its acknowledgement is lost: the caller hears "in doubt".
-        _store!.Fault = InjectedFault.FailAfterWriting;
-        _store.FailWrites = writes => writes.Any(w => w.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && w.ExpectedETag is null && w.Value is { Length: 1 } v && v.Span[0] == (byte)Decision.Commit);
+        Store.Fault = InjectedFault.FailAfterWriting;
+        Store.FailWrites = writes => writes.Any(w => w.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && w.ExpectedETag is null && w.Value is { Length: 1 } v && v.Span[0] == (byte)Decision.Commit);
         await Assert.ThrowsAsync<OrleansTransactionInDoubtException>(() => client.TransferAsync(a, b, 30, key));
-        _store.FailWrites = null;
+        Store.FailWrites = null;
 
         await client.TransferAsync(a, b, 30, key);
 

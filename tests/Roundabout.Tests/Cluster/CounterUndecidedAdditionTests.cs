@@ -11,8 +11,12 @@ namespace Roundabout.Tests.Cluster;
 /// judged on the decided value.
 /// </summary>
 // The resolution time-out is long enough that nothing settles the held transaction while the test runs.
-public sealed class CounterUndecidedAdditionTests() : HoldingStoreClusterTest(options => options.PreparedResolutionTimeout = TimeSpan.FromMinutes(2))
+public sealed class CounterUndecidedAdditionTests() : WrappedStoreClusterTest<HoldingRecordStore>(
+    inner => new HoldingRecordStore(inner),
+    options => options.PreparedResolutionTimeout = TimeSpan.FromMinutes(2))
 {
+    protected override void BeforeStop() => Store.Release();
+
     [Fact]
     public async Task BalanceChanges_WhileATransferWaitsForItsDecision_OnlyThoseItCouldDecideWait()
     {

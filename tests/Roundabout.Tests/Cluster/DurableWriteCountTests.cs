@@ -5,20 +5,8 @@ using Roundabout.Transactions;
 namespace Roundabout.Tests.Cluster;
 
 /// <summary>What each kind of transaction costs in durable writes.</summary>
-public sealed class DurableWriteCountTests : IAsyncLifetime
+public sealed class DurableWriteCountTests() : WrappedStoreClusterTest<RecordingRecordStore>(inner => new RecordingRecordStore(inner))
 {
-    private RecordingRecordStore? _store;
-    private RoundaboutCluster? _cluster;
-
-    private RoundaboutCluster Cluster => _cluster!;
-
-    private RecordingRecordStore Store => _store!;
-
-    public async Task InitializeAsync() =>
-        _cluster = await RoundaboutCluster.StartAsync(silos: 2, wrapStore: inner => _store = new RecordingRecordStore(inner));
-
-    public async Task DisposeAsync() => await Cluster.DisposeAsync();
-
     [Fact]
     public async Task Deposit_OneWriter_CommitsWithASingleDurableWrite()
     {

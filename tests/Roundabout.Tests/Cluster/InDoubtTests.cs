@@ -9,22 +9,10 @@ namespace Roundabout.Tests.Cluster;
 /// When the commit decision cannot be confirmed, the caller hears "in doubt", never "aborted";
 /// the participants then settle from the decision record, so the outcome is all or nothing.
 /// </summary>
-public sealed class InDoubtTests : IAsyncLifetime
+public sealed class InDoubtTests() : WrappedStoreClusterTest<FaultInjectingRecordStore>(
+    inner => new FaultInjectingRecordStore(inner),
+    options => options.PreparedResolutionTimeout = TimeSpan.FromSeconds(1))
 {
-    private FaultInjectingRecordStore? _store;
-    private RoundaboutCluster? _cluster;
-
-    private RoundaboutCluster Cluster => _cluster!;
-
-    private FaultInjectingRecordStore Store => _store!;
-
-    public async Task InitializeAsync() => _cluster = await RoundaboutCluster.StartAsync(
-        silos: 2,
-        configure: options => options.PreparedResolutionTimeout = TimeSpan.FromSeconds(1),
-        wrapStore: inner => _store = new FaultInjectingRecordStore(inner));
-
-    public async Task DisposeAsync() => await Cluster.DisposeAsync();
-
     [Theory]
     [InlineData(InjectedFault.FailAfterWriting, true)]
     [InlineData(InjectedFault.FailBeforeWriting, false)]

@@ -8,8 +8,10 @@ namespace Roundabout.Tests.Cluster;
 /// record, written later, durable after it. A store that promises no such order (this one, which
 /// holds writes back) makes the vote, and so the whole commit, wait for the prepare's write.
 /// </summary>
-public sealed class PrepareDurabilityTests : HoldingStoreClusterTest
+public sealed class PrepareDurabilityTests() : WrappedStoreClusterTest<HoldingRecordStore>(inner => new HoldingRecordStore(inner))
 {
+    protected override void BeforeStop() => Store.Release();
+
     [Fact]
     public async Task Transfer_PrepareNotDurableInAStoreWithoutOrder_NoDecisionAndNoAcknowledgementUntilItIs()
     {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Roundabout.Hosting;
 
 namespace Roundabout.Transactions.Timestamps;
 
@@ -19,8 +20,7 @@ public sealed partial class TimestampBatcher : ITimestampSource, IAsyncDisposabl
 {
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMilliseconds(250);
 
-    private readonly IGrainFactory _grainFactory;
-    private ITimestampOracleGrain? _oracle;
+    private readonly GrainReferences _references;
     private readonly ActiveSnapshotRegistry _registry;
     private readonly ILogger<TimestampBatcher> _logger;
     private readonly Guid _processId = Guid.NewGuid();
@@ -33,9 +33,9 @@ public sealed partial class TimestampBatcher : ITimestampSource, IAsyncDisposabl
     private Task? _heartbeat;
     private volatile SnapshotHorizon _horizon = SnapshotHorizon.None;
 
-    public TimestampBatcher(IGrainFactory grainFactory, ActiveSnapshotRegistry registry, ILogger<TimestampBatcher> logger)
+    public TimestampBatcher(GrainReferences references, ActiveSnapshotRegistry registry, ILogger<TimestampBatcher> logger)
     {
-        _grainFactory = grainFactory;
+        _references = references;
         _registry = registry;
         _logger = logger;
     }
@@ -88,9 +88,9 @@ public sealed partial class TimestampBatcher : ITimestampSource, IAsyncDisposabl
         Volatile.Write(ref _lastCallTicks, Environment.TickCount64);
         try
         {
-            // One reference for the process's lifetime: making one costs a reflective interface lookup.
-            var oracle = _oracle ??= _grainFactory.GetGrain<ITimestampOracleGrain>(0);
-            var grant = await oracle.Next(new TimestampRequest(_processId, batch.Count, _registry.Snapshot()));
+            // Made per call (cheaply: GrainReferences caches the type lookups), not at construction:
+            // a client knows the cluster's grain types only once it has connected.
+            var grant = await _references.Get<ITimestampOracleGrain>(0).Next(new TimestampRequest(_processId, batch.Count, _registry.Snapshot()));
             _horizon = grant.Horizon;
             for (var i = 0; i < batch.Count; i++)
             {
