@@ -1,5 +1,6 @@
 using Orleans.Transactions.Abstractions;
 using Roundabout.State;
+using Roundabout.Transactions.OneRound;
 
 namespace Roundabout.Accounts;
 
@@ -36,6 +37,10 @@ public sealed class AccountGrain(
             throw new InsufficientFundsException(Id, seen, amount, limit);
         }
     }
+
+    public Task<PreparedPart> DepositInRound(OneRoundTicket round, long amount) => this.RunOneRoundPart(round, () => Deposit(amount));
+
+    public Task<PreparedPart> WithdrawInRound(OneRoundTicket round, long amount) => this.RunOneRoundPart(round, () => Withdraw(amount));
 
     public Task<long> GetBalance() => balance.Read();
 

@@ -15,8 +15,9 @@ public sealed class BankGrain(IRoundaboutTransactions transactions, GrainReferen
         ValidateTransfer(from, to, amount);
         var source = references.Get<IAccountGrain>(from);
         var target = references.Get<IAccountGrain>(to);
-        return transactions.RunAsync(
-            () => Task.WhenAll(source.Withdraw(amount), target.Deposit(amount)),
+        // One round: each account withdraws or deposits and prepares in the same call.
+        return transactions.RunOneRoundAsync(
+            round => [source.WithdrawInRound(round, amount), target.DepositInRound(round, amount)],
             new TransactionOptions(isolation));
     }
 

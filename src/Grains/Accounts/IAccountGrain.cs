@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using Roundabout.Transactions.OneRound;
 
 namespace Roundabout.Accounts;
 
@@ -19,6 +20,14 @@ public interface IAccountGrain : IGrainWithStringKey
     [Transaction(TransactionOption.CreateOrJoin)]
     [ReadOnly]
     Task<long> GetBalance();
+
+    /// <summary><see cref="Deposit(long)"/> as this account's part of a one-round transaction (see <c>IRoundaboutTransactions.RunOneRoundAsync</c>).</summary>
+    [AlwaysInterleave]
+    Task<PreparedPart> DepositInRound(OneRoundTicket round, long amount);
+
+    /// <summary><see cref="Withdraw(long)"/> as this account's part of a one-round transaction (see <c>IRoundaboutTransactions.RunOneRoundAsync</c>).</summary>
+    [AlwaysInterleave]
+    Task<PreparedPart> WithdrawInRound(OneRoundTicket round, long amount);
 
     /// <summary>How far below zero the balance may go (0 = no overdraft).</summary>
     [Transaction(TransactionOption.CreateOrJoin)]

@@ -80,7 +80,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
     public async Task<long> Read()
     {
-        var info = TransactionContext.GetRequiredTransactionInfo();
+        var info = AmbientTransaction.GetRequired();
         var stamp = TransactionStamp.Of(info);
         ThrowIfUnusable(info);
         var value = await ReadCommittedAsync(info, stamp.ReadTimestamp);
@@ -109,7 +109,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
             throw new ArgumentException($"The floor {floor} is above the ceiling {ceiling}.", nameof(floor));
         }
 
-        var info = TransactionContext.GetRequiredTransactionInfo();
+        var info = AmbientTransaction.GetRequired();
         if (info.IsReadOnly)
         {
             throw new OrleansReadOnlyViolatedException(info.Id);

@@ -91,7 +91,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     public async Task<TResult> PerformRead<TResult>(Func<TState, TResult> readFunction)
     {
         ArgumentNullException.ThrowIfNull(readFunction);
-        var info = TransactionContext.GetRequiredTransactionInfo();
+        var info = AmbientTransaction.GetRequired();
         var stamp = TransactionStamp.Of(info);
         await EnsureUsableAsync(info);
 
@@ -113,7 +113,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     public async Task<TResult> PerformUpdate<TResult>(Func<TState, TResult> updateFunction)
     {
         ArgumentNullException.ThrowIfNull(updateFunction);
-        var info = TransactionContext.GetRequiredTransactionInfo();
+        var info = AmbientTransaction.GetRequired();
         if (info.IsReadOnly)
         {
             throw new OrleansReadOnlyViolatedException(info.Id);

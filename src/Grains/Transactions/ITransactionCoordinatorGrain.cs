@@ -1,5 +1,6 @@
 using Orleans.Concurrency;
 using Orleans.Transactions;
+using Roundabout.Transactions.OneRound;
 
 namespace Roundabout.Transactions;
 
@@ -9,6 +10,12 @@ public interface ITransactionCoordinatorGrain : IGrainWithIntegerKey
     Task Resolve(TransactionInfo info);
 
     Task Abort(TransactionInfo info);
+
+    /// <summary>Commits a one-round transaction whose parts all voted yes.</summary>
+    Task CommitPrepared(OneRoundTicket ticket, [Immutable] PreparedPart[] parts);
+
+    /// <summary>Drops the prepared writes of a one-round transaction that will not commit.</summary>
+    Task AbortPrepared(Guid transactionId, [Immutable] ParticipantId[] written);
 }
 
 [StatelessWorker]
@@ -18,4 +25,8 @@ internal sealed class TransactionCoordinatorGrain(TransactionCoordinator coordin
     public Task Resolve(TransactionInfo info) => coordinator.ResolveAsync(info);
 
     public Task Abort(TransactionInfo info) => coordinator.AbortAsync(info);
+
+    public Task CommitPrepared(OneRoundTicket ticket, PreparedPart[] parts) => coordinator.CommitPreparedAsync(ticket, parts);
+
+    public Task AbortPrepared(Guid transactionId, ParticipantId[] written) => coordinator.AbortPreparedAsync(transactionId, written);
 }

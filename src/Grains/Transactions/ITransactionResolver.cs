@@ -1,5 +1,7 @@
 using Orleans.Transactions;
 using Roundabout.Hosting;
+using Roundabout.Transactions.OneRound;
+using Roundabout.Transactions.Protocol;
 
 namespace Roundabout.Transactions;
 
@@ -11,14 +13,32 @@ public interface ITransactionResolver
 
     /// <summary>Drops the transaction's tentative writes. Never throws.</summary>
     Task AbortAsync(TransactionInfo info);
+
+    /// <summary>
+    /// The ordering domain of the store this resolver records decisions in, if it is known here
+    /// and promises one (see <see cref="Storage.IRecordStore.OrderingDomain"/>); null otherwise.
+    /// </summary>
+    Guid? DecisionOrdering { get; }
+
+    /// <summary>Commits a one-round transaction whose parts all voted yes; throws like <see cref="ResolveAsync"/>.</summary>
+    Task CommitPreparedAsync(OneRoundTicket ticket, PreparedPart[] parts);
+
+    /// <summary>Drops the prepared writes of a one-round transaction that will not commit. Never throws.</summary>
+    Task AbortPreparedAsync(Guid transactionId, ParticipantId[] written);
 }
 
 /// <summary>On a silo: the coordinator runs right here.</summary>
-internal sealed class LocalTransactionResolver(TransactionCoordinator coordinator) : ITransactionResolver
+internal sealed class LocalTransactionResolver(TransactionCoordinator coordinator, CommitDecisions decisions) : ITransactionResolver
 {
+    public Guid? DecisionOrdering => decisions.OrderingDomain;
+
     public Task ResolveAsync(TransactionInfo info) => coordinator.ResolveAsync(info);
 
     public Task AbortAsync(TransactionInfo info) => coordinator.AbortAsync(info);
+
+    public Task CommitPreparedAsync(OneRoundTicket ticket, PreparedPart[] parts) => coordinator.CommitPreparedAsync(ticket, parts);
+
+    public Task AbortPreparedAsync(Guid transactionId, ParticipantId[] written) => coordinator.AbortPreparedAsync(transactionId, written);
 }
 
 /// <summary>On a client: a silo's coordinator does it, through a stateless worker.</summary>
@@ -26,7 +46,24 @@ internal sealed class RemoteTransactionResolver(GrainReferences references) : IT
 {
     private ITransactionCoordinatorGrain Coordinator => references.Get<ITransactionCoordinatorGrain>(0);
 
+    /// <summary>Unknown here: the silo that records the decision is chosen per call, so parts wait for their own disk.</summary>
+    public Guid? DecisionOrdering => null;
+
     public Task ResolveAsync(TransactionInfo info) => Coordinator.Resolve(info);
+
+    public Task CommitPreparedAsync(OneRoundTicket ticket, PreparedPart[] parts) => Coordinator.CommitPrepared(ticket, parts);
+
+    public async Task AbortPreparedAsync(Guid transactionId, ParticipantId[] written)
+    {
+        try
+        {
+            await Coordinator.AbortPrepared(transactionId, written);
+        }
+        catch
+        {
+            // Best effort, as above: a prepared write that is never told presumes abort when it asks.
+        }
+    }
 
     public async Task AbortAsync(TransactionInfo info)
     {

@@ -2,11 +2,26 @@ using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Options;
 using Orleans.Transactions;
 using Roundabout.Hosting;
+using Roundabout.Transactions.OneRound;
+using Roundabout.Transactions.Protocol;
+using Roundabout.Transactions.Timestamps;
 
 namespace Roundabout.Transactions;
 
-internal sealed class RoundaboutTransactions(ITransactionClient transactionClient, GrainReferences references, IOptions<RoundaboutTransactionOptions> agentOptions) : IRoundaboutTransactions
+internal sealed class RoundaboutTransactions(
+    ITransactionClient transactionClient,
+    GrainReferences references,
+    ITimestampSource timestamps,
+    ActiveSnapshotRegistry snapshots,
+    ITransactionResolver resolver,
+    IOptions<RoundaboutTransactionOptions> agentOptions) : IRoundaboutTransactions
 {
+    /// <summary>As long as Orleans gives a transaction it starts: a registration outlives it by twice that.</summary>
+    private static readonly TimeSpan OneRoundTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many times a one-round transaction is tried before its conflict reaches the caller.</summary>
+    private const int OneRoundAttempts = 3;
+
     public async Task<T> RunAsync<T>(Func<Task<T>> body, TransactionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(body);
@@ -56,6 +71,130 @@ internal sealed class RoundaboutTransactions(ITransactionClient transactionClien
             // not the generic "transaction aborted" wrapper that Orleans puts around it.
             ExceptionDispatchInfo.Throw(cause);
         }
+    }
+
+    public async Task RunOneRoundAsync(Func<OneRoundTicket, IReadOnlyCollection<Task<PreparedPart>>> parts, TransactionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        options ??= new TransactionOptions();
+        if (options.ReadOnly)
+        {
+            throw new ArgumentException("A one-round transaction prepares its parts for commit; for a read-only snapshot use RunAsync with ReadOnly.", nameof(options));
+        }
+
+        var isolation = options.Isolation ?? agentOptions.Value.DefaultIsolation;
+        if (!Enum.IsDefined(isolation))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), isolation, "Unknown isolation level.");
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var (failure, retryable) = await TryOneRoundAsync(parts, isolation);
+            if (failure is null)
+            {
+                return;
+            }
+
+            if (!retryable || attempt == OneRoundAttempts)
+            {
+                ExceptionDispatchInfo.Throw(failure);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One attempt: a timestamp, the parts, then the decision. Returns why it did not commit, if
+    /// it did not, and whether a new attempt can help; throws what the decision stage throws
+    /// (an in-doubt outcome is never retried).
+    /// </summary>
+    private async Task<(Exception? Failure, bool Retryable)> TryOneRoundAsync(Func<OneRoundTicket, IReadOnlyCollection<Task<PreparedPart>>> parts, IsolationLevel isolation)
+    {
+        var transactionId = Guid.NewGuid();
+        long timestamp;
+        try
+        {
+            // Fetched after the transaction began, as a snapshot must be (strictness).
+            do
+            {
+                // The parts read at timestamp - 1, and a snapshot must be positive: the oracle's very first timestamp is skipped.
+                timestamp = await timestamps.NextAsync(registerAs: transactionId, registrationTimeout: OneRoundTimeout);
+            }
+            while (timestamp < 2);
+        }
+        catch (Exception exception)
+        {
+            throw new OrleansStartTransactionFailedException(exception);
+        }
+
+        try
+        {
+            var ticket = new OneRoundTicket(transactionId, timestamp, isolation, resolver.DecisionOrdering);
+            var calls = parts(ticket) ?? throw new ArgumentException("The parts callback returned no calls.", nameof(parts));
+            try
+            {
+                await Task.WhenAll(calls);
+            }
+            catch
+            {
+                // Looked at call by call below: the parts that did prepare must be told.
+            }
+
+            var prepared = calls.Where(call => call.IsCompletedSuccessfully).Select(call => call.Result).ToArray();
+            var (failure, retryable) = OneRoundFailure(ticket, calls, prepared);
+            if (failure is not null)
+            {
+                // No decision was recorded, so none can be Commit: a part that misses this abort presumes abort when it asks.
+                await resolver.AbortPreparedAsync(transactionId, [.. prepared.SelectMany(part => part.Written)]);
+                return (failure, retryable);
+            }
+
+            await resolver.CommitPreparedAsync(ticket, prepared);
+            return (null, false);
+        }
+        finally
+        {
+            snapshots.Unregister(transactionId);
+        }
+    }
+
+    /// <summary>
+    /// Why the attempt cannot commit (a part that threw, a part of another transaction, a grain
+    /// with two parts, or a no vote), and whether another attempt at a new timestamp may succeed:
+    /// a conflict may, since the timestamp was taken before the parts ran (a grain that activated
+    /// since, or a snapshot that read meanwhile, sits above it).
+    /// </summary>
+    private static (Exception? Failure, bool Retryable) OneRoundFailure(OneRoundTicket ticket, IReadOnlyCollection<Task<PreparedPart>> calls, PreparedPart[] prepared)
+    {
+        if (calls.Count == 0)
+        {
+            return (new ArgumentException("A one-round transaction needs at least one part.", "parts"), false);
+        }
+
+        if (calls.FirstOrDefault(call => !call.IsCompletedSuccessfully) is { } failed)
+        {
+            var thrown = failed.Exception?.InnerException ?? new TaskCanceledException(failed);
+            return (thrown, thrown is TransactionConflictException);
+        }
+
+        var id = ticket.TransactionId.ToString();
+        if (prepared.FirstOrDefault(part => part.TransactionId != ticket.TransactionId) is { } foreign)
+        {
+            return (new InvalidOperationException($"A part answered for transaction {foreign.TransactionId}, not {id}: pass each part the ticket of this transaction."), false);
+        }
+
+        if (prepared.GroupBy(part => part.Grain).FirstOrDefault(group => group.Count() > 1) is { } twice)
+        {
+            return (new InvalidOperationException($"Grain {twice.Key} ran {twice.Count()} parts of transaction {id}; a one-round transaction calls each grain once."), false);
+        }
+
+        if (prepared.FirstOrDefault(part => !part.Vote.IsYes) is { } refused)
+        {
+            var conflict = new TransactionConflictException(id, $"Transaction {id} aborted on conflict: {refused.Vote.Reason ?? $"grain {refused.Grain} refused"}.");
+            return (conflict, refused.Vote.Kind is VoteKind.Conflict or VoteKind.Lost);
+        }
+
+        return (null, false);
     }
 
     public async Task<bool> WaitForChangeAsync(RetryRequestedException retry, TimeSpan timeout)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Transactions;
 using Roundabout.Hosting;
+using Roundabout.Transactions.OneRound;
 using Roundabout.Transactions.Protocol;
 using Roundabout.Transactions.Timestamps;
 
@@ -57,7 +58,7 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
         catch (Exception exception)
         {
             // Nothing was prepared: the transaction certainly did not take effect.
-            await SendAbortsAsync(info, writers);
+            await SendAbortsAsync(info.TransactionId, writers);
             throw new OrleansTransactionTransientFailureException(info.Id, $"Transaction {info.Id} aborted: no commit timestamp could be had from the oracle ({exception.Message}).", exception);
         }
 
@@ -76,7 +77,7 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
     public async Task AbortAsync(TransactionInfo info)
     {
         var writers = info.Participants.Where(p => p.Value.Writes > 0).Select(p => p.Key).ToList();
-        await SendAbortsAsync(info, writers);
+        await SendAbortsAsync(info.TransactionId, writers);
     }
 
     private async Task CommitSingleWriterAsync(TransactionInfo info, TransactionStamp stamp, long commitTimestamp, ParticipantId writer, List<ParticipantId> readers)
@@ -86,8 +87,8 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
             var readVotes = await PrepareAllAsync(info, stamp, commitTimestamp, [], readers);
             if (FirstRefusal(readVotes) is { } refusal)
             {
-                await SendAbortsAsync(info, [writer]);
-                throw Refused(info, refusal);
+                await SendAbortsAsync(info.TransactionId, [writer]);
+                throw Refused(info.Id, refusal);
             }
         }
 
@@ -109,7 +110,7 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
 
         if (!vote.IsYes)
         {
-            throw Refused(info, (writer, vote, null));
+            throw Refused(info.Id, (writer, vote, null));
         }
     }
 
@@ -120,30 +121,65 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
         {
             // No decision was recorded, so none can be Commit: a participant that prepared and
             // misses this abort presumes abort when it asks.
-            await SendAbortsAsync(info, writers);
-            throw Refused(info, refusal);
+            await SendAbortsAsync(info.TransactionId, writers);
+            throw Refused(info.Id, refusal);
         }
 
+        await DecideAndInstallAsync(info.TransactionId, commitTimestamp, writers);
+    }
+
+    /// <summary>
+    /// Commits a one-round transaction whose parts have all voted yes: every written state is
+    /// already prepared, so what is left is the decision, the answer and the installs.
+    /// </summary>
+    public async Task CommitPreparedAsync(OneRoundTicket ticket, PreparedPart[] parts)
+    {
+        ArgumentNullException.ThrowIfNull(ticket);
+        ArgumentNullException.ThrowIfNull(parts);
+        var writers = new List<ParticipantId>();
+        foreach (var part in parts)
+        {
+            if (part.TransactionId != ticket.TransactionId || !part.Vote.IsYes)
+            {
+                throw new ArgumentException($"Only the yes votes of transaction {ticket.TransactionId} can be committed; one part is {(part.Vote.IsYes ? $"of transaction {part.TransactionId}" : "a no")}.", nameof(parts));
+            }
+
+            writers.AddRange(part.Written);
+        }
+
+        if (writers.Count > 0)
+        {
+            await DecideAndInstallAsync(ticket.TransactionId, ticket.CommitTimestamp, writers);
+        }
+    }
+
+    /// <summary>Drops the prepared writes of a one-round transaction that will not commit. Never throws.</summary>
+    public Task AbortPreparedAsync(Guid transactionId, IEnumerable<ParticipantId> written) => SendAbortsAsync(transactionId, written);
+
+    /// <summary>Every writer voted yes: record Commit (first decision wins), answer, install, forget.</summary>
+    private async Task DecideAndInstallAsync(Guid transactionId, long commitTimestamp, List<ParticipantId> writers)
+    {
+        var id = transactionId.ToString();
         RecordedDecision decision;
         try
         {
-            decision = await decisions.DecideAsync(info.TransactionId, Decision.Commit);
+            decision = await decisions.DecideAsync(transactionId, Decision.Commit);
         }
         catch (Exception exception)
         {
-            throw new OrleansTransactionInDoubtException(info.Id, "the commit decision could not be recorded; it may or may not have taken effect", exception);
+            throw new OrleansTransactionInDoubtException(id, "the commit decision could not be recorded; it may or may not have taken effect", exception);
         }
 
         if (decision.Decision == Decision.Abort)
         {
-            await SendAbortsAsync(info, writers);
-            throw new TransactionConflictException(info.Id, $"Transaction {info.Id} aborted: a participant waited too long for its outcome and decided abort first.");
+            await SendAbortsAsync(transactionId, writers);
+            throw new TransactionConflictException(id, $"Transaction {id} aborted: a participant waited too long for its outcome and decided abort first.");
         }
 
         // Committed: the caller may know now. Installing is the participants' business; a
         // snapshot that meets a prepared write before its Commit arrives waits for it, and one
         // that misses the message settles from the decision record.
-        _ = InstallAsync(info.TransactionId, commitTimestamp, writers, decision);
+        _ = InstallAsync(transactionId, commitTimestamp, writers, decision);
     }
 
     private async Task InstallAsync(Guid transactionId, long commitTimestamp, List<ParticipantId> writers, RecordedDecision decision)
@@ -226,28 +262,28 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
         return null;
     }
 
-    private static OrleansTransactionAbortedException Refused(TransactionInfo info, (ParticipantId Participant, Vote? Vote, Exception? Error) refusal)
+    private static OrleansTransactionAbortedException Refused(string transactionId, (ParticipantId Participant, Vote? Vote, Exception? Error) refusal)
     {
         var (participant, vote, error) = refusal;
         if (vote is null)
         {
-            return new TransactionConflictException(info.Id, $"Transaction {info.Id} aborted: {Describe(participant)} did not answer prepare ({error?.Message}).", error);
+            return new TransactionConflictException(transactionId, $"Transaction {transactionId} aborted: {Describe(participant)} did not answer prepare ({error?.Message}).", error);
         }
 
-        return new TransactionConflictException(info.Id, $"Transaction {info.Id} aborted on conflict: {vote.Reason ?? Describe(participant)}.");
+        return new TransactionConflictException(transactionId, $"Transaction {transactionId} aborted on conflict: {vote.Reason ?? Describe(participant)}.");
     }
 
-    private async Task SendAbortsAsync(TransactionInfo info, IEnumerable<ParticipantId> writers)
+    private async Task SendAbortsAsync(Guid transactionId, IEnumerable<ParticipantId> writers)
     {
         await Task.WhenAll(writers.Select(async writer =>
         {
             try
             {
-                await Extension(writer).Abort(writer.Name, info.TransactionId);
+                await Extension(writer).Abort(writer.Name, transactionId);
             }
             catch (Exception exception)
             {
-                LogAbortFailed(logger, exception, info.TransactionId, Describe(writer));
+                LogAbortFailed(logger, exception, transactionId, Describe(writer));
             }
         }));
     }

@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using Roundabout.Transactions.OneRound;
 
 namespace Roundabout.Tests.TestGrains;
 
@@ -81,6 +82,15 @@ public interface ITallyGrain : IGrainWithStringKey
     /// <summary>Starts an update that adds and then throws half-way, catches that, and returns the total it then reads.</summary>
     [Transaction(TransactionOption.CreateOrJoin)]
     Task<int> AddHalfWayThenRead(int amount);
+
+    /// <summary>Adds <paramref name="amount"/> as this tally's part of a one-round transaction.</summary>
+    Task<PreparedPart> AddInRound(OneRoundTicket round, int amount);
+
+    /// <summary>Adds as a one-round part, then throws <see cref="TallyFailedException"/>.</summary>
+    Task<PreparedPart> AddInRoundThenThrow(OneRoundTicket round, int amount);
+
+    /// <summary>Adds as a one-round part, then calls <see cref="Add"/> on another tally from inside the part (which must be refused).</summary>
+    Task<PreparedPart> AddInRoundAndForward(OneRoundTicket round, string otherKey, int amount);
 
     /// <summary>A read-only method that writes: it must fail.</summary>
     [Transaction(TransactionOption.CreateOrJoin)]

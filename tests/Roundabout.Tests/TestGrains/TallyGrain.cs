@@ -1,5 +1,6 @@
 using Orleans.Transactions;
 using Orleans.Transactions.Abstractions;
+using Roundabout.Transactions.OneRound;
 
 namespace Roundabout.Tests.TestGrains;
 
@@ -76,6 +77,17 @@ public sealed class TallyGrain([TransactionalState("tally")] ITransactionalState
 
         return await tally.PerformRead(state => state.Total);
     }
+
+    public Task<PreparedPart> AddInRound(OneRoundTicket round, int amount) => this.RunOneRoundPart(round, () => AddCore(amount));
+
+    public Task<PreparedPart> AddInRoundThenThrow(OneRoundTicket round, int amount) => this.RunOneRoundPart(round, () => AddThenThrow(amount));
+
+    public Task<PreparedPart> AddInRoundAndForward(OneRoundTicket round, string otherKey, int amount) =>
+        this.RunOneRoundPart(round, async () =>
+        {
+            await AddCore(amount);
+            await GrainFactory.GetGrain<ITallyGrain>(otherKey).Add(amount);
+        });
 
     public Task<int> ReadOnlyButWrites(int amount) => tally.PerformUpdate(state => state.Total += amount);
 

@@ -1,0 +1,28 @@
+using Orleans.Transactions;
+
+namespace Roundabout.Transactions;
+
+/// <summary>
+/// The transaction that a transactional state's operation belongs to: the one-round part's while
+/// its body runs (see <see cref="OneRound.OneRoundGrainExtensions"/>), otherwise the one that
+/// Orleans' <c>[Transaction]</c> pipeline put into <see cref="TransactionContext"/>.
+/// </summary>
+/// <remarks>
+/// A one-round part is an ordinary grain call, so Orleans' pipeline gives it no transaction; and
+/// Orleans keeps the setter of its own context to itself. The part's info lives here instead,
+/// in an async-local of the part's own flow: it ends with the part and reaches no other grain.
+/// </remarks>
+internal static class AmbientTransaction
+{
+    private static readonly AsyncLocal<TransactionInfo?> OneRoundPart = new();
+
+    /// <summary>Whether the current flow is the body of a one-round part.</summary>
+    public static bool InOneRoundPart => OneRoundPart.Value is not null;
+
+    public static TransactionInfo GetRequired() => OneRoundPart.Value ?? TransactionContext.GetRequiredTransactionInfo();
+
+    /// <summary>Called at the top of the part's own async method, so that the value ends with it.</summary>
+    public static void EnterOneRoundPart(TransactionInfo info) => OneRoundPart.Value = info;
+
+    public static void LeaveOneRoundPart() => OneRoundPart.Value = null;
+}
