@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Roundabout.Transactions.OneRound;
 
 namespace Roundabout.Client.Benchmarks;
 
@@ -52,6 +53,9 @@ public interface IPingGrain : IGrainWithIntegerKey
     /// <summary>Joins the caller's transaction and does nothing in it: what a transactional call costs without state.</summary>
     [Transaction(TransactionOption.Join)]
     Task PingInCallersTransaction();
+
+    /// <summary>A one-round part that touches nothing: what a part costs without state.</summary>
+    Task<PreparedPart> PingInRound(OneRoundTicket round);
 }
 
 public sealed class PingGrain : Grain, IPingGrain
@@ -61,4 +65,6 @@ public sealed class PingGrain : Grain, IPingGrain
     public Task PingInTransaction() => Task.CompletedTask;
 
     public Task PingInCallersTransaction() => Task.CompletedTask;
+
+    public Task<PreparedPart> PingInRound(OneRoundTicket round) => this.RunOneRoundPart(round, () => Task.CompletedTask);
 }

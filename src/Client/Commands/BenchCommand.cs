@@ -127,6 +127,8 @@ internal static class BenchCommand
                              ("transaction joining 2 grains", grain => transactions.RunAsync(() => Task.WhenAll(
                                  grain.PingInCallersTransaction(),
                                  silo.Client.GetGrain<IPingGrain>(grain.GetPrimaryKeyLong() + 1000).PingInCallersTransaction()))),
+                             ("one-round over 2 grains", grain => transactions.RunOneRoundAsync(round =>
+                                 [grain.PingInRound(round), silo.Client.GetGrain<IPingGrain>(grain.GetPrimaryKeyLong() + 1000).PingInRound(round)])),
                          })
                 {
                     // The first run warms the code paths up; the second is the one reported.

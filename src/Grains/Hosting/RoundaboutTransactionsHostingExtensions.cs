@@ -3,7 +3,6 @@ using Orleans.Transactions;
 using Orleans.Transactions.Abstractions;
 using Roundabout.State;
 using Roundabout.Transactions;
-using Roundabout.Transactions.OneRound;
 using Roundabout.Transactions.Protocol;
 using Roundabout.Transactions.Timestamps;
 
@@ -25,7 +24,6 @@ public static class RoundaboutTransactionsHostingExtensions
         // decide anything (a later AddSingleton wins).
         builder.UseTransactions();
         builder.AddGrainExtension<ITransactionParticipantExtension, TransactionParticipantExtension>();
-        builder.AddOutgoingGrainCallFilter<OneRoundCallGuard>();
         builder.ConfigureServices(services =>
         {
             services.AddRoundaboutBaseline(configure);

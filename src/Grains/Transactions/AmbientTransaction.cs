@@ -21,8 +21,26 @@ internal static class AmbientTransaction
 
     public static TransactionInfo GetRequired() => OneRoundPart.Value ?? TransactionContext.GetRequiredTransactionInfo();
 
-    /// <summary>Called at the top of the part's own async method, so that the value ends with it.</summary>
-    public static void EnterOneRoundPart(TransactionInfo info) => OneRoundPart.Value = info;
+    /// <summary>
+    /// The request-context key that marks calls made from inside a one-round part. Orleans starts a
+    /// transactional call's transaction on the callee's side, so that is where the agent refuses it
+    /// (see <see cref="RoundaboutTransactionAgent.StartTransaction"/>).
+    /// </summary>
+    public const string OneRoundPartCallerKey = "roundabout.one-round-part";
 
-    public static void LeaveOneRoundPart() => OneRoundPart.Value = null;
+    /// <summary>Called at the top of the part's own async method, so that both values end with it.</summary>
+    public static void EnterOneRoundPart(TransactionInfo info)
+    {
+        OneRoundPart.Value = info;
+        RequestContext.Set(OneRoundPartCallerKey, info.TransactionId);
+    }
+
+    public static void LeaveOneRoundPart()
+    {
+        OneRoundPart.Value = null;
+        RequestContext.Remove(OneRoundPartCallerKey);
+    }
+
+    /// <summary>Whether this call came, directly or through other calls, from inside a one-round part.</summary>
+    public static bool CalledFromOneRoundPart => RequestContext.Get(OneRoundPartCallerKey) is not null;
 }

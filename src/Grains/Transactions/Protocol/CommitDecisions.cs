@@ -70,7 +70,14 @@ public sealed partial class CommitDecisions(IRecordStore store, ILogger<CommitDe
 
         lock (_lock)
         {
-            _remover ??= Task.Run(RemoveLoopAsync);
+            if (_remover is null)
+            {
+                // Without the caller's flow: the loop serves every later caller too.
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _remover = Task.Run(RemoveLoopAsync);
+                }
+            }
         }
     }
 

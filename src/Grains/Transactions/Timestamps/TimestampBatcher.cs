@@ -51,15 +51,27 @@ public sealed partial class TimestampBatcher : ITimestampSource, IAsyncDisposabl
             _pending.Add(waiter);
             startCall = !_callInFlight;
             _callInFlight = true;
-            _heartbeat ??= Task.Run(HeartbeatLoopAsync);
+            _heartbeat ??= RunDetached(HeartbeatLoopAsync);
         }
 
         if (startCall)
         {
-            _ = Task.Run(CallLoopAsync);
+            _ = RunDetached(CallLoopAsync);
         }
 
         return waiter.Completion.Task;
+    }
+
+    /// <summary>
+    /// Starts a loop that serves every caller, without the flow of the caller that happened to
+    /// start it: its request context (a one-round part's mark, say) must not ride on every later call.
+    /// </summary>
+    private static Task RunDetached(Func<Task> loop)
+    {
+        using (ExecutionContext.SuppressFlow())
+        {
+            return Task.Run(loop);
+        }
     }
 
     private async Task CallLoopAsync()
