@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using Roundabout.Transactions.OneRound;
 
 namespace Roundabout.Records;
 
@@ -27,6 +28,12 @@ public interface IRecordGrain : IGrainWithStringKey
     /// </summary>
     [Transaction(TransactionOption.CreateOrJoin)]
     Task<CompareAndSetResult> CompareAndSet(long expectedVersion, byte[] value);
+
+    /// <summary><see cref="Get"/> as this record's part of a one-round transaction; the part's result is the <see cref="VersionedValue"/>.</summary>
+    Task<PreparedPart> GetInRound(OneRoundTicket round);
+
+    /// <summary><see cref="Put"/> as this record's part of a one-round transaction; the part's result is the new version (a <see cref="long"/>).</summary>
+    Task<PreparedPart> PutInRound(OneRoundTicket round, byte[] value);
 }
 
 /// <summary>A record's value (<c>null</c> when absent or deleted) and version.</summary>

@@ -1,5 +1,6 @@
 using Orleans.Transactions.Abstractions;
 using Roundabout.Accounts;
+using Roundabout.Transactions.OneRound;
 
 namespace Roundabout.Records;
 
@@ -12,6 +13,14 @@ public sealed class RecordGrain([TransactionalState("record")] ITransactionalSta
     }
 
     public Task<VersionedValue> Get() => record.PerformRead(state => new VersionedValue(state.Value, state.Version));
+
+    public Task<PreparedPart> GetInRound(OneRoundTicket round) => this.RunOneRoundPart(round, Get);
+
+    public Task<PreparedPart> PutInRound(OneRoundTicket round, byte[] value)
+    {
+        RecordLimits.ValidateValue(value); // before the round: bad input changes nothing
+        return this.RunOneRoundPart(round, () => Put(value));
+    }
 
     public Task<long> Put(byte[] value)
     {

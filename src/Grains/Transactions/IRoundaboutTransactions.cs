@@ -35,7 +35,8 @@ public interface IRoundaboutTransactions
     /// timestamp is taken before the parts run, and a grain that activated or a snapshot that read
     /// meanwhile sits above it.
     /// </remarks>
-    Task RunOneRoundAsync(Func<OneRound.OneRoundTicket, IReadOnlyCollection<Task<OneRound.PreparedPart>>> parts, TransactionOptions? options = null);
+    /// <returns>The committed attempt's parts, in the order the callback made the calls (each with its body's <see cref="OneRound.PreparedPart.Result"/>).</returns>
+    Task<IReadOnlyList<OneRound.PreparedPart>> RunOneRoundAsync(Func<OneRound.OneRoundTicket, IReadOnlyCollection<Task<OneRound.PreparedPart>>> parts, TransactionOptions? options = null);
 
     /// <summary>
     /// After a body called <see cref="Stm.Retry"/> (surfacing as <paramref name="retry"/>), waits

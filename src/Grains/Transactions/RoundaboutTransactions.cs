@@ -73,7 +73,7 @@ internal sealed class RoundaboutTransactions(
         }
     }
 
-    public async Task RunOneRoundAsync(Func<OneRoundTicket, IReadOnlyCollection<Task<PreparedPart>>> parts, TransactionOptions? options = null)
+    public async Task<IReadOnlyList<PreparedPart>> RunOneRoundAsync(Func<OneRoundTicket, IReadOnlyCollection<Task<PreparedPart>>> parts, TransactionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(parts);
         options ??= new TransactionOptions();
@@ -90,25 +90,25 @@ internal sealed class RoundaboutTransactions(
 
         for (var attempt = 1; ; attempt++)
         {
-            var (failure, retryable) = await TryOneRoundAsync(parts, isolation);
-            if (failure is null)
+            var (committed, failure, retryable) = await TryOneRoundAsync(parts, isolation);
+            if (committed is not null)
             {
-                return;
+                return committed;
             }
 
             if (!retryable || attempt == OneRoundAttempts)
             {
-                ExceptionDispatchInfo.Throw(failure);
+                ExceptionDispatchInfo.Throw(failure!);
             }
         }
     }
 
     /// <summary>
-    /// One attempt: a timestamp, the parts, then the decision. Returns why it did not commit, if
-    /// it did not, and whether a new attempt can help; throws what the decision stage throws
+    /// One attempt: a timestamp, the parts, then the decision. Returns the parts if it committed,
+    /// otherwise why not and whether a new attempt can help; throws what the decision stage throws
     /// (an in-doubt outcome is never retried).
     /// </summary>
-    private async Task<(Exception? Failure, bool Retryable)> TryOneRoundAsync(Func<OneRoundTicket, IReadOnlyCollection<Task<PreparedPart>>> parts, IsolationLevel isolation)
+    private async Task<(PreparedPart[]? Committed, Exception? Failure, bool Retryable)> TryOneRoundAsync(Func<OneRoundTicket, IReadOnlyCollection<Task<PreparedPart>>> parts, IsolationLevel isolation)
     {
         var transactionId = Guid.NewGuid();
         long timestamp;
@@ -146,11 +146,11 @@ internal sealed class RoundaboutTransactions(
             {
                 // No decision was recorded, so none can be Commit: a part that misses this abort presumes abort when it asks.
                 await resolver.AbortPreparedAsync(transactionId, [.. prepared.SelectMany(part => part.Written)]);
-                return (failure, retryable);
+                return (null, failure, retryable);
             }
 
             await resolver.CommitPreparedAsync(ticket, prepared);
-            return (null, false);
+            return (prepared, null, false);
         }
         finally
         {

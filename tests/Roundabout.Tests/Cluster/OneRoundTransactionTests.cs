@@ -1,3 +1,4 @@
+using Roundabout.Records;
 using Roundabout.Tests.Infrastructure;
 using Roundabout.Tests.TestGrains;
 using Roundabout.Transactions;
@@ -126,6 +127,35 @@ public sealed class OneRoundTransactionTests : IAsyncLifetime
 
         Assert.Contains("calls each grain once", error.Message);
         Assert.Equal(1, await TotalOf(x));
+    }
+
+    [Fact]
+    public async Task Parts_ReturnTheirResults_InTheOrderOfTheCalls()
+    {
+        var (x, y) = (Keys.New("record"), Keys.New("record"));
+        var (recordX, recordY) = (_cluster.Grains.GetGrain<IRecordGrain>(x), _cluster.Grains.GetGrain<IRecordGrain>(y));
+        await recordY.Put([7]);
+
+        var parts = await Transactions.RunOneRoundAsync(round => [recordX.PutInRound(round, [1, 2]), recordY.GetInRound(round)]);
+
+        Assert.Equal(1, parts[0].ResultAs<long>());
+        Assert.Equal(new byte[] { 7 }, parts[1].ResultAs<VersionedValue>().Value);
+        Assert.Throws<InvalidCastException>(() => parts[1].ResultAs<long>());
+        Assert.Equal(new byte[] { 1, 2 }, (await recordX.Get().WaitAsync(Prompt)).Value);
+    }
+
+    [Fact]
+    public async Task Part_WithBadInput_ThrowsItsArgumentErrorAndNothingTakesEffect()
+    {
+        var (x, y) = (Keys.New("record"), Keys.New("record"));
+        var (recordX, recordY) = (_cluster.Grains.GetGrain<IRecordGrain>(x), _cluster.Grains.GetGrain<IRecordGrain>(y));
+        await Task.WhenAll(recordX.Put([1]), recordY.Put([1]));
+
+        await Assert.ThrowsAnyAsync<ArgumentException>(() =>
+            Transactions.RunOneRoundAsync(round => [recordX.PutInRound(round, [2]), recordY.PutInRound(round, null!)]));
+
+        Assert.Equal(new byte[] { 1 }, (await recordX.Get().WaitAsync(Prompt)).Value);
+        Assert.Equal(new byte[] { 1 }, (await recordY.Get().WaitAsync(Prompt)).Value);
     }
 
     [Fact]

@@ -2,7 +2,10 @@ using Roundabout.Transactions;
 
 namespace Roundabout.Tests.Consistency;
 
-/// <summary>The shape of a <see cref="RandomWorkload"/> run. Few keys and many workers make conflicts likely.</summary>
+/// <summary>
+/// The shape of a <see cref="RandomWorkload"/> run. Few keys and many workers make conflicts likely.
+/// <see cref="OneRoundFraction"/> of the writing transactions run as one-round transactions.
+/// </summary>
 public sealed record WorkloadOptions(
     int Seed,
     IsolationLevel Isolation,
@@ -11,4 +14,5 @@ public sealed record WorkloadOptions(
     int Transactions = 500,
     double ReadOnlyFraction = 0.2,
     int MaxReads = 3,
-    int MaxWrites = 2);
+    int MaxWrites = 2,
+    double OneRoundFraction = 0.3);

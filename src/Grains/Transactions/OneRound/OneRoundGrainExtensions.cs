@@ -19,11 +19,31 @@ public static class OneRoundGrainExtensions
     /// the part drops what it touched and the exception reaches the coordinator, which aborts the
     /// transaction and rethrows it to the caller.
     /// </remarks>
-    public static async Task<PreparedPart> RunOneRoundPart(this IGrainBase grain, OneRoundTicket ticket, Func<Task> body)
+    public static Task<PreparedPart> RunOneRoundPart(this IGrainBase grain, OneRoundTicket ticket, Func<Task> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return RunPartAsync(grain, ticket, async () =>
+        {
+            await body();
+            return null;
+        });
+    }
+
+    /// <summary>
+    /// Like <see cref="RunOneRoundPart(IGrainBase, OneRoundTicket, Func{Task})"/>, for a body with a
+    /// result: it comes back in <see cref="PreparedPart.Result"/>, and from
+    /// <see cref="IRoundaboutTransactions.RunOneRoundAsync"/> once the transaction has committed.
+    /// </summary>
+    public static Task<PreparedPart> RunOneRoundPart<T>(this IGrainBase grain, OneRoundTicket ticket, Func<Task<T>> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return RunPartAsync(grain, ticket, async () => await body());
+    }
+
+    private static async Task<PreparedPart> RunPartAsync(IGrainBase grain, OneRoundTicket ticket, Func<Task<object?>> body)
     {
         ArgumentNullException.ThrowIfNull(grain);
         ArgumentNullException.ThrowIfNull(ticket);
-        ArgumentNullException.ThrowIfNull(body);
         var context = grain.GrainContext;
         var registry = ParticipantRegistry.GetOrCreate(context);
         var stamp = new TransactionStamp(ticket.ReadTimestamp, ticket.Isolation);
@@ -31,9 +51,10 @@ public static class OneRoundGrainExtensions
 
         // Async-local, set inside this async method: the body sees it, the caller does not.
         AmbientTransaction.EnterOneRoundPart(info);
+        object? result;
         try
         {
-            await body();
+            result = await body();
         }
         catch
         {
@@ -81,7 +102,7 @@ public static class OneRoundGrainExtensions
             return new PreparedPart(ticket.TransactionId, context.GrainId, [], refusal);
         }
 
-        return new PreparedPart(ticket.TransactionId, context.GrainId, [.. written], Vote.Yes);
+        return new PreparedPart(ticket.TransactionId, context.GrainId, [.. written], Vote.Yes, result);
     }
 
     /// <summary>Drops every tentative or prepared write of the part, and forgets its reads.</summary>
