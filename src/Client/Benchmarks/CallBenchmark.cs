@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Orleans.Concurrency;
 using Roundabout.Transactions.OneRound;
 
 namespace Roundabout.Client.Benchmarks;
@@ -55,6 +56,7 @@ public interface IPingGrain : IGrainWithIntegerKey
     Task PingInCallersTransaction();
 
     /// <summary>A one-round part that touches nothing: what a part costs without state.</summary>
+    [AlwaysInterleave]
     Task<PreparedPart> PingInRound(OneRoundTicket round);
 }
 

@@ -3,6 +3,7 @@ using Orleans.Transactions;
 using Orleans.Transactions.Abstractions;
 using Roundabout.State;
 using Roundabout.Transactions;
+using Roundabout.Transactions.OneRound;
 using Roundabout.Transactions.Protocol;
 using Roundabout.Transactions.Timestamps;
 
@@ -29,6 +30,7 @@ public static class RoundaboutTransactionsHostingExtensions
             services.AddRoundaboutBaseline(configure);
             services.AddSingleton<CommitDecisions>();
             services.AddSingleton<TransactionCoordinator>();
+            services.AddSingleton<IConfigurationValidator, OneRoundPartMethodsValidator>();
             services.AddSingleton<ITransactionResolver, LocalTransactionResolver>();
             services.AddSingleton<ITransactionalStateFactory, RoundaboutTransactionalStateFactory>();
             services.AddSingleton<IAttributeToFactoryMapper<TransactionalCounterAttribute>, TransactionalCounterAttributeMapper>();

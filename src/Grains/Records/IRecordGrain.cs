@@ -30,9 +30,11 @@ public interface IRecordGrain : IGrainWithStringKey
     Task<CompareAndSetResult> CompareAndSet(long expectedVersion, byte[] value);
 
     /// <summary><see cref="Get"/> as this record's part of a one-round transaction; the part's result is the <see cref="VersionedValue"/>.</summary>
+    [AlwaysInterleave]
     Task<PreparedPart> GetInRound(OneRoundTicket round);
 
     /// <summary><see cref="Put"/> as this record's part of a one-round transaction; the part's result is the new version (a <see cref="long"/>).</summary>
+    [AlwaysInterleave]
     Task<PreparedPart> PutInRound(OneRoundTicket round, byte[] value);
 }
 

@@ -30,7 +30,7 @@ public interface IRoundaboutTransactions
     /// <exception cref="Orleans.Transactions.OrleansTransactionInDoubtException">The outcome is unknown.</exception>
     /// <remarks>
     /// If a part throws, nothing takes effect and the part's own exception is rethrown. A round that
-    /// ends in a conflict is tried again at a new timestamp (three attempts in all) before the
+    /// ends in a conflict (or a <see cref="SnapshotTooOldException"/>) is tried again at a new timestamp (three attempts in all) before the
     /// conflict reaches the caller, so <paramref name="parts"/> may be called more than once: the
     /// timestamp is taken before the parts run, and a grain that activated or a snapshot that read
     /// meanwhile sits above it.

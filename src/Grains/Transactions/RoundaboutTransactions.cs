@@ -16,8 +16,8 @@ internal sealed class RoundaboutTransactions(
     ITransactionResolver resolver,
     IOptions<RoundaboutTransactionOptions> agentOptions) : IRoundaboutTransactions
 {
-    /// <summary>As long as Orleans gives a transaction it starts: a registration outlives it by twice that.</summary>
-    private static readonly TimeSpan OneRoundTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>Orleans' default response time-out, the longest a part call waits: a registration outlives it by twice that.</summary>
+    private static readonly TimeSpan OneRoundTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>How many times a one-round transaction is tried before its conflict reaches the caller.</summary>
     private const int OneRoundAttempts = 3;
@@ -88,6 +88,11 @@ internal sealed class RoundaboutTransactions(
             throw new ArgumentOutOfRangeException(nameof(options), isolation, "Unknown isolation level.");
         }
 
+        if (AmbientTransaction.InOneRoundPart || AmbientTransaction.CalledFromOneRoundPart)
+        {
+            throw new InvalidOperationException("A one-round part cannot start another one-round transaction: it would commit or abort apart from the part that started it.");
+        }
+
         for (var attempt = 1; ; attempt++)
         {
             var (committed, failure, retryable) = await TryOneRoundAsync(parts, isolation);
@@ -130,7 +135,7 @@ internal sealed class RoundaboutTransactions(
         try
         {
             var ticket = new OneRoundTicket(transactionId, timestamp, isolation, resolver.DecisionOrdering);
-            var calls = parts(ticket) ?? throw new ArgumentException("The parts callback returned no calls.", nameof(parts));
+            var calls = parts(ticket)?.ToArray() ?? throw new ArgumentException("The parts callback returned no calls.", nameof(parts));
             try
             {
                 await Task.WhenAll(calls);
@@ -149,7 +154,16 @@ internal sealed class RoundaboutTransactions(
                 return (null, failure, retryable);
             }
 
-            await resolver.CommitPreparedAsync(ticket, prepared);
+            try
+            {
+                await resolver.CommitPreparedAsync(ticket, prepared);
+            }
+            catch (TransactionConflictException decidedAbort)
+            {
+                // A part's slot waited too long and recorded Abort first: certainly aborted, so try again.
+                return (null, decidedAbort, true);
+            }
+
             return (prepared, null, false);
         }
         finally
@@ -164,17 +178,22 @@ internal sealed class RoundaboutTransactions(
     /// a conflict may, since the timestamp was taken before the parts ran (a grain that activated
     /// since, or a snapshot that read meanwhile, sits above it).
     /// </summary>
-    private static (Exception? Failure, bool Retryable) OneRoundFailure(OneRoundTicket ticket, IReadOnlyCollection<Task<PreparedPart>> calls, PreparedPart[] prepared)
+    private static (Exception? Failure, bool Retryable) OneRoundFailure(OneRoundTicket ticket, Task<PreparedPart>[] calls, PreparedPart[] prepared)
     {
-        if (calls.Count == 0)
+        if (calls.Length == 0)
         {
             return (new ArgumentException("A one-round transaction needs at least one part.", "parts"), false);
         }
 
-        if (calls.FirstOrDefault(call => !call.IsCompletedSuccessfully) is { } failed)
+        var thrown = calls.Where(call => !call.IsCompletedSuccessfully).Select(call => call.Exception?.InnerException ?? new TaskCanceledException(call)).ToList();
+        if (thrown.Count > 0)
         {
-            var thrown = failed.Exception?.InnerException ?? new TaskCanceledException(failed);
-            return (thrown, thrown is TransactionConflictException);
+            // A snapshot that is no longer kept is as much an artefact of the early timestamp as a
+            // conflict. Anything else wins over them and is not retried: it says what is really
+            // wrong, and a part that did not answer (a time-out) may still prepare later, which a
+            // new attempt would only run into.
+            var incurable = thrown.Find(exception => exception is not (TransactionConflictException or SnapshotTooOldException));
+            return incurable is not null ? (incurable, false) : (thrown[0], true);
         }
 
         var id = ticket.TransactionId.ToString();

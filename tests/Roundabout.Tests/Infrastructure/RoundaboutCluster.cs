@@ -32,16 +32,22 @@ public sealed class RoundaboutCluster : IAsyncDisposable
     public ITransactionClient TransactionClient => Cluster.Client.ServiceProvider.GetRequiredService<ITransactionClient>();
 
     /// <param name="wrapStore">Puts something (fault injection, say) between the silos and the shared store.</param>
+    /// <param name="configureClient">More configuration for the cluster's client (its response time-out, say).</param>
     public static async Task<RoundaboutCluster> StartAsync(
         short silos = 2,
         Action<RoundaboutTransactionOptions>? configure = null,
-        Func<InMemoryRecordStore, IRecordStore>? wrapStore = null)
+        Func<InMemoryRecordStore, IRecordStore>? wrapStore = null,
+        Action<IClientBuilder>? configureClient = null)
     {
         var store = new InMemoryRecordStore();
         var siloStore = wrapStore?.Invoke(store) ?? store;
         var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo((_, silo) => silo.UseRecordStore(siloStore).AddRoundabout(configure));
-        builder.ConfigureClient(client => client.UseRoundaboutTransactions(configure));
+        builder.ConfigureClient(client =>
+        {
+            client.UseRoundaboutTransactions(configure);
+            configureClient?.Invoke(client);
+        });
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return new RoundaboutCluster(cluster, store);

@@ -7,7 +7,10 @@ namespace Roundabout.Tests.Infrastructure;
 /// A test class with its own two-silo cluster whose silos reach the shared store through a wrapper
 /// (fault injection, recording, holding writes back), started before and stopped after each test.
 /// </summary>
-public abstract class WrappedStoreClusterTest<TStore>(Func<IRecordStore, TStore> wrap, Action<RoundaboutTransactionOptions>? configure = null) : IAsyncLifetime
+public abstract class WrappedStoreClusterTest<TStore>(
+    Func<IRecordStore, TStore> wrap,
+    Action<RoundaboutTransactionOptions>? configure = null,
+    Action<IClientBuilder>? configureClient = null) : IAsyncLifetime
     where TStore : class, IRecordStore
 {
     private TStore? _store;
@@ -20,7 +23,8 @@ public abstract class WrappedStoreClusterTest<TStore>(Func<IRecordStore, TStore>
     public async Task InitializeAsync() => _cluster = await RoundaboutCluster.StartAsync(
         silos: 2,
         configure: configure,
-        wrapStore: inner => _store = wrap(inner));
+        wrapStore: inner => _store = wrap(inner),
+        configureClient: configureClient);
 
     public async Task DisposeAsync()
     {

@@ -84,12 +84,15 @@ public interface ITallyGrain : IGrainWithStringKey
     Task<int> AddHalfWayThenRead(int amount);
 
     /// <summary>Adds <paramref name="amount"/> as this tally's part of a one-round transaction.</summary>
+    [AlwaysInterleave]
     Task<PreparedPart> AddInRound(OneRoundTicket round, int amount);
 
     /// <summary>Adds as a one-round part, then throws <see cref="TallyFailedException"/>.</summary>
+    [AlwaysInterleave]
     Task<PreparedPart> AddInRoundThenThrow(OneRoundTicket round, int amount);
 
     /// <summary>Adds as a one-round part, then calls <see cref="Add"/> on another tally from inside the part (which must be refused).</summary>
+    [AlwaysInterleave]
     Task<PreparedPart> AddInRoundAndForward(OneRoundTicket round, string otherKey, int amount);
 
     /// <summary>A read-only method that writes: it must fail.</summary>

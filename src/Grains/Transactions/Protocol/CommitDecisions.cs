@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
+using Roundabout.Hosting;
 using Roundabout.Storage;
 
 namespace Roundabout.Transactions.Protocol;
@@ -70,14 +71,7 @@ public sealed partial class CommitDecisions(IRecordStore store, ILogger<CommitDe
 
         lock (_lock)
         {
-            if (_remover is null)
-            {
-                // Without the caller's flow: the loop serves every later caller too.
-                using (ExecutionContext.SuppressFlow())
-                {
-                    _remover = Task.Run(RemoveLoopAsync);
-                }
-            }
+            _remover ??= DetachedTask.Run(RemoveLoopAsync);
         }
     }
 

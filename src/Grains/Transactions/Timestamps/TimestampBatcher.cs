@@ -51,27 +51,15 @@ public sealed partial class TimestampBatcher : ITimestampSource, IAsyncDisposabl
             _pending.Add(waiter);
             startCall = !_callInFlight;
             _callInFlight = true;
-            _heartbeat ??= RunDetached(HeartbeatLoopAsync);
+            _heartbeat ??= DetachedTask.Run(HeartbeatLoopAsync);
         }
 
         if (startCall)
         {
-            _ = RunDetached(CallLoopAsync);
+            _ = DetachedTask.Run(CallLoopAsync);
         }
 
         return waiter.Completion.Task;
-    }
-
-    /// <summary>
-    /// Starts a loop that serves every caller, without the flow of the caller that happened to
-    /// start it: its request context (a one-round part's mark, say) must not ride on every later call.
-    /// </summary>
-    private static Task RunDetached(Func<Task> loop)
-    {
-        using (ExecutionContext.SuppressFlow())
-        {
-            return Task.Run(loop);
-        }
     }
 
     private async Task CallLoopAsync()
