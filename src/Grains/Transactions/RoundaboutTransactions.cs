@@ -145,7 +145,7 @@ internal sealed class RoundaboutTransactions(
                 // Looked at call by call below: the parts that did prepare must be told.
             }
 
-            var prepared = calls.Where(call => call.IsCompletedSuccessfully).Select(call => call.Result).ToArray();
+            var prepared = Array.ConvertAll(Array.FindAll(calls, call => call.IsCompletedSuccessfully), call => call.Result);
             var (failure, retryable) = OneRoundFailure(ticket, calls, prepared);
             if (failure is not null)
             {
@@ -185,9 +185,9 @@ internal sealed class RoundaboutTransactions(
             return (new ArgumentException("A one-round transaction needs at least one part.", "parts"), false);
         }
 
-        var thrown = calls.Where(call => !call.IsCompletedSuccessfully).Select(call => call.Exception?.InnerException ?? new TaskCanceledException(call)).ToList();
-        if (thrown.Count > 0)
+        if (prepared.Length < calls.Length)
         {
+            var thrown = calls.Where(call => !call.IsCompletedSuccessfully).Select(call => call.Exception?.InnerException ?? new TaskCanceledException(call)).ToList();
             // A snapshot that is no longer kept is as much an artefact of the early timestamp as a
             // conflict. Anything else wins over them and is not retried: it says what is really
             // wrong, and a part that did not answer (a time-out) may still prepare later, which a
@@ -196,24 +196,47 @@ internal sealed class RoundaboutTransactions(
             return incurable is not null ? (incurable, false) : (thrown[0], true);
         }
 
-        var id = ticket.TransactionId.ToString();
-        if (prepared.FirstOrDefault(part => part.TransactionId != ticket.TransactionId) is { } foreign)
+        var id = ticket.TransactionId;
+        if (Array.Find(prepared, part => part.TransactionId != ticket.TransactionId) is { } foreign)
         {
             return (new InvalidOperationException($"A part answered for transaction {foreign.TransactionId}, not {id}: pass each part the ticket of this transaction."), false);
         }
 
-        if (prepared.GroupBy(part => part.Grain).FirstOrDefault(group => group.Count() > 1) is { } twice)
+        if (GrainWithTwoParts(prepared) is { } twice)
         {
-            return (new InvalidOperationException($"Grain {twice.Key} ran {twice.Count()} parts of transaction {id}; a one-round transaction calls each grain once."), false);
+            return (new InvalidOperationException($"Grain {twice} ran more than one part of transaction {id}; a one-round transaction calls each grain once."), false);
         }
 
-        if (prepared.FirstOrDefault(part => !part.Vote.IsYes) is { } refused)
+        if (Array.Find(prepared, part => !part.Vote.IsYes) is { } refused)
         {
-            var conflict = new TransactionConflictException(id, $"Transaction {id} aborted on conflict: {refused.Vote.Reason ?? $"grain {refused.Grain} refused"}.");
+            var conflict = new TransactionConflictException(id.ToString(), $"Transaction {id} aborted on conflict: {refused.Vote.Reason ?? $"grain {refused.Grain} refused"}.");
             return (conflict, refused.Vote.Kind is VoteKind.Conflict or VoteKind.Lost);
         }
 
         return (null, false);
+    }
+
+    /// <summary>A grain that answered for two parts, if any (without a lookup structure for the usual two or three parts).</summary>
+    private static GrainId? GrainWithTwoParts(PreparedPart[] prepared)
+    {
+        if (prepared.Length > 8)
+        {
+            var seen = new HashSet<GrainId>();
+            return Array.Find(prepared, part => !seen.Add(part.Grain))?.Grain;
+        }
+
+        for (var i = 1; i < prepared.Length; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                if (prepared[i].Grain == prepared[j].Grain)
+                {
+                    return prepared[i].Grain;
+                }
+            }
+        }
+
+        return null;
     }
 
     public async Task<bool> WaitForChangeAsync(RetryRequestedException retry, TimeSpan timeout)
