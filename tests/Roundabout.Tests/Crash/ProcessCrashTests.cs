@@ -13,7 +13,8 @@ namespace Roundabout.Tests.Crash;
 /// The silo runs as a child process on a data directory and is killed with SIGKILL at random
 /// moments under a transfer load, then restarted on the same data. Each transfer also writes a
 /// receipt record in the same transaction, so afterwards the test knows exactly which transfers
-/// took effect and can check the balances against them.
+/// took effect and can check the balances against them. Half the transfers are ordinary
+/// transactions and half one-round transactions (the same three writes, a part per grain).
 /// </summary>
 public sealed class ProcessCrashTests(ITestOutputHelper output)
 {
@@ -148,10 +149,13 @@ public sealed class ProcessCrashTests(ITestOutputHelper output)
             attempted[transfer.Id] = transfer;
             try
             {
-                var call = transactions.RunAsync(() => Task.WhenAll(
-                    grains.GetGrain<IAccountGrain>(AccountKey(from)).Withdraw(transfer.Amount),
-                    grains.GetGrain<IAccountGrain>(AccountKey(to)).Deposit(transfer.Amount),
-                    grains.GetGrain<IRecordGrain>(ReceiptKey(transfer.Id)).Put(Encoding.UTF8.GetBytes("done"))));
+                var (source, target, receipt) = (grains.GetGrain<IAccountGrain>(AccountKey(from)), grains.GetGrain<IAccountGrain>(AccountKey(to)), grains.GetGrain<IRecordGrain>(ReceiptKey(transfer.Id)));
+                var done = Encoding.UTF8.GetBytes("done");
+
+                // Half of them as one-round transactions: the same three writes, one call per grain.
+                var call = random.Next(2) == 0
+                    ? transactions.RunAsync(() => Task.WhenAll(source.Withdraw(transfer.Amount), target.Deposit(transfer.Amount), receipt.Put(done)))
+                    : transactions.RunOneRoundAsync(round => [source.WithdrawInRound(round, transfer.Amount), target.DepositInRound(round, transfer.Amount), receipt.PutInRound(round, done)]);
 
                 // The silo may be dead: an answer must still come (an error is fine), not a hang.
                 if (await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(45), CancellationToken.None)) != call)
