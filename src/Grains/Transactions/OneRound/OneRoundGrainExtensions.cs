@@ -14,10 +14,12 @@ public static class OneRoundGrainExtensions
     /// </summary>
     /// <remarks>
     /// Inside the body the grain's <c>[TransactionalState]</c>s and counters work as in any
-    /// transaction, at the ticket's snapshot. The body must not call other grains transactionally:
-    /// each grain of the transaction is one part, called by the coordinator. If the body throws,
-    /// the part drops what it touched and the exception reaches the coordinator, which aborts the
-    /// transaction and rethrows it to the caller.
+    /// transaction, at the ticket's snapshot. The grain method must be <c>[AlwaysInterleave]</c> (the
+    /// silo checks it at start; see <see cref="OneRoundPartMethodsValidator"/>). The body cannot
+    /// start or join other transactions, directly or through the grains it calls (refused with
+    /// <see cref="InvalidOperationException"/>): each grain of the transaction is one part, called
+    /// by the coordinator. If the body throws, the part drops what it touched and the exception
+    /// reaches the coordinator, which aborts the transaction and rethrows it to the caller.
     /// </remarks>
     public static Task<PreparedPart> RunOneRoundPart(this IGrainBase grain, OneRoundTicket ticket, Func<Task> body)
     {
