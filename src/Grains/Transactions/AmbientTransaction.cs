@@ -43,4 +43,19 @@ internal static class AmbientTransaction
 
     /// <summary>Whether this call came, directly or through other calls, from inside a one-round part.</summary>
     public static bool CalledFromOneRoundPart => RequestContext.Get(OneRoundPartCallerKey) is not null;
+
+    /// <summary>
+    /// Refuses to start a transaction inside a one-round part or anything it called: that
+    /// transaction would commit or abort apart from the part that caused it.
+    /// </summary>
+    /// <param name="what">What was attempted, for the message ("call grains transactionally").</param>
+    public static void ThrowIfInOneRoundPart(string what)
+    {
+        if (InOneRoundPart || CalledFromOneRoundPart)
+        {
+            throw new InvalidOperationException(
+                $"A one-round part cannot {what}: it would run as a separate transaction. "
+                + "Make that grain a part of its own in RunOneRoundAsync, or use RunAsync for a transaction whose calls depend on each other.");
+        }
+    }
 }

@@ -18,13 +18,7 @@ internal sealed class RoundaboutTransactionAgent(
 {
     public async Task<TransactionInfo> StartTransaction(bool readOnly, TimeSpan timeout)
     {
-        if (AmbientTransaction.CalledFromOneRoundPart || AmbientTransaction.InOneRoundPart)
-        {
-            // A transaction started here would commit or abort apart from the part that caused it.
-            throw new InvalidOperationException(
-                "A one-round part cannot call grains transactionally: the call would run as a separate transaction. "
-                + "Make that grain a part of its own in RunOneRoundAsync, or use RunAsync for a transaction whose calls depend on each other.");
-        }
+        AmbientTransaction.ThrowIfInOneRoundPart("call grains transactionally");
 
         var requested = TransactionRequestScope.Take();
         var isolation = requested?.Isolation ?? options.Value.DefaultIsolation;

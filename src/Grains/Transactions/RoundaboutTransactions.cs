@@ -34,11 +34,7 @@ internal sealed class RoundaboutTransactions(
     {
         ArgumentNullException.ThrowIfNull(body);
         options ??= new TransactionOptions();
-        var isolation = options.Isolation ?? agentOptions.Value.DefaultIsolation;
-        if (!Enum.IsDefined(isolation))
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), isolation, "Unknown isolation level.");
-        }
+        var isolation = IsolationOf(options);
 
         // Set inside this async method, so the choice does not leak into the caller's flow.
         TransactionRequestScope.Set(new TransactionRequest(isolation, options.ReadOnly));
@@ -82,16 +78,9 @@ internal sealed class RoundaboutTransactions(
             throw new ArgumentException("A one-round transaction prepares its parts for commit; for a read-only snapshot use RunAsync with ReadOnly.", nameof(options));
         }
 
-        var isolation = options.Isolation ?? agentOptions.Value.DefaultIsolation;
-        if (!Enum.IsDefined(isolation))
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), isolation, "Unknown isolation level.");
-        }
+        var isolation = IsolationOf(options);
 
-        if (AmbientTransaction.InOneRoundPart || AmbientTransaction.CalledFromOneRoundPart)
-        {
-            throw new InvalidOperationException("A one-round part cannot start another one-round transaction: it would commit or abort apart from the part that started it.");
-        }
+        AmbientTransaction.ThrowIfInOneRoundPart("start another one-round transaction");
 
         for (var attempt = 1; ; attempt++)
         {
@@ -216,27 +205,20 @@ internal sealed class RoundaboutTransactions(
         return (null, false);
     }
 
-    /// <summary>A grain that answered for two parts, if any (without a lookup structure for the usual two or three parts).</summary>
+    /// <summary>A grain that answered for two parts, if any.</summary>
     private static GrainId? GrainWithTwoParts(PreparedPart[] prepared)
     {
-        if (prepared.Length > 8)
-        {
-            var seen = new HashSet<GrainId>();
-            return Array.Find(prepared, part => !seen.Add(part.Grain))?.Grain;
-        }
+        var seen = new HashSet<GrainId>();
+        return Array.Find(prepared, part => !seen.Add(part.Grain))?.Grain;
+    }
 
-        for (var i = 1; i < prepared.Length; i++)
-        {
-            for (var j = 0; j < i; j++)
-            {
-                if (prepared[i].Grain == prepared[j].Grain)
-                {
-                    return prepared[i].Grain;
-                }
-            }
-        }
-
-        return null;
+    /// <summary>The transaction's isolation level: the options' own, or the agent's default.</summary>
+    private IsolationLevel IsolationOf(TransactionOptions options)
+    {
+        var isolation = options.Isolation ?? agentOptions.Value.DefaultIsolation;
+        return Enum.IsDefined(isolation)
+            ? isolation
+            : throw new ArgumentOutOfRangeException(nameof(options), isolation, "Unknown isolation level.");
     }
 
     public async Task<bool> WaitForChangeAsync(RetryRequestedException retry, TimeSpan timeout)

@@ -49,8 +49,14 @@ public sealed class OneRoundTransactionTests : IAsyncLifetime
         var (x, y) = (Keys.New("tally"), Keys.New("tally"));
         await Task.WhenAll(TotalOf(x), TotalOf(y)); // active already, so that x's part prepares at the first attempt
 
-        await Assert.ThrowsAsync<TallyFailedException>(() =>
-            Transactions.RunOneRoundAsync(round => [Tally(x).AddInRound(round, 5), Tally(y).AddInRoundThenThrow(round, 7)]));
+        var attempts = 0;
+        await Assert.ThrowsAsync<TallyFailedException>(() => Transactions.RunOneRoundAsync(round =>
+        {
+            attempts++;
+            return [Tally(x).AddInRound(round, 5), Tally(y).AddInRoundThenThrow(round, 7)];
+        }));
+
+        Assert.Equal(1, attempts); // the part's own exception is not a conflict: no second attempt
 
         // x's part prepared its write; only the abort can release it before ten minutes are up.
         Assert.Equal(0, await TotalOf(x));
