@@ -30,8 +30,17 @@ public sealed class OrderedLogFailureTests
             await bank.Transfer(a, b, 1);
             await Task.Delay(TimeSpan.FromMilliseconds(500)); // the warm-up's decision removal is flushed
 
+            // The next flush is held in its append and then fails its fsync. The two accounts'
+            // parts run one after the other, so without the hold the second prepare could arrive
+            // after the store had failed and be refused outright (a plain conflict, also correct);
+            // held, both prepares and the decision are accepted behind the failing flush.
+            files.HoldAppend(files.SegmentAppendCalls + 1);
             files.FailSync(files.SegmentSyncCalls + 1, new IOException("injected fsync failure"));
-            outcome = await Record.ExceptionAsync(() => bank.Transfer(a, b, 30));
+            var transfer = bank.Transfer(a, b, 30);
+            Assert.True(files.WaitUntilHeld(TimeSpan.FromSeconds(30)), "the transfer's first prepare was never flushed");
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the other part and the decision are accepted meanwhile
+            files.ReleaseHold();
+            outcome = await Record.ExceptionAsync(() => transfer);
         }
 
         // Both prepares were accepted and voted yes before the flush failed; the decision, accepted

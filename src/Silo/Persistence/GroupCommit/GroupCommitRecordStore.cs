@@ -288,20 +288,29 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
                 return;
             }
 
-            foreach (var pending in batch)
-            {
-                pending.Durable.TrySetResult(pending.ETags);
-            }
-
+            // Checkpoint before acknowledging: a failure then stops the store before any caller of
+            // this batch can send another write, so that write is refused for the failure rather
+            // than caught in the queue.
+            Exception? checkpointFailure = null;
             try
             {
                 MaybeCheckpoint();
             }
             catch (Exception exception)
             {
-                // Closing the segment failed: what it holds may not be whole, so stop as for a failed
-                // flush (the batches just acknowledged were synced before this).
+                // Closing the segment failed: what it holds may not be whole, so stop as for a
+                // failed flush. This batch was synced before the roll, so it is still acknowledged.
+                checkpointFailure = exception;
                 Fail(exception, []);
+            }
+
+            foreach (var pending in batch)
+            {
+                pending.Durable.TrySetResult(pending.ETags);
+            }
+
+            if (checkpointFailure is not null)
+            {
                 return;
             }
         }
