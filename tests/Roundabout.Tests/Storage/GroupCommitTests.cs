@@ -65,6 +65,34 @@ public sealed class GroupCommitTests
         Assert.Equal(files.SegmentSyncCalls, perFlush.Count);
     }
 
+    [Fact]
+    public async Task Write_MaxWait_TheFlushWaitsForLaterWritersUntilTheBatchIsFull()
+    {
+        using var directory = new TempDataDirectory();
+        var files = new FaultInjectingLogFileSystem();
+        const int Batch = 8;
+        await using (var store = StorageTestKit.Open(directory.Path, files, o => (o.MaxWait, o.MaxBatchRequests) = (TimeSpan.FromSeconds(1), Batch)))
+        {
+            // Writes arriving 20 ms apart: without the wait, each would get a flush of its own.
+            var writes = new List<Task<string?>>();
+            for (var writer = 0; writer < Batch; writer++)
+            {
+                writes.Add(store.WriteAsync(RecordWrite.Put($"writer-{writer}", BitConverter.GetBytes(0), null)));
+                await Task.Delay(20);
+            }
+
+            await Task.WhenAll(writes).WaitAsync(TimeSpan.FromSeconds(30));
+            for (var writer = 0; writer < Batch; writer++)
+            {
+                Assert.Equal(BitConverter.GetBytes(0), (await store.ReadAsync($"writer-{writer}"))!.Value.ToArray());
+            }
+        }
+
+        // The first flush waited for the rest, and went as soon as the batch was full.
+        Assert.Equal([Batch], ReadBatchesPerFlush(directory.Path));
+        Assert.Equal(1, files.SegmentSyncCalls);
+    }
+
     /// <summary>Decodes every frame of every segment: the number of write batches each flush carried. Also checks the batches are in sequence order without gaps.</summary>
     private static List<int> ReadBatchesPerFlush(string directory)
     {

@@ -251,22 +251,37 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
 
     private void WriterLoop()
     {
+        var batch = new List<PendingBatch>();
+        try
+        {
+            RunWriterLoop(batch);
+        }
+        catch (Exception exception)
+        {
+            // A fault in the loop itself, outside a flush: fail the store, as for a failed flush,
+            // rather than leave every writer waiting for an acknowledgement that never comes.
+            Fail(exception, batch);
+        }
+    }
+
+    private void RunWriterLoop(List<PendingBatch> batch)
+    {
         var reader = _queue.Reader;
         var payload = new ArrayBufferWriter<byte>(64 * 1024);
-        var batch = new List<PendingBatch>();
         while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
+            batch.Clear();
             if (_options.MaxWait > TimeSpan.Zero)
             {
-                // Let more writers join this flush, up to the wait or a full batch.
+                // Let more writers join this flush, up to the wait or a full batch. The queue's
+                // own count is not available (a single-reader channel does not keep one).
                 var deadline = Stopwatch.GetTimestamp() + (long)(_options.MaxWait.TotalSeconds * Stopwatch.Frequency);
-                while (reader.Count < _options.MaxBatchRequests && Stopwatch.GetTimestamp() < deadline)
+                while (Volatile.Read(ref _queueDepth) < _options.MaxBatchRequests && Stopwatch.GetTimestamp() < deadline)
                 {
                     Thread.Sleep(1);
                 }
             }
 
-            batch.Clear();
             var bytes = 0;
             var limit = _options.DisableGroupCommit ? 1 : _options.MaxBatchRequests;
             while (batch.Count < limit && reader.TryPeek(out var next)
