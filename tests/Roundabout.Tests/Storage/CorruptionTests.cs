@@ -142,6 +142,59 @@ public sealed class CorruptionTests
         Assert.Equal(StorageTestKit.Utf8("tail"), (await store.ReadAsync("tail"))!.Value.ToArray());
     }
 
+    /// <summary>
+    /// A crash tears the last frame, and what was written of it may hold a record's value with
+    /// bytes that look like a frame: a checkpoint frame, or a batch frame of batches already in
+    /// the log. The log itself never writes either there, so this is still a torn tail.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Open_TornLastFrameHoldingAValueThatLooksLikeAFrame_RecoversAsATornTail(bool looksLikeABatch)
+    {
+        using var directory = new TempDataDirectory();
+        byte[] lookalike;
+        if (looksLikeABatch)
+        {
+            var payload = new System.Buffers.ArrayBufferWriter<byte>();
+            LogPayloadCodec.EncodeBatches(payload, [new LoggedBatch(1, [new LoggedWrite("first", [9])])]);
+            lookalike = LogFrame.Build(FrameKind.Batch, payload.WrittenSpan);
+        }
+        else
+        {
+            lookalike = LogFrame.Build(FrameKind.CheckpointEnd, new byte[16]);
+        }
+
+        var value = new byte[lookalike.Length + 200];
+        lookalike.CopyTo(value, 0);
+        await using (var store = StorageTestKit.Open(directory.Path))
+        {
+            await store.WriteAsync([RecordWrite.Put("first", StorageTestKit.Utf8("kept"), null)]);
+            await store.WriteAsync([RecordWrite.Put("torn", value, null)]);
+        }
+
+        var segment = Assert.Single(StorageTestKit.Segments(directory.Path));
+        File.WriteAllBytes(segment, File.ReadAllBytes(segment)[..^50]); // torn after the lookalike
+
+        await using var reopened = StorageTestKit.Open(directory.Path);
+        Assert.Equal("kept", System.Text.Encoding.UTF8.GetString((await reopened.ReadAsync("first"))!.Value.Span));
+        Assert.Null(await reopened.ReadAsync("torn"));
+    }
+
+    [Fact]
+    public async Task Open_SegmentMissingBetweenTwoOthers_ThrowsNamingTheMissingBatches()
+    {
+        using var directory = new TempDataDirectory();
+        await WriteLargeBatchesAsync(directory.Path, 5);
+        var segments = StorageTestKit.Segments(directory.Path);
+        Assert.Equal(3, segments.Length);
+
+        File.Delete(segments[1]);
+
+        var thrown = Assert.Throws<LogCorruptedException>(() => StorageTestKit.Open(directory.Path, configure: SmallSegments));
+        Assert.Contains("missing", thrown.Message, StringComparison.Ordinal);
+    }
+
     private static void SmallSegments(GroupCommitOptions options) => options.SegmentBytes = 1024 * 1024;
 
     private static void Compacting(GroupCommitOptions options)

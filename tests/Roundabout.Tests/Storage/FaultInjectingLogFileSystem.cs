@@ -113,6 +113,8 @@ internal sealed class FaultInjectingLogFileSystem : ILogFileSystem
 
     public void SyncDirectory(string path) => _inner.SyncDirectory(path);
 
+    public IDisposable LockExclusively(string path) => _inner.LockExclusively(path);
+
     private static bool IsSegment(string path) => Path.GetFileName(path).StartsWith("segment-", StringComparison.Ordinal);
 
     private void OnAppend(ILogFile file, ReadOnlySpan<byte> bytes)

@@ -19,7 +19,7 @@ public sealed class GroupCommitOptionsValidatorTests
         { nameof(GroupCommitOptions.SegmentBytes), o => o.SegmentBytes = 1024 * 1024 - 1 },
         { nameof(GroupCommitOptions.CheckpointBytes), o => o.CheckpointBytes = o.SegmentBytes - 1 },
         { nameof(GroupCommitOptions.MaxRecordBytes), o => o.MaxRecordBytes = 0 },
-        { nameof(GroupCommitOptions.MaxRecordBytes), o => o.MaxRecordBytes = 64 * 1024 * 1024 + 1 },
+        { nameof(GroupCommitOptions.MaxRecordBytes), o => o.MaxRecordBytes = GroupCommitOptionsValidator.MaxRecordBytesLimit + 1 },
     };
 
     [Theory]
@@ -63,7 +63,7 @@ public sealed class GroupCommitOptionsValidatorTests
             MaxWait = TimeSpan.FromSeconds(1),
             SegmentBytes = 1024 * 1024,
             CheckpointBytes = 1024 * 1024,
-            MaxRecordBytes = 64 * 1024 * 1024,
+            MaxRecordBytes = GroupCommitOptionsValidator.MaxRecordBytesLimit,
         };
 
         Assert.True(validator.Validate(null, new GroupCommitOptions()).Succeeded);

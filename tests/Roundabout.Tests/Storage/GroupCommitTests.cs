@@ -93,6 +93,30 @@ public sealed class GroupCommitTests
         Assert.Equal(1, files.SegmentSyncCalls);
     }
 
+    [Fact]
+    public async Task Dispose_StoreThatMadeItsOwnMetrics_CanBeCollectedWithItsRecords()
+    {
+        using var directory = new TempDataDirectory();
+        var disposed = await WriteThenDisposeAsync(directory.Path);
+
+        for (var i = 0; i < 3 && disposed.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        Assert.False(disposed.IsAlive, "a disposed store is still reachable (its meter's gauge holds it)");
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<WeakReference> WriteThenDisposeAsync(string directory)
+    {
+        var store = StorageTestKit.Open(directory);
+        await store.WriteAsync(RecordWrite.Put("key", new byte[1024 * 1024], null));
+        await store.DisposeAsync();
+        return new WeakReference(store);
+    }
+
     /// <summary>Decodes every frame of every segment: the number of write batches each flush carried. Also checks the batches are in sequence order without gaps.</summary>
     private static List<int> ReadBatchesPerFlush(string directory)
     {

@@ -35,4 +35,19 @@ public sealed class OversizedBatchTests
         await using var reopened = StorageTestKit.Open(directory.Path, configure: NoCheckpoint);
         Assert.True(writes.Length == reopened.Count, $"a batch of {writes.Length} writes was acknowledged; {reopened.Count} came back");
     }
+
+    [Fact]
+    public async Task WriteAsync_RecordOfTheLargestAllowedMaxRecordBytes_IsAcceptedWithALongKey()
+    {
+        using var directory = new TempDataDirectory();
+        const int Largest = GroupCommitOptionsValidator.MaxRecordBytesLimit;
+        var key = new string('k', 64 * 1024);
+        await using (var store = StorageTestKit.Open(directory.Path, configure: o => o.MaxRecordBytes = Largest))
+        {
+            await store.WriteAsync(RecordWrite.Put(key, new byte[Largest], null));
+        }
+
+        await using var reopened = StorageTestKit.Open(directory.Path);
+        Assert.Equal(Largest, (await reopened.ReadAsync(key))!.Value.Length);
+    }
 }

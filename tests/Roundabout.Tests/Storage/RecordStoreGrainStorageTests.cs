@@ -112,6 +112,31 @@ public sealed class RecordStoreGrainStorageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ClearStateAsync_ReadNoRecordButAnotherActivationWroteOne_ThrowsInconsistentStateAndKeepsIt()
+    {
+        var mine = new GrainState<CounterState>();
+        await _storage.ReadStateAsync(StateName, Grain, mine); // no record: no ETag
+        await _storage.WriteStateAsync(StateName, Grain, new GrainState<CounterState>(new CounterState { Value = 7 }));
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => _storage.ClearStateAsync(StateName, Grain, mine));
+
+        var read = new GrainState<CounterState>();
+        await _storage.ReadStateAsync(StateName, Grain, read);
+        Assert.Equal(7, read.State!.Value);
+    }
+
+    [Fact]
+    public async Task ClearStateAsync_NoRecordAndNoETag_Succeeds()
+    {
+        var state = new GrainState<CounterState>();
+        await _storage.ReadStateAsync(StateName, Grain, state);
+
+        await _storage.ClearStateAsync(StateName, Grain, state);
+
+        Assert.False(state.RecordExists);
+    }
+
+    [Fact]
     public async Task WriteStateAsync_OtherGrainOrStateName_KeepsStatesApart()
     {
         await _storage.WriteStateAsync(StateName, Grain, new GrainState<CounterState>(new CounterState { Value = 1 }));

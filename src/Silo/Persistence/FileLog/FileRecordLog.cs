@@ -24,12 +24,14 @@ internal sealed partial class FileRecordLog : IDisposable
     private const string CheckpointPrefix = "checkpoint-";
     private const string CheckpointSuffix = ".ckpt";
     private const string TemporarySuffix = ".tmp";
+    private const string LockFileName = "LOCK";
 
     private readonly string _directory;
     private readonly ILogFileSystem _files;
     private readonly long _segmentBytes;
     private readonly ILogger _logger;
     private ILogFile? _segment;
+    private IDisposable? _lock;
 
     public FileRecordLog(string directory, ILogFileSystem files, long segmentBytes, ILogger logger)
     {
@@ -49,6 +51,36 @@ internal sealed partial class FileRecordLog : IDisposable
     public RecoveredLog Recover()
     {
         _files.CreateDirectory(_directory);
+        _lock = LockDirectory();
+        try
+        {
+            return RecoverLocked();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// One store per directory: a second one (another silo or command on the same data directory)
+    /// would append to the same segments and tear each other's frames.
+    /// </summary>
+    private IDisposable LockDirectory()
+    {
+        try
+        {
+            return _files.LockExclusively(Path.Combine(_directory, LockFileName));
+        }
+        catch (IOException exception)
+        {
+            throw new DataDirectoryInUseException(_directory, exception);
+        }
+    }
+
+    private RecoveredLog RecoverLocked()
+    {
         foreach (var leftover in _files.ListFiles(_directory, "*" + TemporarySuffix))
         {
             _files.Delete(leftover); // an unfinished checkpoint: never referenced
@@ -69,7 +101,7 @@ internal sealed partial class FileRecordLog : IDisposable
         {
             var isLast = i == segments.Count - 1;
             var segment = segments[i];
-            ReplaySegment(segment, isLast, (batch, offset) =>
+            ReplaySegment(segment, isLast, () => lastLsn, (batch, offset) =>
             {
                 if (batch.Lsn <= checkpointLsn)
                 {
@@ -79,6 +111,13 @@ internal sealed partial class FileRecordLog : IDisposable
                 if (batch.Lsn <= lastLsn)
                 {
                     throw new LogCorruptedException(segment, offset, $"batch {batch.Lsn} appears after batch {lastLsn}");
+                }
+
+                // Batches are numbered without gaps (a restart goes on from the last durable one),
+                // so a gap is a lost segment, never a crash.
+                if (batch.Lsn != lastLsn + 1)
+                {
+                    throw new LogCorruptedException(segment, offset, $"batch {batch.Lsn} follows batch {lastLsn}: batches {lastLsn + 1} to {batch.Lsn - 1} are missing (a segment was lost or removed)");
                 }
 
                 lastLsn = batch.Lsn;
@@ -135,7 +174,44 @@ internal sealed partial class FileRecordLog : IDisposable
     public void WriteCheckpoint(long lsn, IReadOnlyList<KeyValuePair<string, DurableRecord>> records)
     {
         var name = Path.Combine(_directory, $"{CheckpointPrefix}{lsn:D20}{CheckpointSuffix}");
+        if (Checkpoints().Any(existing => Path.GetFileName(existing) == Path.GetFileName(name)))
+        {
+            // Already written (before a restart that found nothing new to log): it is complete,
+            // since it only got its name after its sync. Just finish the clean-up it allows.
+            DeleteCoveredFiles(lsn);
+            return;
+        }
+
         var temporary = name + TemporarySuffix;
+        try
+        {
+            WriteCheckpointFile(temporary, lsn, records);
+            _files.Move(temporary, name);
+        }
+        catch
+        {
+            // A half-written checkpoint is useless (recovery ignores it), and on a full disk it
+            // holds the space the log needs.
+            try
+            {
+                _files.Delete(temporary);
+            }
+            catch (IOException)
+            {
+            }
+
+            throw;
+        }
+
+        _files.SyncDirectory(_directory);
+
+        // Only now is it safe to drop what the checkpoint covers.
+        DeleteCoveredFiles(lsn);
+        LogCheckpointWritten(_logger, lsn, records.Count);
+    }
+
+    private void WriteCheckpointFile(string temporary, long lsn, IReadOnlyList<KeyValuePair<string, DurableRecord>> records)
+    {
         using (var file = _files.OpenAppend(temporary))
         {
             var buffer = new ArrayBufferWriter<byte>(1 << 20);
@@ -159,11 +235,10 @@ internal sealed partial class FileRecordLog : IDisposable
             file.Append(LogFrame.Build(FrameKind.CheckpointEnd, LogPayloadCodec.EncodeCheckpointEnd(lsn, records.Count)));
             file.Sync();
         }
+    }
 
-        _files.Move(temporary, name);
-        _files.SyncDirectory(_directory);
-
-        // Only now is it safe to drop what the checkpoint covers.
+    private void DeleteCoveredFiles(long lsn)
+    {
         foreach (var segment in Segments().Where(s => FirstLsnOf(s, SegmentPrefix, SegmentSuffix) <= lsn))
         {
             _files.Delete(segment);
@@ -175,10 +250,14 @@ internal sealed partial class FileRecordLog : IDisposable
         }
 
         _files.SyncDirectory(_directory);
-        LogCheckpointWritten(_logger, lsn, records.Count);
     }
 
-    public void Dispose() => Roll();
+    public void Dispose()
+    {
+        Roll();
+        _lock?.Dispose();
+        _lock = null;
+    }
 
     private void StartSegment(long firstLsn)
     {
@@ -245,7 +324,7 @@ internal sealed partial class FileRecordLog : IDisposable
         }
     }
 
-    private void ReplaySegment(string file, bool isLast, Action<LoggedBatch, long> apply)
+    private void ReplaySegment(string file, bool isLast, Func<long> lastReplayedLsn, Action<LoggedBatch, long> apply)
     {
         long offset = 0;
         using (var stream = _files.OpenRead(file))
@@ -273,7 +352,7 @@ internal sealed partial class FileRecordLog : IDisposable
                 // last segment, since a flush writes one frame and the next flush starts only after
                 // the sync. So a bad frame is a torn tail only if nothing valid comes after it;
                 // a valid frame after it means the log was damaged in the middle.
-                if (isLast && !HasValidFrameAfter(stream, offset))
+                if (isLast && !HasLaterBatchFrameAfter(stream, offset, lastReplayedLsn()))
                 {
                     LogTornTail(_logger, file, offset, stream.Length - offset, status);
                     break;
@@ -286,8 +365,13 @@ internal sealed partial class FileRecordLog : IDisposable
         _files.Truncate(file, offset);
     }
 
-    /// <summary>Looks for any whole, checksummed frame starting after <paramref name="badOffset"/>.</summary>
-    private static bool HasValidFrameAfter(Stream stream, long badOffset)
+    /// <summary>
+    /// Looks for a frame after <paramref name="badOffset"/> that the log itself could have written
+    /// there: whole and checksummed, a batch frame (all a segment holds), and carrying batches
+    /// after <paramref name="lastLsn"/>. Bytes that merely look like a frame (inside a record's
+    /// value in the torn frame, say) do not count, or a torn tail would be taken for damage.
+    /// </summary>
+    private static bool HasLaterBatchFrameAfter(Stream stream, long badOffset, long lastLsn)
     {
         stream.Position = badOffset;
         var rest = new byte[stream.Length - badOffset];
@@ -307,13 +391,28 @@ internal sealed partial class FileRecordLog : IDisposable
             }
 
             var payload = rest.AsSpan(start + LogFrame.HeaderBytes, (int)length);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(header[8..]) == LogFrame.Checksum(header[4..8], payload))
+            if ((FrameKind)header[5] == FrameKind.Batch
+                && BinaryPrimitives.ReadUInt32LittleEndian(header[8..]) == LogFrame.Checksum(header[4..8], payload)
+                && FirstBatchLsn(payload) > lastLsn)
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>The first batch's sequence number, or 0 if the payload is not a list of batches.</summary>
+    private static long FirstBatchLsn(ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            return LogPayloadCodec.DecodeBatches(payload.ToArray()) is [var first, ..] ? first.Lsn : 0;
+        }
+        catch (InvalidDataException)
+        {
+            return 0;
+        }
     }
 
     private static T Decode<T>(string file, long offset, Func<T> decode)

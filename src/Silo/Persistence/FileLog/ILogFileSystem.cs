@@ -28,6 +28,13 @@ public interface ILogFileSystem
 
     /// <summary>Makes the directory's entries (created, renamed, deleted files) durable.</summary>
     void SyncDirectory(string path);
+
+    /// <summary>
+    /// Takes an exclusive lock on <paramref name="path"/> (created if needed), held until the
+    /// result is disposed or the process ends; throws <see cref="IOException"/> if it is held
+    /// elsewhere, by this process or another.
+    /// </summary>
+    IDisposable LockExclusively(string path);
 }
 
 /// <summary>A file the log appends to.</summary>

@@ -70,6 +70,14 @@ public sealed partial class OsLogFileSystem : ILogFileSystem
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     private static partial int Fdatasync(SafeFileHandle fd);
 
+    /// <remarks>
+    /// .NET takes <see cref="FileShare.None"/> on Unix as an advisory <c>flock</c>, which every
+    /// other open of the file with a share mode (another store, in any process) runs into, and
+    /// which the kernel drops when the process dies: a killed silo leaves no stale lock behind.
+    /// </remarks>
+    public IDisposable LockExclusively(string path) =>
+        new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
+
     private sealed class OsLogFile : ILogFile
     {
         private readonly FileStream _stream;

@@ -35,10 +35,9 @@ public sealed class RecordStoreGrainStorage(string name, IRecordStore store, IGr
 
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        if (grainState.ETag is not null)
-        {
-            await store.WriteAsync(RecordWrite.Delete(KeyOf(stateName, grainId), grainState.ETag));
-        }
+        // Also with no ETag: "there is no record" is a claim the store checks, so a record that
+        // another activation wrote meanwhile makes this throw instead of silently staying.
+        await store.WriteAsync(RecordWrite.Delete(KeyOf(stateName, grainId), grainState.ETag));
 
         grainState.ETag = null;
         grainState.RecordExists = false;

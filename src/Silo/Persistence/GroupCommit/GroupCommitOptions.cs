@@ -46,6 +46,9 @@ public sealed class GroupCommitOptions
 /// <summary>Rejects settings that cannot work, with a message that says which and why.</summary>
 public sealed class GroupCommitOptionsValidator : IValidateOptions<GroupCommitOptions>
 {
+    /// <summary>The largest <see cref="GroupCommitOptions.MaxRecordBytes"/>: a batch's 64 MiB, less room for a key and the framing.</summary>
+    public const int MaxRecordBytesLimit = 63 * 1024 * 1024;
+
     public ValidateOptionsResult Validate(string? name, GroupCommitOptions options)
     {
         var failures = new List<string>();
@@ -84,9 +87,10 @@ public sealed class GroupCommitOptionsValidator : IValidateOptions<GroupCommitOp
             failures.Add($"{nameof(options.CheckpointBytes)} must be at least {nameof(options.SegmentBytes)} (got {options.CheckpointBytes}).");
         }
 
-        if (options.MaxRecordBytes is < 1 or > 64 * 1024 * 1024)
+        // A record travels in a batch with its key and framing, and a batch is at most 64 MiB.
+        if (options.MaxRecordBytes is < 1 or > MaxRecordBytesLimit)
         {
-            failures.Add($"{nameof(options.MaxRecordBytes)} must be between 1 and 64 MiB (got {options.MaxRecordBytes}).");
+            failures.Add($"{nameof(options.MaxRecordBytes)} must be between 1 and 63 MiB (got {options.MaxRecordBytes}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

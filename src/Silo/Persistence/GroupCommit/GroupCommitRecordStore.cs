@@ -35,6 +35,7 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
     private readonly FileRecordLog _log;
     private readonly ILogger _logger;
     private readonly StorageMetrics _metrics;
+    private readonly StorageMetrics? _ownedMetrics;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, AcceptedRecord> _accepted = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DurableRecord> _durable;
@@ -58,7 +59,10 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
         }
 
         _logger = logger;
-        _metrics = metrics ?? new StorageMetrics(null);
+        // Metrics made here are the store's own and go with it: a meter stays registered (and
+        // its gauge keeps the store reachable) until it is disposed.
+        _ownedMetrics = metrics is null ? new StorageMetrics(null) : null;
+        _metrics = metrics ?? _ownedMetrics!;
         _log = new FileRecordLog(_options.DataDirectory, files ?? OsLogFileSystem.Instance, _options.SegmentBytes, logger);
         var recovered = _log.Recover();
         _durable = recovered.Records;
@@ -122,7 +126,7 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
         // less on every durable write of the protocol. Failures still come back in the task.
         try
         {
-            var durable = Accept(writes);
+            var durable = Acknowledgement(Accept(writes));
             return durable.IsCompleted || !cancellationToken.CanBeCanceled ? durable : durable.WaitAsync(cancellationToken);
         }
         catch (Exception exception)
@@ -131,8 +135,12 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
         }
     }
 
-    /// <summary>Validates, sequences and queues a batch; returns the task that completes with its ETags once it is acknowledged.</summary>
-    private Task<IReadOnlyList<string?>> Accept(IReadOnlyList<RecordWrite> writes)
+    /// <summary>What a writer waits for: the flush in Strict mode, nothing more in Buffered mode.</summary>
+    private Task<IReadOnlyList<string?>> Acknowledgement(PendingBatch pending) =>
+        _options.Durability == DurabilityMode.Strict ? pending.Durable.Task : Task.FromResult(pending.ETags);
+
+    /// <summary>Validates, sequences and queues a batch (throws if it is refused).</summary>
+    private PendingBatch Accept(IReadOnlyList<RecordWrite> writes)
     {
         ArgumentNullException.ThrowIfNull(writes);
         if (writes.Count == 0)
@@ -193,7 +201,7 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
             _queue.Writer.TryWrite(pending); // unbounded and completed only under this lock: cannot fail
         }
 
-        return _options.Durability == DurabilityMode.Strict ? pending.Durable.Task : Task.FromResult(pending.ETags);
+        return pending;
     }
 
     private static IReadOnlyList<string?> ETagsOf(LoggedWrite[] logged, long lsn)
@@ -247,6 +255,7 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
         await _writer;
         await _checkpoint;
         _log.Dispose();
+        _ownedMetrics?.Dispose();
     }
 
     private void WriterLoop()

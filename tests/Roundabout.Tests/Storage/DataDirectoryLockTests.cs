@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Roundabout.Silo.Persistence.FileLog;
+using Roundabout.Storage;
+
+namespace Roundabout.Tests.Storage;
+
+/// <summary>
+/// One store per data directory: two (two silos, or a command beside a running one) would append
+/// to the same segments and tear each other's frames, so the second is refused and nothing is written.
+/// </summary>
+public sealed class DataDirectoryLockTests
+{
+    [Fact]
+    public async Task Open_DirectoryInUseByAnotherStore_IsRefusedUntilThatOneIsDisposed()
+    {
+        using var directory = new TempDataDirectory();
+        var first = StorageTestKit.Open(directory.Path);
+        await first.WriteAsync(RecordWrite.Put("key", StorageTestKit.Utf8("first"), null));
+
+        var refused = Assert.Throws<DataDirectoryInUseException>(() => StorageTestKit.Open(directory.Path));
+        Assert.Contains(Path.GetFullPath(directory.Path), refused.Message, StringComparison.Ordinal);
+
+        await first.DisposeAsync();
+        await using var second = StorageTestKit.Open(directory.Path);
+        Assert.Equal("first", System.Text.Encoding.UTF8.GetString((await second.ReadAsync("key"))!.Value.Span));
+    }
+
+    [Fact]
+    public async Task Open_DirectoryLockedByAnotherProcess_IsRefused()
+    {
+        using var directory = new TempDataDirectory();
+        await using (StorageTestKit.Open(directory.Path))
+        {
+        }
+
+        // util-linux's flock(1) takes the same kind of lock in a process of its own.
+        using var holder = Process.Start(new ProcessStartInfo("flock", ["--exclusive", Path.Combine(directory.Path, "LOCK"), "sleep", "30"]))!;
+        try
+        {
+            Assert.True(
+                SpinWait.SpinUntil(() => Record.Exception(() => StorageTestKit.Open(directory.Path).DisposeAsync().AsTask().Wait()) is DataDirectoryInUseException, TimeSpan.FromSeconds(10)),
+                "the store opened a directory another process holds");
+        }
+        finally
+        {
+            holder.Kill(entireProcessTree: true);
+            await holder.WaitForExitAsync();
+        }
+
+        await using var reopened = StorageTestKit.Open(directory.Path); // the lock died with its process
+    }
+
+    [Fact]
+    public async Task Open_RecoveryFails_TheDirectoryIsNotLeftLocked()
+    {
+        using var directory = new TempDataDirectory();
+        await using (var store = StorageTestKit.Open(directory.Path))
+        {
+            await store.WriteAsync(RecordWrite.Put("key", StorageTestKit.Utf8("value"), null));
+        }
+
+        var checkpoint = Path.Combine(directory.Path, $"checkpoint-{1:D20}.ckpt");
+        File.WriteAllBytes(checkpoint, [1, 2, 3]); // a checkpoint that cannot be read
+        Assert.Throws<LogCorruptedException>(() => StorageTestKit.Open(directory.Path));
+
+        File.Delete(checkpoint);
+        await using var reopened = StorageTestKit.Open(directory.Path);
+        Assert.NotNull(await reopened.ReadAsync("key"));
+    }
+}
