@@ -24,16 +24,32 @@ public sealed record RetryPolicy
         return TimeSpan.FromMilliseconds(random.NextDouble() * ceiling);
     }
 
+    /// <summary>The longest back-off a timer can wait (Task.Delay's limit, about 49 days).</summary>
+    public static TimeSpan LongestDelay { get; } = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     internal void Validate()
     {
         if (MaxAttempts < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "At least one attempt is needed.");
+            throw new ArgumentOutOfRangeException(
+                nameof(MaxAttempts),
+                MaxAttempts,
+                $"RetryPolicy.MaxAttempts counts the first attempt, so it must be at least 1 (RetryPolicy.None for no retries); it is {MaxAttempts}.");
         }
 
-        if (BaseDelay < TimeSpan.Zero || MaxDelay < BaseDelay)
+        if (BaseDelay < TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxDelay), MaxDelay, "Delays must be non-negative, and MaxDelay at least BaseDelay.");
+            throw new ArgumentOutOfRangeException(nameof(BaseDelay), BaseDelay, $"RetryPolicy.BaseDelay must be zero or positive; it is {BaseDelay}.");
+        }
+
+        if (MaxDelay < BaseDelay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxDelay), MaxDelay, $"RetryPolicy.MaxDelay must be at least BaseDelay ({BaseDelay}); it is {MaxDelay}.");
+        }
+
+        if (MaxDelay > LongestDelay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxDelay), MaxDelay, $"RetryPolicy.MaxDelay must be at most {LongestDelay}, the longest a timer waits; it is {MaxDelay}.");
         }
     }
 }

@@ -34,7 +34,7 @@ public sealed class TransactionRunner(IRoundaboutTransactions transactions)
     {
         ArgumentNullException.ThrowIfNull(operation);
         options ??= new RunOptions();
-        options.Retry.Validate();
+        options.Validate();
         var started = Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
@@ -47,11 +47,7 @@ public sealed class TransactionRunner(IRoundaboutTransactions transactions)
             {
                 // Stm.Retry: not a conflict, a wait for what it read to change; attempts are not counted.
                 attempt--;
-                var remaining = options.Timeout - Stopwatch.GetElapsedTime(started);
-                if (remaining <= TimeSpan.Zero || !await transactions.WaitForChangeAsync(retry, remaining))
-                {
-                    throw new TimeoutException($"The transaction called Stm.Retry and nothing it read changed within {options.Timeout}.", retry);
-                }
+                await WaitForChangeAsync(retry, options.Timeout, started, cancellationToken);
             }
             catch (OrleansTransactionTransientFailureException conflict) when (attempt < options.Retry.MaxAttempts)
             {
@@ -62,12 +58,39 @@ public sealed class TransactionRunner(IRoundaboutTransactions transactions)
                     delay = options.Retry.DelayAfter(attempt, _random);
                 }
 
-                if (Stopwatch.GetElapsedTime(started) + delay > options.Timeout)
+                if (options.HasTimeLimit && Stopwatch.GetElapsedTime(started) + delay > options.Timeout)
                 {
                     throw new TimeoutException($"The transaction did not commit within {options.Timeout} ({attempt} attempts); the last attempt conflicted: {conflict.Message}", conflict);
                 }
 
                 await Task.Delay(delay, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits until something the attempt that called <see cref="Stm.Retry"/> read has changed, or
+    /// throws <see cref="TimeoutException"/> when the run's <paramref name="timeout"/> is used up.
+    /// One wait call may end with "nothing changed" long before that: each grain caps a wait at
+    /// 20 s so that a call never outlives Orleans' response time-out. So it calls again, with the
+    /// same snapshot, and a commit between two calls is still seen as newer than it.
+    /// </summary>
+    private async Task WaitForChangeAsync(RetryRequestedException retry, TimeSpan timeout, long started, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            // No limit: ask for the longest wait; the grains cap it at theirs.
+            var remaining = timeout == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : timeout - Stopwatch.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"The transaction called Stm.Retry and nothing it read changed within {timeout}.", retry);
+            }
+
+            // The grains cannot be told to stop waiting: on cancellation the run stops listening
+            // and their answers (at most one cap later) go unread.
+            if (await transactions.WaitForChangeAsync(retry, remaining).WaitAsync(cancellationToken))
+            {
+                return;
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Roundabout.Accounts;
 using Roundabout.Client.Library;
 using Roundabout.Tests.Infrastructure;
@@ -60,6 +61,101 @@ public sealed class StmRetryTests(ClusterFixture fixture)
 
         Assert.Contains("Stm.Retry", error.Message);
         Assert.Equal(0, await client.GetBalanceAsync(account));
+    }
+
+    [Fact]
+    public async Task Retry_TimeoutLongerThanOneGrainWait_KeepsWaitingUntilTheChange()
+    {
+        // The grains give up a wait after 20 s; here after 200 ms, so that a 10 s run outlives many of them.
+        var transactions = new CappedWaitTransactions(fixture.Cluster.Transactions, TimeSpan.FromMilliseconds(200));
+        var client = new RoundaboutClient(fixture.Cluster.Grains, transactions);
+        var account = Keys.New("acct");
+        var grain = client.Grains.GetGrain<IAccountGrain>(account);
+
+        var withdrawal = client.Runner.RunAsync(async () =>
+        {
+            if (await grain.GetBalance() < 50)
+            {
+                Stm.Retry();
+            }
+
+            await grain.Withdraw(50);
+        }, new RunOptions { Timeout = TimeSpan.FromSeconds(10) });
+
+        await Task.Delay(1_000);
+        Assert.False(withdrawal.IsCompleted, "the run stopped waiting when one wait call ended, long before its time-out");
+        await client.DepositAsync(account, 60);
+        await withdrawal.WaitAsync(TimeSpan.FromSeconds(8));
+
+        Assert.Equal(10, await client.GetBalanceAsync(account));
+        Assert.True(transactions.Waits >= 3, $"{transactions.Waits} wait calls: the run should have called again after each capped wait");
+    }
+
+    [Fact]
+    public async Task Retry_NothingChangesWithCappedWaits_TimesOutAtTheRunsTimeout()
+    {
+        var transactions = new CappedWaitTransactions(fixture.Cluster.Transactions, TimeSpan.FromMilliseconds(200));
+        var client = new RoundaboutClient(fixture.Cluster.Grains, transactions);
+        var grain = client.Grains.GetGrain<IAccountGrain>(Keys.New("acct"));
+        var started = Stopwatch.GetTimestamp();
+
+        await Assert.ThrowsAsync<TimeoutException>(() => client.Runner.RunAsync(async () =>
+        {
+            if (await grain.GetBalance() < 50)
+            {
+                Stm.Retry();
+            }
+        }, new RunOptions { Timeout = TimeSpan.FromMilliseconds(900) }));
+
+        Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.FromMilliseconds(850), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Retry_Cancelled_StopsWaitingWithOperationCanceled()
+    {
+        var client = Client;
+        var account = Keys.New("acct");
+        var grain = client.Grains.GetGrain<IAccountGrain>(account);
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var started = Stopwatch.GetTimestamp();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.Runner.RunAsync(async () =>
+        {
+            if (await grain.GetBalance() < 50)
+            {
+                Stm.Retry();
+            }
+
+            await grain.Withdraw(50);
+        }, new RunOptions { Timeout = TimeSpan.FromSeconds(5) }, cancellation.Token));
+
+        Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.Zero, TimeSpan.FromSeconds(3));
+        Assert.Equal(0, await client.GetBalanceAsync(account));
+    }
+
+    [Fact]
+    public async Task Retry_InfiniteTimeout_WaitsForTheChange()
+    {
+        var client = Client;
+        var account = Keys.New("acct");
+        var grain = client.Grains.GetGrain<IAccountGrain>(account);
+
+        var withdrawal = client.Runner.RunAsync(async () =>
+        {
+            if (await grain.GetBalance() < 50)
+            {
+                Stm.Retry();
+            }
+
+            await grain.Withdraw(50);
+        }, new RunOptions { Timeout = Timeout.InfiniteTimeSpan });
+
+        await Task.Delay(300);
+        Assert.False(withdrawal.IsCompleted, "the withdrawal did not wait for the money");
+        await client.DepositAsync(account, 60);
+        await withdrawal.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(10, await client.GetBalanceAsync(account));
     }
 
     [Fact]

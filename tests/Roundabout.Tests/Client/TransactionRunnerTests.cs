@@ -129,4 +129,45 @@ public sealed class TransactionRunnerTests(ClusterFixture fixture)
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CompareAndSetAsync(Keys.New("rec"), -1, [1]));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.GetAsync(new string('x', 1_000)));
     }
+
+    [Fact]
+    public async Task RunAsync_InfiniteTimeout_RetriesConflictsWithoutALimit()
+    {
+        var attempts = 0;
+
+        var result = await Client.Runner.RunAsync(
+            () => ++attempts < 3 ? throw new TransactionConflictException("t", "conflict") : Task.FromResult(attempts),
+            new RunOptions { Timeout = Timeout.InfiniteTimeSpan });
+
+        Assert.Equal(3, result);
+    }
+
+    public static TheoryData<string, RunOptions> InvalidOptions => new()
+    {
+        { "RunOptions.Timeout", new RunOptions { Timeout = TimeSpan.Zero } },
+        { "RunOptions.Timeout", new RunOptions { Timeout = TimeSpan.FromSeconds(-5) } },
+        { "RetryPolicy.MaxAttempts", new RunOptions { Retry = RetryPolicy.Default with { MaxAttempts = 0 } } },
+        { "RetryPolicy.BaseDelay", new RunOptions { Retry = RetryPolicy.Default with { BaseDelay = TimeSpan.FromMilliseconds(-1) } } },
+        { "RetryPolicy.MaxDelay", new RunOptions { Retry = RetryPolicy.Default with { BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromMilliseconds(10) } } },
+        { "RetryPolicy.MaxDelay", new RunOptions { Retry = RetryPolicy.Default with { MaxDelay = Timeout.InfiniteTimeSpan } } },
+        { "RetryPolicy.MaxDelay", new RunOptions { Retry = RetryPolicy.Default with { MaxDelay = TimeSpan.FromDays(100) } } },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidOptions))]
+    public async Task RunAsync_InvalidOptions_ThrowsNamingTheSettingBeforeRunningTheBody(string setting, RunOptions options)
+    {
+        var ran = false;
+
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Client.Runner.RunAsync(
+            () =>
+            {
+                ran = true;
+                return Task.CompletedTask;
+            },
+            options));
+
+        Assert.Contains(setting, error.Message);
+        Assert.False(ran);
+    }
 }
