@@ -53,7 +53,8 @@ public sealed class BankGrain(IRoundaboutTransactions transactions, GrainReferen
         catch (InsufficientFundsException refused)
         {
             // Refusals are outcomes too: record it (unless a concurrent call with the key succeeded first).
-            outcome = await transactions.RunAsync(() => receipt.Record(new TransferReceipt(TransferStatus.Refused, from, to, amount, refused.Message)));
+            outcome = await transactions.RunAsync(() => receipt.Record(
+                new TransferReceipt(TransferStatus.Refused, from, to, amount, refused.Message, TransferRefusal.Of(refused))));
         }
 
         if (!outcome.Matches(from, to, amount))
@@ -63,7 +64,10 @@ public sealed class BankGrain(IRoundaboutTransactions transactions, GrainReferen
 
         if (outcome.Status == TransferStatus.Refused)
         {
-            throw new InsufficientFundsException(outcome.Refusal ?? $"The transfer with key '{idempotencyKey}' was refused for insufficient funds.");
+            // The first call and every replay throw the refusal the account gave, details and all;
+            // a receipt recorded before the details were kept has only the message.
+            throw outcome.RefusalDetails?.ToException()
+                ?? new InsufficientFundsException(outcome.Refusal ?? $"The transfer with key '{idempotencyKey}' was refused for insufficient funds.");
         }
     }
 

@@ -34,11 +34,29 @@ public sealed record TransferReceipt(
     [property: Id(1)] string From,
     [property: Id(2)] string To,
     [property: Id(3)] long Amount,
-    [property: Id(4)] string? Refusal = null)
+    [property: Id(4)] string? Refusal = null,
+    [property: Id(5)] TransferRefusal? RefusalDetails = null)
 {
     public static TransferReceipt None { get; } = new(TransferStatus.None, "", "", 0);
 
     public bool Matches(string from, string to, long amount) => From == from && To == to && Amount == amount;
+}
+
+/// <summary>What a refused transfer was judged on: enough to rethrow the same <see cref="InsufficientFundsException"/> on a replay.</summary>
+[GenerateSerializer, Immutable]
+public sealed record TransferRefusal(
+    [property: Id(0)] string AccountId,
+    [property: Id(1)] long Balance,
+    [property: Id(2)] long Amount,
+    [property: Id(3)] long OverdraftLimit)
+{
+    public static TransferRefusal Of(InsufficientFundsException refused)
+    {
+        ArgumentNullException.ThrowIfNull(refused);
+        return new(refused.AccountId, refused.Balance, refused.Amount, refused.OverdraftLimit);
+    }
+
+    public InsufficientFundsException ToException() => new(AccountId, Balance, Amount, OverdraftLimit);
 }
 
 [GenerateSerializer]

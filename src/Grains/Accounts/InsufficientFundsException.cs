@@ -10,9 +10,13 @@ public sealed class InsufficientFundsException : Exception
         AccountId = accountId;
         Balance = balance;
         Amount = amount;
+        OverdraftLimit = overdraftLimit;
     }
 
-    /// <summary>A refusal recorded earlier, replayed for a repeated idempotent transfer.</summary>
+    /// <summary>
+    /// A refusal recorded by an idempotent transfer before receipts kept its details: only its
+    /// message is known (<see cref="AccountId"/> is empty).
+    /// </summary>
     public InsufficientFundsException(string message)
         : base(message)
     {
@@ -27,4 +31,7 @@ public sealed class InsufficientFundsException : Exception
 
     [Id(2)]
     public long Amount { get; }
+
+    [Id(3)]
+    public long OverdraftLimit { get; }
 }

@@ -75,6 +75,25 @@ public sealed class IdempotentTransferTests() : WrappedStoreClusterTest<FaultInj
     }
 
     [Fact]
+    public async Task TransferAsync_RefusedWithAKey_CarriesTheSameDetailsAsWithout()
+    {
+        var client = Client;
+        var (a, b, key) = (Keys.New("acct"), Keys.New("acct"), Keys.New("key"));
+        await client.DepositAsync(a, 10);
+
+        var unkeyed = await Assert.ThrowsAsync<InsufficientFundsException>(() => client.TransferAsync(a, b, 1000));
+        var first = await Assert.ThrowsAsync<InsufficientFundsException>(() => client.TransferAsync(a, b, 1000, key));
+        var replay = await Assert.ThrowsAsync<InsufficientFundsException>(() => client.TransferAsync(a, b, 1000, key));
+
+        Assert.Equal((a, 10L, 1000L), (unkeyed.AccountId, unkeyed.Balance, unkeyed.Amount));
+        foreach (var keyed in new[] { first, replay })
+        {
+            Assert.Equal((unkeyed.AccountId, unkeyed.Balance, unkeyed.Amount, unkeyed.OverdraftLimit), (keyed.AccountId, keyed.Balance, keyed.Amount, keyed.OverdraftLimit));
+            Assert.Equal(unkeyed.Message, keyed.Message);
+        }
+    }
+
+    [Fact]
     public async Task TransferAsync_KeyReusedForADifferentTransfer_ThrowsAndChangesNothing()
     {
         var client = Client;
