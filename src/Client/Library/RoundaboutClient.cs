@@ -30,6 +30,20 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
     /// </summary>
     public Task TransferAsync(string from, string to, long amount, string? idempotencyKey = null, RunOptions? options = null)
     {
+        // The bank grain checks the same; checking here first keeps bad input off the wire.
+        Money.ValidateKey(from, nameof(from));
+        Money.ValidateKey(to, nameof(to));
+        Money.ValidateAmount(amount);
+        if (string.Equals(from, to, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"A transfer needs two different accounts; both are '{from}'.", nameof(to));
+        }
+
+        if (idempotencyKey is not null)
+        {
+            Money.ValidateKey(idempotencyKey, nameof(idempotencyKey));
+        }
+
         var bank = grains.GetGrain<IBankGrain>(0);
         var isolation = options?.Isolation;
 
@@ -50,7 +64,15 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
     {
         ArgumentNullException.ThrowIfNull(accounts);
         var ids = accounts.ToArray();
-        return grains.GetGrain<IBankGrain>(0).Audit(ids);
+        foreach (var id in ids)
+        {
+            Money.ValidateKey(id, nameof(accounts));
+        }
+
+        // The bank grain runs the snapshot itself; a transient failure (a snapshot too old, say)
+        // is retried here like any other transaction's.
+        var bank = grains.GetGrain<IBankGrain>(0);
+        return Runner.RetryAsync(() => bank.Audit(ids));
     }
 
     public Task<VersionedValue> GetAsync(string key)

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Roundabout.Transactions;
 
 namespace Roundabout.Tests.Client;
@@ -28,4 +29,41 @@ internal sealed class CappedWaitTransactions(IRoundaboutTransactions inner, Time
         Interlocked.Increment(ref _waits);
         return inner.WaitForChangeAsync(retry, timeout < cap ? timeout : cap);
     }
+}
+
+/// <summary>
+/// An implementation of <typeparamref name="T"/> whose every call goes to a handler: to refuse
+/// all calls (proof that nothing was sent), or to pass them on with a fault injected.
+/// </summary>
+public class InterceptingProxy<T> : DispatchProxy
+    where T : class
+{
+    private Func<MethodInfo, object?[], object?> _handler = null!;
+
+    public static T Create(Func<MethodInfo, object?[], object?> handler)
+    {
+        var proxy = Create<T, InterceptingProxy<T>>();
+        ((InterceptingProxy<T>)(object)proxy)._handler = handler;
+        return proxy;
+    }
+
+    /// <summary>Refuses every call: a client built on it must not contact the cluster.</summary>
+    public static T Unreachable() => Create((method, _) =>
+        throw new InvalidOperationException($"{typeof(T).Name}.{method.Name} was called: the input should have been refused before anything was sent."));
+
+    /// <summary>Passes the call on to <paramref name="target"/>, with its own exception rather than reflection's wrapper.</summary>
+    public static object? Forward(T target, MethodInfo method, object?[] args)
+    {
+        try
+        {
+            return method.Invoke(target, args);
+        }
+        catch (TargetInvocationException wrapped) when (wrapped.InnerException is { } cause)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+            throw;
+        }
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) => _handler(targetMethod!, args ?? []);
 }

@@ -170,4 +170,48 @@ public sealed class TransactionRunnerTests(ClusterFixture fixture)
         Assert.Contains(setting, error.Message);
         Assert.False(ran);
     }
+
+    [Fact]
+    public async Task AuditAsync_TransientFailure_IsRetried()
+    {
+        var (a, b) = (Keys.New("acct"), Keys.New("acct"));
+        await Client.DepositAsync(a, 30);
+        await Client.DepositAsync(b, 12);
+        var real = fixture.Cluster.Grains;
+        var audits = 0;
+
+        // The bank's first audit fails as a snapshot that is too old would; the next ones reach the cluster.
+        var grains = InterceptingProxy<IGrainFactory>.Create((method, args) =>
+        {
+            var grain = InterceptingProxy<IGrainFactory>.Forward(real, method, args);
+            return grain is IBankGrain bank
+                ? InterceptingProxy<IBankGrain>.Create((call, callArgs) =>
+                    call.Name == nameof(IBankGrain.Audit) && Interlocked.Increment(ref audits) == 1
+                        ? Task.FromException<long>(new SnapshotTooOldException("t", "injected: the snapshot is too old"))
+                        : InterceptingProxy<IBankGrain>.Forward(bank, call, callArgs))
+                : grain;
+        });
+        var client = new RoundaboutClient(grains, fixture.Cluster.Transactions);
+
+        Assert.Equal(42, await client.AuditAsync([a, b]));
+        Assert.Equal(2, audits);
+    }
+
+    [Fact]
+    public async Task TypedHelpers_BadInput_ThrowArgumentExceptionsBeforeAnythingIsSent()
+    {
+        var client = new RoundaboutClient(InterceptingProxy<IGrainFactory>.Unreachable(), InterceptingProxy<IRoundaboutTransactions>.Unreachable());
+        var (a, b) = (Keys.New("acct"), Keys.New("acct"));
+
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.TransferAsync("", b, 5));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.TransferAsync(a, " ", 5));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.TransferAsync(a, b, 0));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.TransferAsync(a, b, Money.MaxAmount + 1));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.TransferAsync(a, a, 5));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.TransferAsync(a, b, 5, idempotencyKey: ""));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.AuditAsync(null!));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.AuditAsync([a, ""]));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.GetBalanceAsync(new string('x', Money.MaxKeyLength + 1)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.DepositAsync(a, -1));
+    }
 }
