@@ -13,6 +13,7 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
 {
     private Task _last = Task.CompletedTask;
     private QueuedWrite? _queued;
+    private bool _acceptsAtOnce = true;
 
     public string Key => key;
 
@@ -70,7 +71,9 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
 
         var write = new QueuedWrite();
         _queued = write;
-        write.Completion = WriteAfterAsync(_last, write);
+        // With nothing in flight, the write goes now; otherwise it waits its turn, and the changes
+        // made meanwhile join it (one write for many changes of a busy slot).
+        write.Completion = _last.IsCompletedSuccessfully ? WriteNow(write) : WriteAfterAsync(_last, write);
         _last = write.Completion;
         return write;
     }
@@ -86,34 +89,107 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
             // The earlier write's waiter handles its failure; this write reports its own.
         }
 
+        await WriteNow(write);
+    }
+
+    /// <summary>
+    /// Captures the slot and hands the write to the store; the task completes when it is durable.
+    /// A store that fixes ETags on acceptance (<see cref="IRecordStore.TryAccept"/>) is not waited
+    /// for here at all: the task is the store's own, and the next write can go before it completes.
+    /// </summary>
+    private Task WriteNow(QueuedWrite write)
+    {
         // From here on, later changes need a write of their own.
         write.Captured = true;
         if (Failure is { } failure)
         {
             var refused = new InvalidOperationException($"{key}: no further writes after a storage failure.", failure);
             write.SetAccepted(refused);
-            throw refused;
+            return Task.FromException(refused);
         }
 
+        RecordWrite[] writes = [RecordWrite.Put(key, capture(), ETag)];
+        if (_acceptsAtOnce)
+        {
+            AcceptedWrites? accepted;
+            try
+            {
+                accepted = store.TryAccept(writes);
+            }
+            catch (Exception exception)
+            {
+                write.SetAccepted(exception);
+                ReportFailure(exception);
+                return Task.FromException(exception);
+            }
+
+            if (accepted is { } sequenced)
+            {
+                write.SetAccepted(null);
+                ETag = sequenced.ETags[0];
+                WatchForFailure(sequenced.Durable);
+                return sequenced.Durable;
+            }
+
+            _acceptsAtOnce = false;
+        }
+
+        return WriteAndWaitAsync(write, writes);
+    }
+
+    private async Task WriteAndWaitAsync(QueuedWrite write, RecordWrite[] writes)
+    {
         try
         {
             // The batch form directly: the one-write helper would add a state machine to every slot write.
-            var durable = store.WriteAsync([RecordWrite.Put(key, capture(), ETag)]);
+            var durable = store.WriteAsync(writes);
             write.SetAccepted(RefusalOf(durable));
             ETag = (await durable)[0];
         }
         catch (Exception exception)
         {
             write.SetAccepted(exception); // refused at once (a store that throws instead of faulting its task)
-            if (Failure is null)
-            {
-                Failure = exception;
-                onFailure(exception);
-            }
-
+            ReportFailure(exception);
             throw;
         }
     }
+
+    /// <summary>
+    /// An accepted write that then fails to become durable still stops this writer and reaches the
+    /// owner, on the scheduler the write was queued from (the grain's), as a failed wait would.
+    /// </summary>
+    private void WatchForFailure(Task durable)
+    {
+        if (durable.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
+        if (durable.IsCompleted)
+        {
+            ReportFailure(FailureOf(durable));
+            return;
+        }
+
+        durable.ContinueWith(
+            static (task, state) => ((SlotWriter)state!).ReportFailure(FailureOf(task)),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.NotOnRanToCompletion,
+            TaskScheduler.Current);
+    }
+
+    private void ReportFailure(Exception exception)
+    {
+        if (Failure is null)
+        {
+            Failure = exception;
+            onFailure(exception);
+        }
+    }
+
+    private static Exception FailureOf(Task task) =>
+        task.Exception?.InnerException ?? task.Exception ?? (Exception)new OperationCanceledException("The store cancelled the write.");
 
     /// <summary>Why the store refused a write it was just handed, or null if it accepted it (a faulted or cancelled task counts as refused).</summary>
     private Exception? RefusalOf(Task durable) =>

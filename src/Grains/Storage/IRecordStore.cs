@@ -42,7 +42,21 @@ public interface IRecordStore
     /// way, and waits only for the decision record). <c>null</c> (the default) promises nothing.
     /// </summary>
     Guid? OrderingDomain => null;
+
+    /// <summary>
+    /// For a store whose ETags are fixed when it sequences a batch: checks and sequences the batch
+    /// exactly as <see cref="WriteAsync"/> does, and returns at once with the new ETags and the
+    /// task that completes when the batch is durable (or faults if it does not become durable).
+    /// A writer can then name the new ETag in its next write without waiting for the flush.
+    /// Throws, without writing anything, whatever <see cref="WriteAsync"/>'s task would fault with
+    /// for a refused batch. Returns <c>null</c>, having done nothing, when the store cannot do this
+    /// (the default): the caller then uses <see cref="WriteAsync"/>.
+    /// </summary>
+    AcceptedWrites? TryAccept(IReadOnlyList<RecordWrite> writes) => null;
 }
+
+/// <summary>A batch a store has sequenced: the ETag of each write (<c>null</c> for a delete), and when it is durable.</summary>
+public readonly record struct AcceptedWrites(IReadOnlyList<string?> ETags, Task Durable);
 
 /// <summary>A stored record: its bytes and the ETag that a later write must name.</summary>
 public sealed record StoredRecord(ReadOnlyMemory<byte> Value, string ETag);

@@ -6,8 +6,10 @@ namespace Roundabout.Tests.Infrastructure;
 /// <summary>
 /// A store that accepts writes at once (ETag checks, new ETags) but makes them durable only when
 /// the test says so, in acceptance order, or fails them all: a group-commit log with a slow disk.
+/// With <paramref name="acceptsAtOnce"/> it also hands out ETags on acceptance, as the log does
+/// (<see cref="IRecordStore.TryAccept"/>).
 /// </summary>
-public sealed class ManualDurabilityRecordStore(Guid? orderingDomain) : IRecordStore
+public sealed class ManualDurabilityRecordStore(Guid? orderingDomain, bool acceptsAtOnce = false) : IRecordStore
 {
     private readonly InMemoryRecordStore _accepted = new();
     private readonly Lock _lock = new();
@@ -40,6 +42,22 @@ public sealed class ManualDurabilityRecordStore(Guid? orderingDomain) : IRecordS
 
         var etags = await _accepted.WriteAsync(writes, cancellationToken);
         return await Enqueue(etags);
+    }
+
+    public AcceptedWrites? TryAccept(IReadOnlyList<RecordWrite> writes)
+    {
+        if (!acceptsAtOnce)
+        {
+            return null;
+        }
+
+        if (Volatile.Read(ref _failure) is { } failure)
+        {
+            throw new IOException("The store failed earlier.", failure);
+        }
+
+        var etags = ((IRecordStore)_accepted).TryAccept(writes)!.Value.ETags;
+        return new AcceptedWrites(etags, Enqueue(etags));
     }
 
     private Task<IReadOnlyList<string?>> Enqueue(IReadOnlyList<string?> etags)

@@ -54,6 +54,35 @@ public sealed class AcceptanceOrderTests
     }
 
     [Fact]
+    public async Task TryAccept_ETagsKnownAtOnce_TheNextWriteNamesThemBeforeTheFlush()
+    {
+        using var directory = new TempDataDirectory();
+        var files = new FaultInjectingLogFileSystem();
+        await using (var store = StorageTestKit.Open(directory.Path, files))
+        {
+            var heldFlush = files.SegmentAppendCalls + 1;
+            files.HoldAppend(heldFlush);
+            var first = ((IRecordStore)store).TryAccept([RecordWrite.Put("slot", StorageTestKit.Utf8("one"), null)])!.Value;
+            Assert.True(files.WaitUntilHeld(TimeSpan.FromSeconds(30)), "the writer never reached the held append");
+
+            // Not durable yet, but sequenced: its ETag is what the next write must name.
+            Assert.False(first.Durable.IsCompleted);
+            var second = ((IRecordStore)store).TryAccept([RecordWrite.Put("slot", StorageTestKit.Utf8("two"), first.ETags[0])])!.Value;
+            Assert.Throws<Orleans.Storage.InconsistentStateException>(
+                () => ((IRecordStore)store).TryAccept([RecordWrite.Put("slot", StorageTestKit.Utf8("stale"), first.ETags[0])]));
+
+            files.ReleaseHold();
+            await Task.WhenAll(first.Durable, second.Durable).WaitAsync(TimeSpan.FromSeconds(30));
+            var stored = await store.ReadAsync("slot");
+            Assert.Equal("two", System.Text.Encoding.UTF8.GetString(stored!.Value.Span));
+            Assert.Equal(second.ETags[0], stored.ETag);
+        }
+
+        await using var reopened = StorageTestKit.Open(directory.Path);
+        Assert.Equal("two", System.Text.Encoding.UTF8.GetString((await reopened.ReadAsync("slot"))!.Value.Span));
+    }
+
+    [Fact]
     public async Task Checkpoint_ClosingTheSegmentFails_LaterWritesAreRefusedNotLeftWaiting()
     {
         using var directory = new TempDataDirectory();

@@ -135,6 +135,13 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
         }
     }
 
+    /// <summary>The ETags are the batch's sequence number, known as soon as it is accepted.</summary>
+    public AcceptedWrites? TryAccept(IReadOnlyList<RecordWrite> writes)
+    {
+        var pending = Accept(writes);
+        return new AcceptedWrites(pending.ETags, Acknowledgement(pending));
+    }
+
     /// <summary>What a writer waits for: the flush in Strict mode, nothing more in Buffered mode.</summary>
     private Task<IReadOnlyList<string?>> Acknowledgement(PendingBatch pending) =>
         _options.Durability == DurabilityMode.Strict ? pending.Durable.Task : Task.FromResult(pending.ETags);

@@ -49,6 +49,21 @@ public sealed class InMemoryRecordStore : IRecordStore
 
     public Task<IReadOnlyList<string?>> WriteAsync(IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken = default)
     {
+        try
+        {
+            return Task.FromResult(Write(writes));
+        }
+        catch (Exception exception)
+        {
+            return Task.FromException<IReadOnlyList<string?>>(exception);
+        }
+    }
+
+    /// <summary>A write is in place (and as durable as it gets) when it returns.</summary>
+    public AcceptedWrites? TryAccept(IReadOnlyList<RecordWrite> writes) => new AcceptedWrites(Write(writes), Task.CompletedTask);
+
+    private IReadOnlyList<string?> Write(IReadOnlyList<RecordWrite> writes)
+    {
         ArgumentNullException.ThrowIfNull(writes);
         lock (_lock)
         {
@@ -78,7 +93,7 @@ public sealed class InMemoryRecordStore : IRecordStore
                 }
             }
 
-            return Task.FromResult<IReadOnlyList<string?>>(etags);
+            return etags;
         }
     }
 }
