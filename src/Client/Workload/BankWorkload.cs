@@ -18,6 +18,7 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
     private long _inDoubt;
     private long _audits;
     private long _auditMismatches;
+    private long _failed;
 
     /// <summary>How transfers pick accounts, which isolation they run at, and how many operations are audits.</summary>
     public WorkloadShape Shape { get; init; } = new();
@@ -36,6 +37,12 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
     public long Insufficient => Interlocked.Read(ref _insufficient);
 
     public long InDoubt => Interlocked.Read(ref _inDoubt);
+
+    /// <summary>
+    /// Transfers and audits that failed for a passing reason (a call that timed out, a snapshot
+    /// that was too old) and were counted rather than retried: a busy run goes on past them.
+    /// </summary>
+    public long Failed => Interlocked.Read(ref _failed);
 
     /// <summary>Latencies of committed transfers (with their retries), in milliseconds.</summary>
     public double[] LatenciesMs => [.. _latenciesMs];
@@ -73,11 +80,18 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
             {
                 if (Shape.AuditShare > 0 && random.NextDouble() < Shape.AuditShare)
                 {
-                    var total = await AuditAsync();
-                    Interlocked.Increment(ref _audits);
-                    if (total != ExpectedTotal)
+                    try
                     {
-                        Interlocked.Increment(ref _auditMismatches);
+                        var total = await AuditAsync();
+                        Interlocked.Increment(ref _audits);
+                        if (total != ExpectedTotal)
+                        {
+                            Interlocked.Increment(ref _auditMismatches);
+                        }
+                    }
+                    catch (Exception exception) when (IsTransient(exception))
+                    {
+                        Interlocked.Increment(ref _failed);
                     }
 
                     continue;
@@ -119,9 +133,21 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
                 {
                     Interlocked.Increment(ref _insufficient);
                 }
+                catch (Exception exception) when (IsTransient(exception))
+                {
+                    Interlocked.Increment(ref _failed);
+                }
             }
         }, cancellationToken)));
     }
+
+    /// <summary>
+    /// Failures that say nothing about the workload's correctness: a call that timed out (a
+    /// transfer's outcome is then unknown, but a transfer keeps the total either way) or a
+    /// transaction that may be tried again (a snapshot too old for the versions still kept).
+    /// </summary>
+    private static bool IsTransient(Exception exception) =>
+        exception is TimeoutException or OrleansTransactionTransientFailureException;
 
     /// <summary>Two different accounts; with the hot-spot shape, most transfers touch the first few.</summary>
     private (int From, int To) PickAccounts(Random random)
