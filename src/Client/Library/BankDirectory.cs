@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Roundabout.Accounts;
+using Roundabout.Records;
 
 namespace Roundabout.Client.Library;
 
@@ -10,6 +11,24 @@ namespace Roundabout.Client.Library;
 public sealed class BankDirectory(RoundaboutClient client)
 {
     public const string RecordKey = "roundabout-bank-directory";
+
+    /// <summary>
+    /// How many accounts named <paramref name="idOf"/>(0), (1), ... the directory can hold: it is
+    /// one record, so its JSON list of ids must fit in <see cref="RecordLimits.MaxValueBytes"/>.
+    /// </summary>
+    public static int Capacity(Func<int, string> idOf)
+    {
+        ArgumentNullException.ThrowIfNull(idOf);
+        var bytes = 2L; // [ and ]
+        for (var count = 0; ; count++)
+        {
+            bytes += JsonSerializer.SerializeToUtf8Bytes(idOf(count)).Length + (count == 0 ? 0 : 1);
+            if (bytes > RecordLimits.MaxValueBytes)
+            {
+                return count;
+            }
+        }
+    }
 
     public async Task<IReadOnlyList<string>> GetAccountsAsync()
     {
@@ -26,9 +45,26 @@ public sealed class BankDirectory(RoundaboutClient client)
             Money.ValidateKey(account, nameof(accounts));
         }
 
+        // Zero opens empty accounts; a negative opening balance would be money taken from nowhere.
+        if (initialBalance < 0)
+        {
+            throw new ArgumentException($"The opening balance must not be negative (got {initialBalance}).", nameof(initialBalance));
+        }
+
         if (initialBalance > 0)
         {
             Money.ValidateAmount(initialBalance, nameof(initialBalance));
+        }
+
+        // Checked before anything is written: a directory that would outgrow its record failed
+        // half-way through, with some accounts paid and open and the rest not.
+        var all = (await GetAccountsAsync()).Union(accounts, StringComparer.Ordinal).ToArray();
+        var size = JsonSerializer.SerializeToUtf8Bytes(all).Length;
+        if (size > RecordLimits.MaxValueBytes)
+        {
+            throw new ArgumentException(
+                $"The bank's account directory is one record of at most {RecordLimits.MaxValueBytes / 1024} KiB; {all.Length} accounts would take {size / 1024} KiB.",
+                nameof(accounts));
         }
 
         // Each chunk opens its accounts and adds them to the directory in one transaction, so an
