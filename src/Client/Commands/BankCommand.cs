@@ -24,6 +24,9 @@ internal static class BankCommand
 
     private static string AccountId(int index) => $"account-{index}";
 
+    /// <summary>As many numbered accounts as the bank's directory (one record) can list.</summary>
+    private static readonly int MaxAccounts = BankDirectory.Capacity(AccountId);
+
     private static Command Init()
     {
         var connection = new ConnectionOptions();
@@ -31,12 +34,17 @@ internal static class BankCommand
         var balance = new Option<long>("--balance") { Description = "Opening balance of each new account, in minor units", DefaultValueFactory = _ => 1_000 };
         var command = new Command("init", "Open accounts account-0 .. account-N-1 (existing ones are kept)") { accounts, balance };
         connection.AddTo(command);
-        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             var count = parse.GetValue(accounts);
-            if (count is < 1 or > 1_000_000)
+            if (count < 1 || count > MaxAccounts)
             {
-                throw new ArgumentException("--accounts must be between 1 and 1,000,000.");
+                throw new ArgumentException($"--accounts must be between 1 and {MaxAccounts:N0} (what the bank's account directory, one record, can list).");
+            }
+
+            if (parse.GetValue(balance) < 0)
+            {
+                throw new ArgumentException("--balance must not be negative.");
             }
 
             await using var session = await connection.ConnectAsync(parse, token);
@@ -52,7 +60,7 @@ internal static class BankCommand
         var connection = new ConnectionOptions();
         var command = new Command("list", "List the open accounts");
         connection.AddTo(command);
-        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             await using var session = await connection.ConnectAsync(parse, token);
             var known = await new BankDirectory(session.Client).GetAccountsAsync();
@@ -72,7 +80,7 @@ internal static class BankCommand
         var isolation = new Option<IsolationLevel?>("--isolation") { Description = "Serializable (default) or Snapshot" };
         var command = new Command("transfer", "Move money between two accounts in one transaction") { from, to, amount, key, isolation };
         connection.AddTo(command);
-        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             await using var session = await connection.ConnectAsync(parse, token);
             var (source, target) = (parse.GetValue(from)!, parse.GetValue(to)!);
@@ -90,7 +98,7 @@ internal static class BankCommand
         var account = new Option<string>("--account") { Description = "The account", Required = true };
         var command = new Command("balance", "Show an account's balance") { account };
         connection.AddTo(command);
-        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             await using var session = await connection.ConnectAsync(parse, token);
             var id = parse.GetValue(account)!;
@@ -106,7 +114,7 @@ internal static class BankCommand
         var connection = new ConnectionOptions();
         var command = new Command("audit", "Sum every open account in one snapshot");
         connection.AddTo(command);
-        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             await using var session = await connection.ConnectAsync(parse, token);
             var known = await new BankDirectory(session.Client).GetAccountsAsync();
@@ -129,13 +137,18 @@ internal static class BankCommand
         var auditShare = new Option<double>("--audit-share") { Description = "Share of operations that are read-only audits (0..1)", DefaultValueFactory = _ => 0.0 };
         var command = new Command("run", "Drive a transfer workload and print what it did") { accounts, concurrency, seconds, hotAccounts, hotShare, isolation, auditShare };
         connection.AddTo(command);
-        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             var shape = new WorkloadShape(parse.GetValue(hotAccounts), parse.GetValue(hotShare), parse.GetValue(isolation), parse.GetValue(auditShare));
             var (count, workers, duration) = (parse.GetValue(accounts), parse.GetValue(concurrency), parse.GetValue(seconds));
             if (count < 2 || workers < 1 || duration < 1 || shape.HotShare is < 0 or > 1 || shape.AuditShare is < 0 or > 1 || shape.HotAccounts < 0)
             {
                 throw new ArgumentException("--accounts must be at least 2, --concurrency and --duration positive, --hot-share and --audit-share between 0 and 1.");
+            }
+
+            if (count > MaxAccounts)
+            {
+                throw new ArgumentException($"--accounts must be at most {MaxAccounts:N0} (what the bank's account directory, one record, can list).");
             }
 
             await using var session = await connection.ConnectAsync(parse, token);
@@ -145,19 +158,24 @@ internal static class BankCommand
 
             var stopwatch = Stopwatch.StartNew();
             var run = workload.RunAsync(TimeSpan.FromSeconds(duration), token);
-            await AnsiConsole.Progress()
+            // A console over today's Console.Out: the static AnsiConsole keeps the writer it first
+            // saw, which a host running the tool twice in one process (the tests) has closed since.
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+            await console.Progress()
                 .AutoClear(true)
                 .StartAsync(async progress =>
                 {
                     var task = progress.AddTask($"{workers} concurrent transfers over {count} accounts", maxValue: duration);
                     while (!run.IsCompleted)
                     {
-                        await Task.WhenAny(run, Task.Delay(250, token));
+                        // Not cancelled by the token: on Ctrl+C the workers stop and the run completes.
+                        await Task.WhenAny(run, Task.Delay(250, CancellationToken.None));
                         task.Value = Math.Min(duration, stopwatch.Elapsed.TotalSeconds);
                         task.Description = $"{workload.Committed / Math.Max(0.001, stopwatch.Elapsed.TotalSeconds):F0} transfers/s, {workload.Conflicts} retries";
                     }
                 });
             await run;
+            token.ThrowIfCancellationRequested();
 
             var elapsed = stopwatch.Elapsed.TotalSeconds;
             var latencies = workload.LatenciesMs;
@@ -170,9 +188,10 @@ internal static class BankCommand
             table.AddRow("conflicts retried", $"{workload.Conflicts:N0}");
             table.AddRow("refused (insufficient funds)", $"{workload.Insufficient:N0}");
             table.AddRow("in doubt", $"{workload.InDoubt:N0}");
+            table.AddRow("failed (time-out, transient)", $"{workload.Failed:N0}");
             table.AddRow("audits (mismatched)", $"{workload.Audits:N0} ({workload.AuditMismatches})");
             table.AddRow("audited total", $"{total:N0} (expected {workload.ExpectedTotal:N0})");
-            AnsiConsole.Write(table);
+            console.Write(table);
             return total == workload.ExpectedTotal && workload.AuditMismatches == 0 ? CommandErrors.Ok : CommandErrors.Failed;
         }));
         return command;

@@ -18,29 +18,25 @@ internal static class BenchCommand
 
     private static Command CreateBank()
     {
-        var data = new Option<string>("--data") { Description = "Scratch directory for the embedded log (deleted and recreated)", DefaultValueFactory = _ => "./bench-data" };
+        var data = new Option<string>("--data") { Description = "Scratch directory for the embedded log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" };
         var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 5 };
         var concurrency = new Option<int[]>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => [16, 64, 256], AllowMultipleArgumentsPerToken = true };
+        var verbose = VerboseOption();
         var command = new Command("bank", "Transfers/s of the bank workload on an embedded silo with the durable log (1,000 accounts and 10 hot ones)")
         {
-            data, seconds, concurrency,
+            data, seconds, concurrency, verbose,
         };
-        command.SetAction(async (parse, _) =>
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(verbose), token, async () =>
         {
-            var directory = parse.GetValue(data)!;
-            var duration = TimeSpan.FromSeconds(parse.GetValue(seconds));
-            if (duration <= TimeSpan.Zero || parse.GetValue(concurrency)!.Any(c => c <= 0))
+            var scratch = parse.GetValue(data)!;
+            var duration = BenchScratch.Duration(parse.GetValue(seconds));
+            if (parse.GetValue(concurrency)!.Any(c => c <= 0))
             {
-                Console.Error.WriteLine("--duration and --concurrency must be positive.");
-                return 2;
+                throw new ArgumentException("--concurrency must be positive.");
             }
 
-            if (Directory.Exists(directory))
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-
-            await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory))
+            var directory = BenchScratch.Prepare(scratch);
+            await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory, token, parse.GetValue(verbose)))
             {
                 Console.WriteLine($"{"workload",-10} {"conc",5} {"transfers/s",12} {"p50 ms",8} {"p99 ms",8} {"retries",8} {"CPU us/transfer",16} {"KB/transfer",12} {"pool items/transfer",20}");
                 foreach (var (name, accounts) in new[] { ("uniform", 1000), ("hot", 10) })
@@ -53,32 +49,34 @@ internal static class BenchCommand
                 }
             }
 
-            Directory.Delete(directory, recursive: true);
-            return 0;
-        });
+            BenchScratch.Remove(scratch);
+            return CommandErrors.Ok;
+        }));
         return command;
     }
 
     private static Command CreateStorage()
     {
-        var data = new Option<string>("--data") { Description = "Scratch directory for the log (deleted and recreated)", DefaultValueFactory = _ => "./bench-data" };
+        var data = new Option<string>("--data") { Description = "Scratch directory for the log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" };
         var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 3 };
         var size = new Option<int>("--record-bytes") { Description = "Bytes per record", DefaultValueFactory = _ => 1024 };
         var writers = new Option<int[]>("--writers") { Description = "Concurrent writer counts", DefaultValueFactory = _ => [1, 64, 1000], AllowMultipleArgumentsPerToken = true };
+        var verbose = VerboseOption();
         var command = new Command("storage", "Records/s and fsyncs/s of the group-commit log, group commit on and off")
         {
-            data, seconds, size, writers,
+            data, seconds, size, writers, verbose,
         };
-        command.SetAction(async (parse, _) =>
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(verbose), token, async () =>
         {
-            var directory = parse.GetValue(data)!;
-            var duration = TimeSpan.FromSeconds(parse.GetValue(seconds));
+            var scratch = parse.GetValue(data)!;
+            var duration = BenchScratch.Duration(parse.GetValue(seconds));
             var recordBytes = parse.GetValue(size);
-            if (duration <= TimeSpan.Zero || recordBytes <= 0)
+            if (recordBytes <= 0 || parse.GetValue(writers)!.Any(w => w <= 0))
             {
-                Console.Error.WriteLine("--duration and --record-bytes must be positive.");
-                return 2;
+                throw new ArgumentException("--record-bytes and --writers must be positive.");
             }
+
+            var directory = BenchScratch.Prepare(scratch);
 
             Console.WriteLine($"{"writers",8} {"group commit",13} {"records/s",12} {"fsyncs/s",10} {"records/fsync",14}");
             foreach (var count in parse.GetValue(writers)!)
@@ -90,33 +88,34 @@ internal static class BenchCommand
                 }
             }
 
-            Directory.Delete(directory, recursive: true);
-            return 0;
-        });
+            BenchScratch.Remove(scratch);
+            return CommandErrors.Ok;
+        }));
         return command;
     }
 
     private static Command CreateCalls()
     {
-        var data = new Option<string>("--data") { Description = "Scratch directory for the embedded log (deleted and recreated)", DefaultValueFactory = _ => "./bench-data" };
+        var data = new Option<string>("--data") { Description = "Scratch directory for the embedded log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" };
         var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 5 };
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent calls", DefaultValueFactory = _ => 64 };
+        var verbose = VerboseOption();
         var command = new Command("calls", "What one grain call costs here (calls/s, CPU per call): the floor under every transfer")
         {
-            data, seconds, concurrency,
+            data, seconds, concurrency, verbose,
         };
-        command.SetAction(async (parse, _) =>
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(verbose), token, async () =>
         {
-            var directory = parse.GetValue(data)!;
-            var duration = TimeSpan.FromSeconds(parse.GetValue(seconds));
+            var scratch = parse.GetValue(data)!;
+            var duration = BenchScratch.Duration(parse.GetValue(seconds));
             var count = parse.GetValue(concurrency);
-            if (duration <= TimeSpan.Zero || count <= 0)
+            if (count <= 0)
             {
-                Console.Error.WriteLine("--duration and --concurrency must be positive.");
-                return 2;
+                throw new ArgumentException("--concurrency must be positive.");
             }
 
-            await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory))
+            var directory = BenchScratch.Prepare(scratch);
+            await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory, token, parse.GetValue(verbose)))
             {
                 var transactions = silo.Transactions;
                 Console.WriteLine($"{"call",-30} {"conc",5} {"calls/s",10} {"CPU us/call",12}");
@@ -138,9 +137,11 @@ internal static class BenchCommand
                 }
             }
 
-            Directory.Delete(directory, recursive: true);
-            return 0;
-        });
+            BenchScratch.Remove(scratch);
+            return CommandErrors.Ok;
+        }));
         return command;
     }
+
+    internal static Option<bool> VerboseOption() => new("--verbose") { Description = "Show the full detail of errors" };
 }

@@ -18,11 +18,21 @@ internal static class CommandErrors
     public const int Unreachable = 6;
     public const int Failed = 1;
 
-    public static async Task<int> RunAsync(bool verbose, Func<Task<int>> action)
+    /// <summary>The shell's code for a process stopped by Ctrl+C (128 + SIGINT).</summary>
+    public const int Cancelled = 130;
+
+    /// <param name="cancellation">The command's token: System.CommandLine cancels it on Ctrl+C or SIGTERM.</param>
+    public static async Task<int> RunAsync(bool verbose, CancellationToken cancellation, Func<Task<int>> action)
     {
         try
         {
             return await action();
+        }
+        catch (Exception exception) when (exception is OperationCanceledException && cancellation.IsCancellationRequested)
+        {
+            // Stopped by the person (or the system): nothing to explain, but not a success either.
+            Console.Error.WriteLine(verbose ? exception.ToString() : "cancelled");
+            return Cancelled;
         }
         catch (Exception exception) when (Classify(exception) is var (code, line))
         {
@@ -43,6 +53,8 @@ internal static class CommandErrors
         ClusterUnreachableException e => (Unreachable, e.Message),
         SiloUnavailableException e => (Unreachable, $"The cluster stopped answering: {e.Message}"),
         FormatException e => (BadInput, e.Message),
+        // A data directory that cannot be used (a file, no permission, or held by another process).
+        IOException or UnauthorizedAccessException => (Failed, $"{exception.Message} (run with --verbose for the detail)"),
         _ => (Failed, $"{exception.GetType().Name}: {exception.Message} (run with --verbose for the detail)"),
     };
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -39,11 +40,18 @@ internal sealed class ConnectionOptions
         var gateways = parse.GetValue(Gateways) ?? [];
         if (gateways.Length == 0)
         {
-            var silo = await EmbeddedSilo.StartAsync(parse.GetValue(Data)!, cancellationToken);
+            var silo = await EmbeddedSilo.StartAsync(parse.GetValue(Data)!, cancellationToken, parse.GetValue(Verbose));
             return new Connection(silo.Roundabout, silo);
         }
 
-        var endpoints = gateways.Select(ParseEndpoint).ToArray();
+        // Malformed input is the person's to fix (exit 2) and checked before anything is tried.
+        var addresses = gateways.Select(ParseGateway).ToArray();
+        var endpoints = new IPEndPoint[addresses.Length];
+        for (var i = 0; i < addresses.Length; i++)
+        {
+            endpoints[i] = await ResolveAsync(addresses[i].Host, addresses[i].Port, cancellationToken);
+        }
+
         var builder = Embedded.CommandHost.CreateBuilder();
         builder.Logging.SetMinimumLevel(parse.GetValue(Verbose) ? LogLevel.Warning : LogLevel.Critical);
         builder.UseOrleansClient(client =>
@@ -61,16 +69,21 @@ internal sealed class ConnectionOptions
         {
             await host.StartAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(15), cancellationToken);
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+        catch (Exception exception)
         {
             host.Dispose();
+            if (exception is OperationCanceledException)
+            {
+                throw;
+            }
+
             throw new ClusterUnreachableException($"Cannot reach the cluster at {string.Join(", ", gateways)}: {exception.Message}", exception);
         }
 
         return new Connection(host.Services.GetRequiredService<RoundaboutClient>(), new HostLifetime(host));
     }
 
-    private static IPEndPoint ParseEndpoint(string text)
+    private static (string Host, int Port) ParseGateway(string text)
     {
         var separator = text.LastIndexOf(':');
         if (separator <= 0 || !int.TryParse(text.AsSpan(separator + 1), out var port) || port is <= 0 or > 65535)
@@ -78,11 +91,35 @@ internal sealed class ConnectionOptions
             throw new ArgumentException($"--gateway '{text}' is not host:port (for example localhost:30000).");
         }
 
-        var host = text[..separator];
-        var address = host == "localhost" ? IPAddress.Loopback
-            : IPAddress.TryParse(host, out var parsed) ? parsed
-            : Dns.GetHostAddresses(host).FirstOrDefault() ?? throw new ArgumentException($"--gateway host '{host}' does not resolve.");
-        return new IPEndPoint(address, port);
+        return (text[..separator], port);
+    }
+
+    /// <summary>A host name that does not resolve is a cluster that cannot be reached, as a port that does not answer is.</summary>
+    private static async Task<IPEndPoint> ResolveAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        if (host == "localhost")
+        {
+            return new IPEndPoint(IPAddress.Loopback, port);
+        }
+
+        if (IPAddress.TryParse(host, out var parsed))
+        {
+            return new IPEndPoint(parsed, port);
+        }
+
+        IPAddress[] addresses;
+        try
+        {
+            addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
+        }
+        catch (SocketException exception)
+        {
+            throw new ClusterUnreachableException($"Cannot reach the cluster at {host}:{port}: the host name does not resolve ({exception.Message}).", exception);
+        }
+
+        return addresses.Length > 0
+            ? new IPEndPoint(addresses[0], port)
+            : throw new ClusterUnreachableException($"Cannot reach the cluster at {host}:{port}: the host name has no address.", null);
     }
 }
 
@@ -116,4 +153,4 @@ internal sealed class HostLifetime(IHost host) : IAsyncDisposable
 }
 
 /// <summary>No gateway answered.</summary>
-internal sealed class ClusterUnreachableException(string message, Exception inner) : Exception(message, inner);
+internal sealed class ClusterUnreachableException(string message, Exception? inner) : Exception(message, inner);

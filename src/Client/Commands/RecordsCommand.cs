@@ -18,6 +18,19 @@ internal static class RecordsCommand
 
     private static Option<string> KeyOption() => new("--key") { Description = "The record's key", Required = true };
 
+    /// <summary>
+    /// Refuses to write a record the bank keeps for itself: with its account directory deleted or
+    /// rewritten, a later `bank init` would open (and pay) the same accounts again, creating money.
+    /// Reading it is harmless and allowed.
+    /// </summary>
+    private static string WritableKey(ParseResult parse, Option<string> key)
+    {
+        var value = parse.GetValue(key)!;
+        return value == Library.BankDirectory.RecordKey
+            ? throw new ArgumentException($"The record '{value}' is the bank's account directory; change accounts with `roundabout bank`, not `roundabout records`.")
+            : value;
+    }
+
     private static Option<string> ValueOption() => new("--value") { Description = "The value (text, e.g. JSON)", Required = true };
 
     private static Command Get()
@@ -26,7 +39,7 @@ internal static class RecordsCommand
         var key = KeyOption();
         var command = new Command("get", "Print a record's version and value") { key };
         connection.AddTo(command);
-        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             await using var session = await connection.ConnectAsync(parse, token);
             var record = await session.Client.GetAsync(parse.GetValue(key)!);
@@ -42,10 +55,11 @@ internal static class RecordsCommand
         var (key, value) = (KeyOption(), ValueOption());
         var command = new Command("put", "Write a record") { key, value };
         connection.AddTo(command);
-        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
+            var id = WritableKey(parse, key);
             await using var session = await connection.ConnectAsync(parse, token);
-            var version = await session.Client.PutAsync(parse.GetValue(key)!, Encoding.UTF8.GetBytes(parse.GetValue(value)!));
+            var version = await session.Client.PutAsync(id, Encoding.UTF8.GetBytes(parse.GetValue(value)!));
             Console.WriteLine($"version {version}");
             return CommandErrors.Ok;
         }));
@@ -59,10 +73,11 @@ internal static class RecordsCommand
         var expected = new Option<long>("--expected-version") { Description = "Write only if the record is at this version (0: never written)", Required = true };
         var command = new Command("cas", "Write a record only if it is at the expected version") { key, value, expected };
         connection.AddTo(command);
-        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
+            var id = WritableKey(parse, key);
             await using var session = await connection.ConnectAsync(parse, token);
-            var result = await session.Client.CompareAndSetAsync(parse.GetValue(key)!, parse.GetValue(expected), Encoding.UTF8.GetBytes(parse.GetValue(value)!));
+            var result = await session.Client.CompareAndSetAsync(id, parse.GetValue(expected), Encoding.UTF8.GetBytes(parse.GetValue(value)!));
             if (!result.Succeeded)
             {
                 Console.Error.WriteLine($"error: the record is at version {result.Version}, not {parse.GetValue(expected)}; nothing was written");
@@ -81,10 +96,11 @@ internal static class RecordsCommand
         var key = KeyOption();
         var command = new Command("delete", "Delete a record") { key };
         connection.AddTo(command);
-        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), async () =>
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
+            var id = WritableKey(parse, key);
             await using var session = await connection.ConnectAsync(parse, token);
-            var deleted = await session.Client.DeleteAsync(parse.GetValue(key)!);
+            var deleted = await session.Client.DeleteAsync(id);
             Console.WriteLine(deleted ? "deleted" : "there was nothing to delete");
             return deleted ? CommandErrors.Ok : CommandErrors.Refused;
         }));

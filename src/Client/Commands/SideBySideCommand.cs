@@ -11,7 +11,7 @@ internal static class SideBySideCommand
 {
     public static void AddTo(Command bench)
     {
-        var data = new Option<string>("--data") { Description = "Scratch directory for Roundabout's log (deleted and recreated)", DefaultValueFactory = _ => "./bench-data" };
+        var data = new Option<string>("--data") { Description = "Scratch directory for Roundabout's log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" };
         var seconds = new Option<double>("--duration") { Description = "Seconds per cell (each workload and concurrency, each system)", DefaultValueFactory = _ => 5 };
         var quick = new Option<bool>("--quick") { Description = "1-second cells, for a smoke test" };
         var json = new Option<string?>("--json") { Description = "Also write every number and the machine's facts to this JSON file" };
@@ -19,27 +19,26 @@ internal static class SideBySideCommand
         bench.Options.Add(seconds);
         bench.Options.Add(quick);
         bench.Options.Add(json);
-        bench.SetAction(async (parse, _) =>
+        var verbose = BenchCommand.VerboseOption();
+        bench.Options.Add(verbose);
+        bench.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(verbose), token, async () =>
         {
-            var directory = parse.GetValue(data)!;
-            var duration = TimeSpan.FromSeconds(parse.GetValue(quick) ? 1 : parse.GetValue(seconds));
-            if (duration <= TimeSpan.Zero)
+            var scratch = parse.GetValue(data)!;
+            var duration = BenchScratch.Duration(parse.GetValue(quick) ? 1 : parse.GetValue(seconds));
+            if (parse.GetValue(json) is { } reportPath)
             {
-                Console.Error.WriteLine("--duration must be positive.");
-                return 2;
+                // Checked now: the report is written after minutes of benchmark.
+                BenchScratch.RequireWritableFile(reportPath);
             }
 
-            if (Directory.Exists(directory))
-            {
-                Directory.Delete(directory, recursive: true);
-            }
+            var directory = BenchScratch.Prepare(scratch);
 
             var systems = new[] { TransactionSystem.Roundabout(directory), TransactionSystem.Orleans };
             var before = MachineFacts.Now();
             Console.WriteLine($"Transfers on {string.Join(" and ", systems.Select(s => s.Name))}, {duration.TotalSeconds:0.#} s per cell; load average {before.LoadAverage}.");
             var cells = await SideBySideBenchmark.RunAsync(systems, duration, cell => Console.WriteLine(
                 $"  {cell.System,-10} {$"{cell.Workload}/{cell.Accounts}",-12} x{cell.Concurrency,-4} {cell.TransfersPerSecond,8:F0} transfers/s, p99 {cell.P99Ms,7:F1} ms, {cell.Retries} retries, {cell.Failed + cell.InDoubt} failed{(cell.AuditBalanced ? "" : "  !!! AUDIT FAILED")}"));
-            Directory.Delete(directory, recursive: true);
+            BenchScratch.Remove(scratch);
 
             var report = BenchmarkReport.Create(before, systems, cells, duration);
             Console.WriteLine();
@@ -50,7 +49,7 @@ internal static class SideBySideCommand
                 Console.WriteLine($"Wrote {Path.GetFullPath(path)}");
             }
 
-            return report.AllAuditsBalanced ? 0 : 1;
-        });
+            return report.AllAuditsBalanced ? CommandErrors.Ok : CommandErrors.Failed;
+        }));
     }
 }

@@ -23,12 +23,28 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     public IRoundaboutTransactions Transactions => _host.Services.GetRequiredService<IRoundaboutTransactions>();
 
     /// <param name="dataDirectory">Where the embedded log keeps its data.</param>
-    public static async Task<EmbeddedSilo> StartAsync(string dataDirectory, CancellationToken cancellationToken = default)
+    /// <param name="verbose">Also log what a silo reports while it shuts down (see below).</param>
+    public static async Task<EmbeddedSilo> StartAsync(string dataDirectory, CancellationToken cancellationToken = default, bool verbose = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        if (File.Exists(dataDirectory))
+        {
+            throw new IOException($"The data directory '{Path.GetFullPath(dataDirectory)}' is a file, not a directory.");
+        }
+
         var builder = CommandHost.CreateBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Error);
+        if (!verbose)
+        {
+            // A silo that stops while its co-hosted client's last calls are still being addressed
+            // logs them with stack traces (SiloUnavailableException "is shutting down" from
+            // Orleans.Messaging, and the retries giving up from Polly): after a command that
+            // succeeded, that is noise. The calls' own callers still see any failure.
+            builder.Logging.AddFilter("Orleans.Messaging", LogLevel.None);
+            builder.Logging.AddFilter("Polly", LogLevel.None);
+        }
+
         builder.UseOrleans(silo =>
         {
             // Ports picked at random so that a demo can run beside a silo started by hand.
@@ -38,7 +54,25 @@ public sealed class EmbeddedSilo : IAsyncDisposable
             silo.AddRoundaboutGrainStorage();
         });
         var host = builder.Build();
-        await host.StartAsync(cancellationToken);
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            // Cancelled or failed half-way: stop what did start, so that the log is closed.
+            try
+            {
+                await new EmbeddedSilo(host).DisposeAsync();
+            }
+            catch (Exception)
+            {
+                // The failure to start is the one to report.
+            }
+
+            throw;
+        }
+
         return new EmbeddedSilo(host) { DataDirectory = Path.GetFullPath(dataDirectory) };
     }
 

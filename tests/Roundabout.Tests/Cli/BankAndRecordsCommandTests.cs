@@ -106,5 +106,64 @@ public sealed class BankAndRecordsCommandTests(SiloProcessFixture silo) : IClass
         Assert.Contains("host:port", error);
     }
 
+    [Fact]
+    public async Task Bank_UnresolvableGatewayHost_IsAnUnreachableCluster()
+    {
+        var (code, _, error) = await CliRunner.RunAsync("bank", "balance", "--gateway", "nosuchhost.invalid:30000", "--account", "x");
+
+        Assert.Equal(6, code);
+        Assert.Contains("Cannot reach the cluster", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("delete")]
+    [InlineData("put", "--value", "[]")]
+    [InlineData("cas", "--value", "[]", "--expected-version", "1")]
+    public async Task Records_WritingTheBanksDirectory_IsRefusedAndLeavesTheBankAsItWas(string verb, params string[] more)
+    {
+        await Run("bank", "init", "--accounts", "4", "--balance", "100");
+        var auditBefore = await Run("bank", "audit");
+
+        var (code, _, error) = await Run(["records", verb, "--key", "roundabout-bank-directory", .. more]);
+        var initAgain = await Run("bank", "init", "--accounts", "4", "--balance", "100");
+
+        Assert.Equal(2, code);
+        Assert.Contains("bank's account directory", error);
+        Assert.Contains("0 new accounts", initAgain.Output);
+        Assert.Equal(auditBefore.Output, (await Run("bank", "audit")).Output);
+    }
+
+    [Theory]
+    [InlineData("must not be negative", "bank", "init", "--accounts", "2", "--balance", "-50")]
+    [InlineData("17,078", "bank", "init", "--accounts", "20000", "--balance", "1")]
+    [InlineData("17,078", "bank", "run", "--accounts", "20000")]
+    public async Task Bank_InitOutOfRange_IsRefusedBeforeAnythingIsWritten(string expectedText, params string[] args)
+    {
+        await Run("bank", "init", "--accounts", "4", "--balance", "100");
+        var listBefore = await Run("bank", "list");
+
+        var (code, _, error) = await Run(args);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expectedText, error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Equal(listBefore.Output, (await Run("bank", "list")).Output);
+    }
+
+    [Theory]
+    [InlineData("--amount", "99999999999999999999", "--isolation", "Snapshot")]
+    [InlineData("--isolation", "bogus", "--amount", "1")]
+    public async Task Bank_UnparsableOptionValue_IsBadInputWithoutTheHelpText(string option, string value, string otherOption, string otherValue)
+    {
+        var (code, output, error) = await CliRunner.RunAsync(["bank", "transfer", "--from", "account-0", "--to", "account-1", option, value, otherOption, otherValue]);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: ", error);
+        Assert.Contains(option, error);
+        Assert.Contains("see `roundabout bank transfer --help`", error);
+        Assert.DoesNotContain("Usage:", output + error);
+    }
+
     private static long Balance(string output) => long.Parse(output.Trim().Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -46,6 +46,86 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Contains(option, error);
     }
 
+    [Theory]
+    [InlineData("bank", "--duration", "NaN")]
+    [InlineData("calls", "--duration", "1e300")]
+    [InlineData("storage", "--duration", "Infinity")]
+    public async Task UnusableDuration_IsBadInputInOneLine(string bench, string option, string value)
+    {
+        var (code, _, error) = await CliRunner.RunAsync("bench", bench, "--data", _data, option, value);
+
+        Assert.Equal(2, code);
+        Assert.Contains(option, error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task SideBySide_HugeDuration_IsBadInput()
+    {
+        var (code, _, error) = await CliRunner.RunAsync("bench", "--data", _data, "--duration", "1e300");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--duration", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task SideBySide_JsonInAMissingDirectory_IsRefusedBeforeTheBenchmarkRuns()
+    {
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+
+        var (code, output, error) = await CliRunner.RunAsync("bench", "--quick", "--data", _data, "--json", Path.Combine(_data, "missing", "x.json"));
+
+        Assert.Equal(2, code);
+        Assert.Contains("--json", error);
+        Assert.DoesNotContain("transfers/s", output);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"took {stopwatch.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData("bank")]
+    [InlineData("calls")]
+    [InlineData("storage")]
+    public async Task DataWithFilesNotMadeByABenchmark_IsRefusedAndKept(string bench)
+    {
+        Directory.CreateDirectory(_data);
+        var store = Path.Combine(_data, "segment-00000001.log");
+        File.WriteAllText(store, "a store of a real command");
+
+        var (code, _, error) = await CliRunner.RunAsync("bench", bench, "--data", _data, "--duration", "0.3");
+
+        Assert.Equal(2, code);
+        Assert.Contains("did not make", error);
+        Assert.True(File.Exists(store), "the directory is left alone");
+    }
+
+    [Fact]
+    public async Task DataIsTheCurrentDirectoryOrAParentOfIt_IsRefused()
+    {
+        foreach (var directory in new[] { ".", "..", Path.GetPathRoot(Environment.CurrentDirectory)! })
+        {
+            var (code, _, error) = await CliRunner.RunAsync("bench", "calls", "--data", directory, "--duration", "0.3");
+
+            Assert.Equal(2, code);
+            Assert.Contains("current directory", error);
+        }
+    }
+
+    [Fact]
+    public async Task DataMadeByAnEarlierBenchmark_IsReused()
+    {
+        var first = await CliRunner.RunAsync("bench", "calls", "--data", _data, "--duration", "0.2", "--concurrency", "2");
+        Directory.CreateDirectory(_data);
+        File.WriteAllText(Path.Combine(_data, ".roundabout-bench-scratch"), "left by a benchmark that was stopped");
+        File.WriteAllText(Path.Combine(_data, "leftover"), "x");
+
+        var second = await CliRunner.RunAsync("bench", "calls", "--data", _data, "--duration", "0.2", "--concurrency", "2");
+
+        Assert.True(first.Code == 0, first.Error);
+        Assert.True(second.Code == 0, second.Error);
+        Assert.False(Directory.Exists(_data));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_data))

@@ -7,7 +7,10 @@ internal static class CliRunner
 {
     private static readonly SemaphoreSlim ConsoleGate = new(1, 1);
 
-    public static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
+    public static Task<(int Code, string Output, string Error)> RunAsync(params string[] args) => RunAsync(CancellationToken.None, args);
+
+    /// <param name="cancellationToken">Cancels the command as Ctrl+C would.</param>
+    public static async Task<(int Code, string Output, string Error)> RunAsync(CancellationToken cancellationToken, params string[] args)
     {
         await ConsoleGate.WaitAsync();
         var (originalOut, originalError) = (Console.Out, Console.Error);
@@ -17,7 +20,7 @@ internal static class CliRunner
         Console.SetError(capturedError);
         try
         {
-            var code = await RoundaboutCli.RunAsync(args);
+            var code = await RoundaboutCli.RunAsync(args, cancellationToken);
             return (code, capturedOut.ToString(), capturedError.ToString());
         }
         finally

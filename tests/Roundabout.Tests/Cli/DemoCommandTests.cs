@@ -35,12 +35,27 @@ public sealed class DemoCommandTests(ITestOutputHelper output) : IDisposable
         Assert.DoesNotContain("   at ", error);
     }
 
+    [Fact]
+    public async Task Demo_DataIsAFile_OneClearLine()
+    {
+        File.WriteAllText(_data, "not a directory");
+
+        var (code, _, error) = await RunWithErrorAsync("demo", "--data", _data, "--duration", "1");
+
+        Assert.NotEqual(0, code);
+        Assert.StartsWith("error: ", error);
+        Assert.Contains("is a file", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_data))
         {
             Directory.Delete(_data, recursive: true);
         }
+
+        File.Delete(_data);
     }
 
     private async Task<(int Code, string Output)> RunAsync(params string[] args)
