@@ -41,7 +41,7 @@ public sealed class CancellationTests : IDisposable
     public async Task BankRun_Sigterm_StopsPromptlyAndExitsNonZero()
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { ToolAssembly(), "bank", "run", "--data", _data, "--accounts", "20", "--concurrency", "4", "--duration", "120" })
+        foreach (var argument in new[] { CliRunner.ToolAssembly(), "bank", "run", "--data", _data, "--accounts", "20", "--concurrency", "4", "--duration", "120" })
         {
             start.ArgumentList.Add(argument);
         }
@@ -80,18 +80,5 @@ public sealed class CancellationTests : IDisposable
         {
             Directory.Delete(_data, recursive: true);
         }
-    }
-
-    /// <summary>src/Client's roundabout.dll, built in the test's configuration.</summary>
-    private static string ToolAssembly()
-    {
-        var testOutput = new DirectoryInfo(AppContext.BaseDirectory); // .../tests/Roundabout.Tests/bin/<Configuration>/<tfm>/
-        var root = testOutput;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Orleans.sln")))
-        {
-            root = root.Parent;
-        }
-
-        return Path.Combine(root!.FullName, "src", "Client", "bin", testOutput.Parent!.Name, testOutput.Name, "roundabout.dll");
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Roundabout.Client;
 
 namespace Roundabout.Tests.Cli;
@@ -29,5 +30,49 @@ internal static class CliRunner
             Console.SetError(originalError);
             ConsoleGate.Release();
         }
+    }
+
+    /// <summary>
+    /// Runs the tool as a process of its own in <paramref name="workingDirectory"/>: for what
+    /// depends on the current directory, which tests running in parallel must not change.
+    /// </summary>
+    public static async Task<(int Code, string Output, string Error)> RunProcessAsync(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
+        start.ArgumentList.Add(ToolAssembly());
+        foreach (var argument in args)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var (output, error) = (process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        return (process.ExitCode, await output, await error);
+    }
+
+    /// <summary>src/Client's roundabout.dll, built in the test's configuration.</summary>
+    public static string ToolAssembly()
+    {
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory); // .../tests/Roundabout.Tests/bin/<Configuration>/<tfm>/
+        var root = testOutput;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Orleans.sln")))
+        {
+            root = root.Parent;
+        }
+
+        return Path.Combine(root!.FullName, "src", "Client", "bin", testOutput.Parent!.Name, testOutput.Name, "roundabout.dll");
     }
 }
