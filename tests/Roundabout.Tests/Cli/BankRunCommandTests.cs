@@ -18,6 +18,21 @@ public sealed class BankRunCommandTests : IDisposable
         Assert.Contains("audited total", output);
     }
 
+    [Fact]
+    public async Task Transfer_OnTheEmbeddedSilo_PrintsItsLineAndNoShutdownNoise()
+    {
+        await CliRunner.RunAsync("bank", "init", "--data", _data, "--accounts", "2", "--balance", "100");
+
+        // The silo's shutdown logged stack traces (Polly, Orleans.Messaging) after most transfers.
+        for (var i = 0; i < 3; i++)
+        {
+            var (code, output, error) = await CliRunner.RunAsync("bank", "transfer", "--data", _data, "--from", "account-0", "--to", "account-1", "--amount", "1");
+
+            Assert.Equal(0, code);
+            Assert.Equal("transferred 1 from account-0 to account-1", (output + error).Trim());
+        }
+    }
+
     [Theory]
     [InlineData("--hot-share", "1.5")]
     [InlineData("--accounts", "1")]
