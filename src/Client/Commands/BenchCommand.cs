@@ -21,7 +21,7 @@ internal static class BenchCommand
         var data = new Option<string>("--data") { Description = "Scratch directory for the embedded log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" };
         var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 5 };
         var concurrency = new Option<int[]>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => [16, 64, 256], AllowMultipleArgumentsPerToken = true };
-        var verbose = VerboseOption();
+        var verbose = CommandErrors.VerboseOption();
         var command = new Command("bank", "Transfers/s of the bank workload on an embedded silo with the durable log (1,000 accounts and 10 hot ones)")
         {
             data, seconds, concurrency, verbose,
@@ -61,7 +61,7 @@ internal static class BenchCommand
         var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 3 };
         var size = new Option<int>("--record-bytes") { Description = "Bytes per record", DefaultValueFactory = _ => 1024 };
         var writers = new Option<int[]>("--writers") { Description = "Concurrent writer counts", DefaultValueFactory = _ => [1, 64, 1000], AllowMultipleArgumentsPerToken = true };
-        var verbose = VerboseOption();
+        var verbose = CommandErrors.VerboseOption();
         var command = new Command("storage", "Records/s and fsyncs/s of the group-commit log, group commit on and off")
         {
             data, seconds, size, writers, verbose,
@@ -99,7 +99,7 @@ internal static class BenchCommand
         var data = new Option<string>("--data") { Description = "Scratch directory for the embedded log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" };
         var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 5 };
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent calls", DefaultValueFactory = _ => 64 };
-        var verbose = VerboseOption();
+        var verbose = CommandErrors.VerboseOption();
         var command = new Command("calls", "What one grain call costs here (calls/s, CPU per call): the floor under every transfer")
         {
             data, seconds, concurrency, verbose,
@@ -142,6 +142,4 @@ internal static class BenchCommand
         }));
         return command;
     }
-
-    internal static Option<bool> VerboseOption() => new("--verbose") { Description = "Show the full detail of errors" };
 }

@@ -21,6 +21,9 @@ internal static class CommandErrors
     /// <summary>The shell's code for a process stopped by Ctrl+C (128 + SIGINT).</summary>
     public const int Cancelled = 130;
 
+    /// <summary>`--verbose`, for commands that take no connection options (those have their own).</summary>
+    public static System.CommandLine.Option<bool> VerboseOption() => new("--verbose") { Description = "Show the full detail of errors" };
+
     /// <param name="cancellation">The command's token: System.CommandLine cancels it on Ctrl+C or SIGTERM.</param>
     public static async Task<int> RunAsync(bool verbose, CancellationToken cancellation, Func<Task<int>> action)
     {

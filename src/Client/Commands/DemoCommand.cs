@@ -14,7 +14,7 @@ internal static class DemoCommand
         var accounts = new Option<int>("--accounts") { Description = "Number of accounts", DefaultValueFactory = _ => 100 };
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 32 };
         var data = new Option<string>("--data") { Description = "Data directory of the embedded log", DefaultValueFactory = _ => "./data" };
-        var verbose = new Option<bool>("--verbose") { Description = "Show the full detail of errors" };
+        var verbose = CommandErrors.VerboseOption();
         var command = new Command("demo", "Start an embedded silo and run a bank-transfer demo")
         {
             duration, accounts, concurrency, data, verbose,

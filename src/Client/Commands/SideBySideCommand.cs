@@ -19,7 +19,7 @@ internal static class SideBySideCommand
         bench.Options.Add(seconds);
         bench.Options.Add(quick);
         bench.Options.Add(json);
-        var verbose = BenchCommand.VerboseOption();
+        var verbose = CommandErrors.VerboseOption();
         bench.Options.Add(verbose);
         bench.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(verbose), token, async () =>
         {

@@ -13,8 +13,9 @@ internal static class SiloCommand
         var siloPort = new Option<int>("--silo-port") { Description = "Silo-to-silo port", DefaultValueFactory = _ => 11111 };
         var gatewayPort = new Option<int>("--gateway-port") { Description = "Client gateway port", DefaultValueFactory = _ => 30000 };
         var primary = new Option<int?>("--primary-port") { Description = "Silo port of the primary silo, when this one joins another (localhost clustering)" };
-        var command = new Command("silo", "Run a silo in the foreground (Ctrl+C stops it)") { data, siloPort, gatewayPort, primary };
-        command.SetAction(async (parse, token) =>
+        var verbose = CommandErrors.VerboseOption();
+        var command = new Command("silo", "Run a silo in the foreground (Ctrl+C stops it)") { data, siloPort, gatewayPort, primary, verbose };
+        command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(verbose), token, async () =>
         {
             var builder = Embedded.CommandHost.CreateBuilder();
             builder.UseOrleans(silo =>
@@ -30,10 +31,13 @@ internal static class SiloCommand
                 Console.Error.WriteLine("warning: each silo keeps its own embedded log, and a grain may activate on either silo; until the cluster shares one store (PostgreSQL), use several silos for trying out membership only, not for data you keep.");
             }
 
-            Console.WriteLine($"silo on port {parse.GetValue(siloPort)}, gateway {parse.GetValue(gatewayPort)}, data in {Path.GetFullPath(parse.GetValue(data)!)}");
+            Console.WriteLine($"silo on port {parse.GetValue(siloPort)}, gateway {parse.GetValue(gatewayPort)}, data in {Path.GetFullPath(parse.GetValue(data)!)}; Ctrl+C stops it");
+
+            // Ctrl+C (the token) is how this command is meant to end: a clean stop, exit 0. A data
+            // directory that cannot be used (held by another process) is one line, through CommandErrors.
             await builder.Build().RunAsync(token);
-            return 0;
-        });
+            return CommandErrors.Ok;
+        }));
         return command;
     }
 }
