@@ -47,8 +47,9 @@ public sealed class EmbeddedSilo : IAsyncDisposable
 
         builder.UseOrleans(silo =>
         {
-            // Ports picked at random so that a demo can run beside a silo started by hand.
-            silo.UseLocalhostClustering(siloPort: Random.Shared.Next(20_000, 30_000), gatewayPort: Random.Shared.Next(30_000, 40_000));
+            // Free ports the system hands out, so that a demo can run beside a silo started by hand
+            // (and beside other embedded silos: ports picked at random now and then collided).
+            silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort());
             silo.UseFileLog(options => options.DataDirectory = dataDirectory);
             silo.AddRoundabout();
             silo.AddRoundaboutGrainStorage();
@@ -74,6 +75,13 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         }
 
         return new EmbeddedSilo(host) { DataDirectory = Path.GetFullPath(dataDirectory) };
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
