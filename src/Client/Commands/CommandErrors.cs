@@ -53,6 +53,9 @@ internal static class CommandErrors
         TimeoutException e when e.InnerException is TransactionConflictException => (Conflict, e.Message),
         OrleansTransactionInDoubtException e => (InDoubt, $"{e.Message}. Check the outcome before retrying (or retry with the same --key).".Replace("..", ".", StringComparison.Ordinal)),
         OrleansTransactionTransientFailureException e => (Conflict, $"{e.Message} Retry."),
+        // No answer in time (Orleans' response time-out): a write may still take effect, so the
+        // person must check before doing it again, as for an in-doubt transaction.
+        TimeoutException e => (InDoubt, $"No answer in time ({e.Message.Split('\n')[0].TrimEnd('.')}). A change may or may not have taken effect: check before retrying (or retry with the same --key)."),
         ClusterUnreachableException e => (Unreachable, e.Message),
         SiloUnavailableException e => (Unreachable, $"The cluster stopped answering: {e.Message}"),
         FormatException e => (BadInput, e.Message),

@@ -39,9 +39,12 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         {
             // A silo that stops while its co-hosted client's last calls are still being addressed
             // logs them with stack traces (SiloUnavailableException "is shutting down" from
-            // Orleans.Messaging, and the retries giving up from Polly): after a command that
-            // succeeded, that is noise. The calls' own callers still see any failure.
-            builder.Logging.AddFilter("Orleans.Messaging", LogLevel.None);
+            // Orleans.Messaging, a grain's call failing from Orleans.Grain, the retries giving up
+            // from Polly, a background call of ours that a stopping silo refused): after a command
+            // that succeeded, that is noise. The calls' own callers still see any failure, and
+            // what stops the store (logged as critical) still shows.
+            builder.Logging.SetMinimumLevel(LogLevel.Error);
+            builder.Logging.AddFilter("Orleans", LogLevel.None);
             builder.Logging.AddFilter("Polly", LogLevel.None);
         }
 

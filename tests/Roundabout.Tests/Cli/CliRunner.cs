@@ -32,6 +32,25 @@ internal static class CliRunner
         }
     }
 
+    /// <summary>Runs <paramref name="action"/> with standard error captured (one console user at a time, as above).</summary>
+    public static async Task<(int Code, string Error)> CaptureErrorAsync(Func<Task<int>> action)
+    {
+        await ConsoleGate.WaitAsync();
+        var originalError = Console.Error;
+        using var capturedError = new StringWriter();
+        Console.SetError(capturedError);
+        try
+        {
+            var code = await action();
+            return (code, capturedError.ToString());
+        }
+        finally
+        {
+            Console.SetError(originalError);
+            ConsoleGate.Release();
+        }
+    }
+
     /// <summary>
     /// Runs the tool as a process of its own in <paramref name="workingDirectory"/>: for what
     /// depends on the current directory, which tests running in parallel must not change.

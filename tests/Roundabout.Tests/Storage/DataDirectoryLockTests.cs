@@ -33,8 +33,9 @@ public sealed class DataDirectoryLockTests
         {
         }
 
-        // util-linux's flock(1) takes the same kind of lock in a process of its own.
-        using var holder = Process.Start(new ProcessStartInfo("flock", ["--exclusive", Path.Combine(directory.Path, "LOCK"), "sleep", "30"]))!;
+        // util-linux's flock(1) takes the same kind of lock in a process of its own (--close: the
+        // lock stays with flock itself, not with the sleep it runs, so it goes when flock is killed).
+        using var holder = Process.Start(new ProcessStartInfo("flock", ["--exclusive", "--close", Path.Combine(directory.Path, "LOCK"), "sleep", "30"]))!;
         try
         {
             Assert.True(
@@ -47,7 +48,10 @@ public sealed class DataDirectoryLockTests
             await holder.WaitForExitAsync();
         }
 
-        await using var reopened = StorageTestKit.Open(directory.Path); // the lock died with its process
+        // The lock dies with its process (the kernel may take a moment to close its files).
+        Assert.True(
+            SpinWait.SpinUntil(() => Record.Exception(() => StorageTestKit.Open(directory.Path).DisposeAsync().AsTask().Wait()) is null, TimeSpan.FromSeconds(10)),
+            "the directory stayed locked after the process that held it was killed");
     }
 
     [Fact]

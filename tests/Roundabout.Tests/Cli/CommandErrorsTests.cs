@@ -1,0 +1,31 @@
+using Orleans.Transactions;
+using Roundabout.Client.Commands;
+using Roundabout.Transactions;
+
+namespace Roundabout.Tests.Cli;
+
+/// <summary>How the command turns an error into its exit code and one line.</summary>
+public sealed class CommandErrorsTests
+{
+    public static TheoryData<Exception, int> Errors() => new()
+    {
+        // No answer: a transfer may still commit, so it must not look like an ordinary failure.
+        { new TimeoutException("Response did not arrive on time in 00:00:30 for message: Request ..."), CommandErrors.InDoubt },
+        { new OrleansTransactionInDoubtException("tx", new IOException("the commit decision could not be recorded")), CommandErrors.InDoubt },
+        { new TimeoutException("did not commit", new TransactionConflictException("tx", "conflict")), CommandErrors.Conflict },
+        { new ArgumentException("The amount must be positive."), CommandErrors.BadInput },
+        { new InvalidOperationException("something else"), CommandErrors.Failed },
+    };
+
+    [Theory]
+    [MemberData(nameof(Errors))]
+    public async Task RunAsync_Error_ItsExitCodeAndOneLine(Exception error, int expectedCode)
+    {
+        var (code, written) = await CliRunner.CaptureErrorAsync(
+            () => CommandErrors.RunAsync(verbose: false, CancellationToken.None, () => Task.FromException<int>(error)));
+
+        Assert.Equal(expectedCode, code);
+        var line = Assert.Single(written.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+    }
+}
