@@ -50,7 +50,9 @@ internal static class CommandErrors
         UnknownAccountException e => (BadInput, e.Message),
         ArgumentException e => (BadInput, e.Message),
         InsufficientFundsException e => (Refused, e.Message),
-        TimeoutException e when e.InnerException is TransactionConflictException => (Conflict, e.Message),
+        // The runner gave up after attempts that each certainly aborted (a conflict, a snapshot
+        // too old, an unavailable oracle, a Stm.Retry wait): nothing took effect.
+        TimeoutException e when e.InnerException is OrleansTransactionTransientFailureException or RetryRequestedException => (Conflict, e.Message),
         OrleansTransactionInDoubtException e => (InDoubt, $"{e.Message}. Check the outcome before retrying (or retry with the same --key).".Replace("..", ".", StringComparison.Ordinal)),
         OrleansTransactionTransientFailureException e => (Conflict, $"{e.Message} Retry."),
         // No answer in time (Orleans' response time-out): a write may still take effect, so the

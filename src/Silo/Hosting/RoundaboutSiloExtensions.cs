@@ -27,6 +27,7 @@ public static class RoundaboutSiloExtensions
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GroupCommitOptions>, GroupCommitOptionsValidator>());
             services.TryAddSingleton<StorageMetrics>();
             services.TryAddSingleton<IRecordStore>(sp => ActivatorUtilities.CreateInstance<GroupCommitRecordStore>(sp));
+            services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RecordStoreOpener>();
         });
         builder.UseRoundaboutTransactions(configure);
         return builder;

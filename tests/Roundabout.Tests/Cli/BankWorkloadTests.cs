@@ -19,7 +19,9 @@ public sealed class BankWorkloadTests
             Shape = new WorkloadShape(AuditShare: 0.5),
         };
 
-        await workload.RunAsync(TimeSpan.FromMilliseconds(300));
+        // Long enough for the workers to start on a cold, busy test host (300 ms was not, when
+        // this test ran first: no iteration at all).
+        await workload.RunAsync(TimeSpan.FromSeconds(3));
 
         Assert.True(workload.Failed > 0);
         Assert.Equal(0, workload.Committed);

@@ -13,6 +13,9 @@ public sealed class CommandErrorsTests
         { new TimeoutException("Response did not arrive on time in 00:00:30 for message: Request ..."), CommandErrors.InDoubt },
         { new OrleansTransactionInDoubtException("tx", new IOException("the commit decision could not be recorded")), CommandErrors.InDoubt },
         { new TimeoutException("did not commit", new TransactionConflictException("tx", "conflict")), CommandErrors.Conflict },
+        { new TimeoutException("did not commit", new SnapshotTooOldException("tx", "too old")), CommandErrors.Conflict },
+        { new TimeoutException("did not commit", new OrleansTransactionTransientFailureException("tx", "no oracle")), CommandErrors.Conflict },
+        { new TimeoutException("nothing changed", new RetryRequestedException([], 5)), CommandErrors.Conflict },
         { new ArgumentException("The amount must be positive."), CommandErrors.BadInput },
         { new InvalidOperationException("something else"), CommandErrors.Failed },
     };
