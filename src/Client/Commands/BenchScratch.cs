@@ -45,12 +45,32 @@ internal static class BenchScratch
                 throw new ArgumentException($"--data '{full}' holds files the benchmark did not make (a store?); give it an empty or new directory (it is deleted).");
             }
 
+            ThrowIfAStoreIsOpen(full);
             Directory.Delete(full, recursive: true);
         }
 
         Directory.CreateDirectory(full);
         File.WriteAllText(Path.Combine(full, MarkerFileName), "Scratch directory of `roundabout bench`: deleted by the next benchmark run.\n");
         return Path.Combine(full, "log");
+    }
+
+    /// <summary>
+    /// A benchmark still running in the directory holds its log's lock. Deleting the directory would
+    /// not stop it (the new run would lock a new file), and would pull the log from under it.
+    /// </summary>
+    private static void ThrowIfAStoreIsOpen(string directory)
+    {
+        foreach (var lockFile in Directory.EnumerateFiles(directory, "LOCK", SearchOption.AllDirectories))
+        {
+            try
+            {
+                using var held = Roundabout.Silo.Persistence.FileLog.OsLogFileSystem.Instance.LockExclusively(lockFile);
+            }
+            catch (IOException exception)
+            {
+                throw new Roundabout.Silo.Persistence.FileLog.DataDirectoryInUseException(Path.GetDirectoryName(lockFile)!, exception);
+            }
+        }
     }
 
     /// <summary>Deletes a directory that <see cref="Prepare"/> made, and nothing else.</summary>

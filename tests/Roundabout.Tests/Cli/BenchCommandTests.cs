@@ -131,6 +131,20 @@ public sealed class BenchCommandTests : IDisposable
         Assert.False(Directory.Exists(_data));
     }
 
+    [Fact]
+    public async Task DataOfABenchmarkStillRunning_IsRefusedAndKept()
+    {
+        Directory.CreateDirectory(_data);
+        File.WriteAllText(Path.Combine(_data, ".roundabout-bench-scratch"), "made by a benchmark");
+        await using var running = Roundabout.Tests.Storage.StorageTestKit.Open(Path.Combine(_data, "log")); // its log, open
+
+        var (code, _, error) = await CliRunner.RunAsync("bench", "calls", "--data", _data, "--duration", "0.2", "--concurrency", "2");
+
+        Assert.Equal(1, code);
+        Assert.Contains("is in use", error);
+        Assert.True(Directory.Exists(Path.Combine(_data, "log")), "the running benchmark's log is left alone");
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_data))
