@@ -24,8 +24,10 @@ internal static class BankCommand
 
     private static string AccountId(int index) => $"account-{index}";
 
-    /// <summary>As many numbered accounts as the bank's directory (one record) can list.</summary>
-    private static readonly int MaxAccounts = BankDirectory.Capacity(AccountId);
+    /// <summary>As many numbered accounts as the bank's directory (one record) can list; worked out only by the verbs that need it.</summary>
+    private static readonly Lazy<int> MaxAccountsOnce = new(() => BankDirectory.Capacity(AccountId));
+
+    private static int MaxAccounts => MaxAccountsOnce.Value;
 
     private static Command Init()
     {

@@ -33,20 +33,15 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         }
 
         var builder = CommandHost.CreateBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Logging.AddFilter("Orleans", LogLevel.Error);
-        if (!verbose)
-        {
-            // A silo that stops while its co-hosted client's last calls are still being addressed
-            // logs them with stack traces (SiloUnavailableException "is shutting down" from
-            // Orleans.Messaging, a grain's call failing from Orleans.Grain, the retries giving up
-            // from Polly, a background call of ours that a stopping silo refused): after a command
-            // that succeeded, that is noise. The calls' own callers still see any failure, and
-            // what stops the store (logged as critical) still shows.
-            builder.Logging.SetMinimumLevel(LogLevel.Error);
-            builder.Logging.AddFilter("Orleans", LogLevel.None);
-            builder.Logging.AddFilter("Polly", LogLevel.None);
-        }
+        // Quiet unless --verbose: a silo that stops while its co-hosted client's last calls are
+        // still being addressed logs them with stack traces (SiloUnavailableException "is shutting
+        // down" from Orleans.Messaging, a grain's call failing from Orleans.Grain, the retries
+        // giving up from Polly, a background call of ours that a stopping silo refused): after a
+        // command that succeeded, that is noise. The calls' own callers still see any failure, and
+        // what stops the store (logged as critical) still shows.
+        builder.Logging.SetMinimumLevel(verbose ? LogLevel.Warning : LogLevel.Error);
+        builder.Logging.AddFilter("Orleans", verbose ? LogLevel.Error : LogLevel.None);
+        builder.Logging.AddFilter("Polly", verbose ? LogLevel.Warning : LogLevel.None);
 
         builder.UseOrleans(silo =>
         {

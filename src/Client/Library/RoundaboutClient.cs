@@ -31,13 +31,7 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
     public Task TransferAsync(string from, string to, long amount, string? idempotencyKey = null, RunOptions? options = null)
     {
         // The bank grain checks the same; checking here first keeps bad input off the wire.
-        Money.ValidateKey(from, nameof(from));
-        Money.ValidateKey(to, nameof(to));
-        Money.ValidateAmount(amount);
-        if (string.Equals(from, to, StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"A transfer needs two different accounts; both are '{from}'.", nameof(to));
-        }
+        Money.ValidateTransfer(from, to, amount);
 
         if (idempotencyKey is not null)
         {

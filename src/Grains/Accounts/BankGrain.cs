@@ -12,7 +12,7 @@ public sealed class BankGrain(IRoundaboutTransactions transactions, GrainReferen
 {
     public Task Transfer(string from, string to, long amount, IsolationLevel? isolation = null)
     {
-        ValidateTransfer(from, to, amount);
+        Money.ValidateTransfer(from, to, amount);
         var source = references.Get<IAccountGrain>(from);
         var target = references.Get<IAccountGrain>(to);
         // One round: each account withdraws or deposits and prepares in the same call.
@@ -24,7 +24,7 @@ public sealed class BankGrain(IRoundaboutTransactions transactions, GrainReferen
     public async Task TransferOnce(string idempotencyKey, string from, string to, long amount, IsolationLevel? isolation = null)
     {
         Money.ValidateKey(idempotencyKey, nameof(idempotencyKey));
-        ValidateTransfer(from, to, amount);
+        Money.ValidateTransfer(from, to, amount);
         var receipt = references.Get<ITransferReceiptGrain>(idempotencyKey);
         var source = references.Get<IAccountGrain>(from);
         var target = references.Get<IAccountGrain>(to);
@@ -86,16 +86,5 @@ public sealed class BankGrain(IRoundaboutTransactions transactions, GrainReferen
                 return balances.Sum();
             },
             TransactionOptions.ReadOnlySnapshot);
-    }
-
-    private static void ValidateTransfer(string from, string to, long amount)
-    {
-        Money.ValidateKey(from, nameof(from));
-        Money.ValidateKey(to, nameof(to));
-        Money.ValidateAmount(amount);
-        if (string.Equals(from, to, StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"A transfer needs two different accounts; both are '{from}'.", nameof(to));
-        }
     }
 }

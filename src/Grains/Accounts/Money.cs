@@ -22,6 +22,18 @@ public static class Money
         }
     }
 
+    /// <summary>A transfer's input: two valid, different account ids and a valid amount.</summary>
+    public static void ValidateTransfer(string? from, string? to, long amount)
+    {
+        ValidateKey(from, nameof(from));
+        ValidateKey(to, nameof(to));
+        ValidateAmount(amount);
+        if (string.Equals(from, to, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"A transfer needs two different accounts; both are '{from}'.", nameof(to));
+        }
+    }
+
     public static void ValidateKey(string? key, string parameterName)
     {
         if (string.IsNullOrWhiteSpace(key))

@@ -51,8 +51,12 @@ public sealed class CancellationTests : IDisposable
         _ = process.StandardOutput.ReadToEndAsync();
         try
         {
-            // Long enough for the silo to start and the workload to run.
-            await Task.Delay(TimeSpan.FromSeconds(10));
+            // Signalled once its silo has written to the log (the command, and its signal handling,
+            // is running by then), not after a fixed delay a busy machine may not keep to.
+            Assert.True(
+                SpinWait.SpinUntil(() => !process.HasExited && LogIsOpen(), TimeSpan.FromSeconds(60)),
+                "the command never opened its log");
+            await Task.Delay(TimeSpan.FromSeconds(1));
             using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
                 await kill.WaitForExitAsync();
@@ -81,4 +85,10 @@ public sealed class CancellationTests : IDisposable
             Directory.Delete(_data, recursive: true);
         }
     }
+
+    /// <summary>
+    /// Whether the command's silo has written to its log (looked at, not locked: a probe that took
+    /// the lock could make the command's own store fail to open).
+    /// </summary>
+    private bool LogIsOpen() => Directory.Exists(_data) && Directory.EnumerateFiles(_data, "segment-*.log").Any();
 }

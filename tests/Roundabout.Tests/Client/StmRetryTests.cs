@@ -11,6 +11,17 @@ public sealed class StmRetryTests(ClusterFixture fixture)
 {
     private RoundaboutClient Client => new(fixture.Cluster.Grains, fixture.Cluster.Transactions);
 
+    /// <summary>The transaction most tests here run: wait (<see cref="Stm.Retry"/>) until the account holds 50, then withdraw it.</summary>
+    private static Func<Task> WithdrawFiftyOnceCovered(IAccountGrain grain) => async () =>
+    {
+        if (await grain.GetBalance() < 50)
+        {
+            Stm.Retry();
+        }
+
+        await grain.Withdraw(50);
+    };
+
     [Fact]
     public async Task Retry_UntilTheBalanceCoversTheWithdrawal_WaitsThenWithdraws()
     {
@@ -22,12 +33,7 @@ public sealed class StmRetryTests(ClusterFixture fixture)
         var withdrawal = client.Runner.RunAsync(async () =>
         {
             Interlocked.Increment(ref attempts);
-            if (await grain.GetBalance() < 50)
-            {
-                Stm.Retry();
-            }
-
-            await grain.Withdraw(50);
+            await WithdrawFiftyOnceCovered(grain)();
         }, new RunOptions { Timeout = TimeSpan.FromSeconds(20) });
 
         await Task.Delay(300);
@@ -49,15 +55,7 @@ public sealed class StmRetryTests(ClusterFixture fixture)
         var account = Keys.New("acct");
         var grain = client.Grains.GetGrain<IAccountGrain>(account);
 
-        var error = await Assert.ThrowsAsync<TimeoutException>(() => client.Runner.RunAsync(async () =>
-        {
-            if (await grain.GetBalance() < 50)
-            {
-                Stm.Retry();
-            }
-
-            await grain.Withdraw(50);
-        }, new RunOptions { Timeout = TimeSpan.FromMilliseconds(500) }));
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => client.Runner.RunAsync(WithdrawFiftyOnceCovered(grain), new RunOptions { Timeout = TimeSpan.FromMilliseconds(500) }));
 
         Assert.Contains("Stm.Retry", error.Message);
         Assert.Equal(0, await client.GetBalanceAsync(account));
@@ -72,15 +70,7 @@ public sealed class StmRetryTests(ClusterFixture fixture)
         var account = Keys.New("acct");
         var grain = client.Grains.GetGrain<IAccountGrain>(account);
 
-        var withdrawal = client.Runner.RunAsync(async () =>
-        {
-            if (await grain.GetBalance() < 50)
-            {
-                Stm.Retry();
-            }
-
-            await grain.Withdraw(50);
-        }, new RunOptions { Timeout = TimeSpan.FromSeconds(10) });
+        var withdrawal = client.Runner.RunAsync(WithdrawFiftyOnceCovered(grain), new RunOptions { Timeout = TimeSpan.FromSeconds(10) });
 
         await Task.Delay(1_000);
         Assert.False(withdrawal.IsCompleted, "the run stopped waiting when one wait call ended, long before its time-out");
@@ -99,13 +89,7 @@ public sealed class StmRetryTests(ClusterFixture fixture)
         var grain = client.Grains.GetGrain<IAccountGrain>(Keys.New("acct"));
         var started = Stopwatch.GetTimestamp();
 
-        await Assert.ThrowsAsync<TimeoutException>(() => client.Runner.RunAsync(async () =>
-        {
-            if (await grain.GetBalance() < 50)
-            {
-                Stm.Retry();
-            }
-        }, new RunOptions { Timeout = TimeSpan.FromMilliseconds(900) }));
+        await Assert.ThrowsAsync<TimeoutException>(() => client.Runner.RunAsync(WithdrawFiftyOnceCovered(grain), new RunOptions { Timeout = TimeSpan.FromMilliseconds(900) }));
 
         Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.FromMilliseconds(850), TimeSpan.FromSeconds(5));
     }
@@ -119,15 +103,7 @@ public sealed class StmRetryTests(ClusterFixture fixture)
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var started = Stopwatch.GetTimestamp();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.Runner.RunAsync(async () =>
-        {
-            if (await grain.GetBalance() < 50)
-            {
-                Stm.Retry();
-            }
-
-            await grain.Withdraw(50);
-        }, new RunOptions { Timeout = TimeSpan.FromSeconds(5) }, cancellation.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.Runner.RunAsync(WithdrawFiftyOnceCovered(grain), new RunOptions { Timeout = TimeSpan.FromSeconds(5) }, cancellation.Token));
 
         Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.Zero, TimeSpan.FromSeconds(3));
         Assert.Equal(0, await client.GetBalanceAsync(account));
@@ -140,15 +116,7 @@ public sealed class StmRetryTests(ClusterFixture fixture)
         var account = Keys.New("acct");
         var grain = client.Grains.GetGrain<IAccountGrain>(account);
 
-        var withdrawal = client.Runner.RunAsync(async () =>
-        {
-            if (await grain.GetBalance() < 50)
-            {
-                Stm.Retry();
-            }
-
-            await grain.Withdraw(50);
-        }, new RunOptions { Timeout = Timeout.InfiniteTimeSpan });
+        var withdrawal = client.Runner.RunAsync(WithdrawFiftyOnceCovered(grain), new RunOptions { Timeout = Timeout.InfiniteTimeSpan });
 
         await Task.Delay(300);
         Assert.False(withdrawal.IsCompleted, "the withdrawal did not wait for the money");

@@ -1,4 +1,3 @@
-using Roundabout.Silo.Persistence.FileLog;
 using Roundabout.Silo.Persistence.GroupCommit;
 using Roundabout.Storage;
 
@@ -64,7 +63,8 @@ public sealed class CompactionTests
     public async Task Checkpoint_ItsFileCannotBeWritten_LeavesNoTemporaryFileAndLosesNothing()
     {
         using var directory = new TempDataDirectory();
-        var files = new TemporaryFilesFail();
+        var files = new FaultInjectingLogFileSystem();
+        files.FailCheckpointWrites(FaultInjectingLogFileSystem.DiskFull());
         var model = new Dictionary<string, ExpectedRecord>(StringComparer.Ordinal);
         var keys = new HashSet<string>(StringComparer.Ordinal);
         await using (var store = StorageTestKit.Open(directory.Path, files, Compacting))
@@ -72,7 +72,7 @@ public sealed class CompactionTests
             await WriteAsync(store, model, keys, firstBatch: 0, batches: 40); // about 2.6 MiB: past CheckpointBytes twice
         }
 
-        Assert.True(files.Refused > 0, "no checkpoint was attempted");
+        Assert.True(files.CheckpointWritesFailed > 0, "no checkpoint was attempted");
         Assert.Empty(Directory.GetFiles(directory.Path, "*.tmp"));
         await using var reopened = StorageTestKit.Open(directory.Path, configure: Compacting);
         await StorageTestKit.AssertHoldsExactlyAsync(reopened, model, keys);
@@ -115,52 +115,6 @@ public sealed class CompactionTests
         Assert.Single(StorageTestKit.Checkpoints(directory.Path));
         await using var reopened = StorageTestKit.Open(directory.Path, configure: Compacting);
         await StorageTestKit.AssertHoldsExactlyAsync(reopened, model, keys);
-    }
-
-    /// <summary>A disk that fills up while a checkpoint file is written (half of each append lands).</summary>
-    private sealed class TemporaryFilesFail : ILogFileSystem
-    {
-        private readonly ILogFileSystem _inner = OsLogFileSystem.Instance;
-        private int _refused;
-
-        public int Refused => Volatile.Read(ref _refused);
-
-        public ILogFile OpenAppend(string path) =>
-            path.EndsWith(".tmp", StringComparison.Ordinal) ? new HalfWritten(this, _inner.OpenAppend(path)) : _inner.OpenAppend(path);
-
-        public void CreateDirectory(string path) => _inner.CreateDirectory(path);
-
-        public IReadOnlyList<string> ListFiles(string directory, string searchPattern) => _inner.ListFiles(directory, searchPattern);
-
-        public Stream OpenRead(string path) => _inner.OpenRead(path);
-
-        public long GetLength(string path) => _inner.GetLength(path);
-
-        public void Truncate(string path, long length) => _inner.Truncate(path, length);
-
-        public void Delete(string path) => _inner.Delete(path);
-
-        public void Move(string source, string destination) => _inner.Move(source, destination);
-
-        public void SyncDirectory(string path) => _inner.SyncDirectory(path);
-
-        public IDisposable LockExclusively(string path) => _inner.LockExclusively(path);
-
-        private sealed class HalfWritten(TemporaryFilesFail owner, ILogFile inner) : ILogFile
-        {
-            public long Length => inner.Length;
-
-            public void Append(ReadOnlySpan<byte> bytes)
-            {
-                inner.Append(bytes[..(bytes.Length / 2)]);
-                Interlocked.Increment(ref owner._refused);
-                throw FaultInjectingLogFileSystem.DiskFull();
-            }
-
-            public void Sync() => inner.Sync();
-
-            public void Dispose() => inner.Dispose();
-        }
     }
 
     /// <summary>

@@ -5,7 +5,7 @@ namespace Roundabout.Tests.Storage;
 /// <summary>
 /// Wraps <see cref="OsLogFileSystem"/> (the real disk) and counts, holds or fails the appends and
 /// syncs of log segments, so tests can strike exactly where a real disk fails. Checkpoint files
-/// are never faulted, only counted when published (renamed into place).
+/// are counted when published (renamed into place), and faulted only by <see cref="FailCheckpointWrites"/>.
 /// </summary>
 internal sealed class FaultInjectingLogFileSystem : ILogFileSystem
 {
@@ -17,6 +17,8 @@ internal sealed class FaultInjectingLogFileSystem : ILogFileSystem
     private int _segmentSyncs;
     private int _segmentsOpened;
     private int _checkpointsPublished;
+    private int _checkpointWritesFailed;
+    private Exception? _checkpointWriteFault;
     private int _holdAppendCall;
     private int _segmentCloses;
     private FaultPlan? _closeFault;
@@ -73,6 +75,12 @@ internal sealed class FaultInjectingLogFileSystem : ILogFileSystem
         }
     }
 
+    /// <summary>From now on every append to a checkpoint being written writes half its bytes, then throws (a disk filling up).</summary>
+    public void FailCheckpointWrites(Exception exception) => Volatile.Write(ref _checkpointWriteFault, exception);
+
+    /// <summary>Checkpoint appends failed by <see cref="FailCheckpointWrites"/> so far.</summary>
+    public int CheckpointWritesFailed => Volatile.Read(ref _checkpointWritesFailed);
+
     /// <summary>Waits until the held append was reached; false if it was not within <paramref name="timeout"/>.</summary>
     public bool WaitUntilHeld(TimeSpan timeout) => _holdEntered.Wait(timeout);
 
@@ -85,6 +93,11 @@ internal sealed class FaultInjectingLogFileSystem : ILogFileSystem
     public ILogFile OpenAppend(string path)
     {
         var file = _inner.OpenAppend(path);
+        if (path.EndsWith(".ckpt.tmp", StringComparison.Ordinal) && Volatile.Read(ref _checkpointWriteFault) is not null)
+        {
+            return new FailingCheckpointFile(this, file);
+        }
+
         if (!IsSegment(path))
         {
             return file;
@@ -183,6 +196,22 @@ internal sealed class FaultInjectingLogFileSystem : ILogFileSystem
     }
 
     private sealed record FaultPlan(int Call, Exception Exception, int BytesWrittenFirst);
+
+    private sealed class FailingCheckpointFile(FaultInjectingLogFileSystem owner, ILogFile inner) : ILogFile
+    {
+        public long Length => inner.Length;
+
+        public void Append(ReadOnlySpan<byte> bytes)
+        {
+            inner.Append(bytes[..(bytes.Length / 2)]);
+            Interlocked.Increment(ref owner._checkpointWritesFailed);
+            throw Volatile.Read(ref owner._checkpointWriteFault)!;
+        }
+
+        public void Sync() => inner.Sync();
+
+        public void Dispose() => inner.Dispose();
+    }
 
     private sealed class SegmentFile(FaultInjectingLogFileSystem owner, ILogFile inner) : ILogFile
     {

@@ -407,7 +407,7 @@ internal sealed partial class FileRecordLog : IDisposable
     {
         try
         {
-            return LogPayloadCodec.DecodeBatches(payload.ToArray()) is [var first, ..] ? first.Lsn : 0;
+            return LogPayloadCodec.DecodeBatches(payload) is [var first, ..] ? first.Lsn : 0;
         }
         catch (InvalidDataException)
         {
