@@ -160,12 +160,15 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
     /// </summary>
     private void WatchForFailure(Task durable)
     {
-        if (durable.IsCompletedSuccessfully)
+        // One look at the status: the flush completes the task on another thread, so asking
+        // "succeeded?" and then "completed?" could see a success as a completed failure.
+        var status = durable.Status;
+        if (status == TaskStatus.RanToCompletion)
         {
             return;
         }
 
-        if (durable.IsCompleted)
+        if (status is TaskStatus.Faulted or TaskStatus.Canceled)
         {
             ReportFailure(FailureOf(durable));
             return;

@@ -115,6 +115,83 @@ public sealed class SlotWriterTests
         await Assert.ThrowsAsync<InvalidOperationException>(() => writer.WriteAsync()); // no write after a failure
     }
 
+    /// <summary>
+    /// A write the log flushes while the writer is still looking at its task (another thread
+    /// completes it) is a success. Seen once under load: the writer checked "completed
+    /// successfully?" (not yet) and then "completed?" (yes, by then), and took the success for a
+    /// failure, which deactivated a healthy account in the middle of a benchmark. Each round races
+    /// the completion against the hand-over; a few thousand rounds catch the old check.
+    /// </summary>
+    [Fact]
+    public async Task WriteAsync_DurableCompletesWhileTheWriterLooks_IsNotAFailure()
+    {
+        var store = new RacingStore(Domain);
+        var completer = new Thread(store.CompleteEachWriteAsSoonAsItIsHandedOver) { IsBackground = true };
+        completer.Start();
+        try
+        {
+            for (var round = 0; round < 20_000; round++)
+            {
+                var failures = new List<Exception>();
+                var writer = new SlotWriter(store, "slot", () => [1], failures.Add);
+                await writer.WriteBeforeAsync(Domain); // accepted at once: no thread switch
+                store.WaitUntilCompleted();
+                Assert.True(failures.Count == 0, $"round {round}: a write that became durable was reported as failed: {failures.FirstOrDefault()}");
+            }
+        }
+        finally
+        {
+            store.Stop();
+        }
+    }
+
+    /// <summary>A store that fixes ETags on acceptance and whose flush (on another thread) completes each write as soon as it is handed over.</summary>
+    private sealed class RacingStore(Guid orderingDomain) : Roundabout.Storage.IRecordStore
+    {
+        private volatile TaskCompletionSource<IReadOnlyList<string?>>? _handedOver;
+        private volatile bool _stopped;
+
+        public Guid? OrderingDomain { get; } = orderingDomain;
+
+        public Task<Roundabout.Storage.StoredRecord?> ReadAsync(string key, CancellationToken cancellationToken = default) =>
+            Task.FromResult<Roundabout.Storage.StoredRecord?>(null);
+
+        public Task<IReadOnlyList<string?>> WriteAsync(IReadOnlyList<Roundabout.Storage.RecordWrite> writes, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("Writes go through TryAccept.");
+
+        public Roundabout.Storage.AcceptedWrites? TryAccept(IReadOnlyList<Roundabout.Storage.RecordWrite> writes)
+        {
+            // Synchronous continuations: the writer's own watch runs on the completing thread too.
+            var durable = new TaskCompletionSource<IReadOnlyList<string?>>();
+            _handedOver = durable;
+            return new Roundabout.Storage.AcceptedWrites(["1"], durable.Task);
+        }
+
+        public void CompleteEachWriteAsSoonAsItIsHandedOver()
+        {
+            while (!_stopped)
+            {
+                if (_handedOver is { } durable)
+                {
+                    durable.TrySetResult(["1"]);
+                }
+            }
+        }
+
+        public void WaitUntilCompleted()
+        {
+            var spinner = new SpinWait();
+            while (_handedOver is { Task.IsCompleted: false })
+            {
+                spinner.SpinOnce();
+            }
+
+            _handedOver = null;
+        }
+
+        public void Stop() => _stopped = true;
+    }
+
     /// <summary>A store in the ordering domain that fixes ETags on acceptance and refuses every write there.</summary>
     private sealed class RefusingStore(Guid orderingDomain) : Roundabout.Storage.IRecordStore
     {
