@@ -207,6 +207,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         own.Floor = Math.Max(own.Floor, floor);
         own.Ceiling = Math.Min(own.Ceiling, ceiling);
         own.Touched = DateTime.UtcNow;
+        own.Writes++;
         info.RecordWrite(_participantId, info.TimeStamp);
     }
 
@@ -274,6 +275,13 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         if (!_tentative.Remove(request.TransactionId, out var own))
         {
             return new Vote(VoteKind.Lost, $"{Describe} no longer holds the transaction's additions (the grain was reactivated or the transaction was abandoned)");
+        }
+
+        if (own.Writes != request.Writes)
+        {
+            // Some were dropped (swept as abandoned, or held by an earlier activation) and a later
+            // call started afresh: committing what is left would commit part of the transaction.
+            return new Vote(VoteKind.Lost, $"{Describe} holds {own.Writes} of the transaction's {request.Writes} additions (the others were dropped when the grain was reactivated or the transaction looked abandoned)");
         }
 
         if (request.CommitTimestamp <= _maxReadTimestamp)
@@ -406,6 +414,9 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     {
         while (_prepared.Values.Any(p => p.CommitTimestamp <= readTimestamp))
         {
+            // After a storage failure a single writer's commit stays undecided here for good (only
+            // a reload knows its outcome), and Orleans does not finish deactivating while this waits.
+            ThrowIfUnusable(info);
             var decided = _decided.Task;
             if (await Task.WhenAny(decided, Task.Delay(_options.PreparedResolutionTimeout)) != decided)
             {
@@ -562,6 +573,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     private void FailStorage(Exception exception)
     {
         LogStorageFailed(_logger, exception, Describe);
+        SignalDecided(); // readers waiting for an outcome see the failure and leave
         _context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, exception, "Transactional counter storage failed; reloading from storage."));
     }
 
@@ -585,6 +597,9 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         public long Ceiling { get; set; } = long.MaxValue;
 
         public bool Read { get; set; }
+
+        /// <summary>How many additions made <see cref="Delta"/>: prepare checks it against the transaction's own count.</summary>
+        public int Writes { get; set; }
 
         public long CommitTimestamp { get; set; }
 

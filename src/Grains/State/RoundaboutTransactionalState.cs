@@ -48,6 +48,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private readonly ParticipantId _participantId;
     private readonly SlotWriter _writer;
     private readonly Dictionary<Guid, TentativeWrite<TState>> _tentative = [];
+    private readonly TaskCompletionSource _storageFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private VersionChain<TState> _chain = new(0, new TState());
     private long _maxReadTimestamp;
@@ -144,15 +145,12 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
 
         // Apply to a copy: if the update throws half-way, the tentative write stays as it was.
         var result = updateFunction(working);
-        if (_tentative.TryGetValue(info.TransactionId, out tentative))
+        if (!_tentative.TryGetValue(info.TransactionId, out tentative))
         {
-            tentative.Value = working;
-            tentative.Touch();
+            _tentative[info.TransactionId] = tentative = new TentativeWrite<TState>(working, stamp.ReadTimestamp);
         }
-        else
-        {
-            _tentative[info.TransactionId] = new TentativeWrite<TState>(working, stamp.ReadTimestamp);
-        }
+
+        tentative.RecordWrite(working);
 
         info.RecordWrite(_participantId, info.TimeStamp);
         return _copier.Copy(result)!;
@@ -277,6 +275,14 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
             return false;
         }
 
+        if (tentative.Writes != request.Writes)
+        {
+            // Earlier writes were dropped (swept as abandoned, or held by an earlier activation) and
+            // a later call started from the snapshot again: its value lacks them.
+            refusal = new Vote(VoteKind.Lost, $"{Describe} holds {tentative.Writes} of the transaction's {request.Writes} writes (the others were dropped when the grain was reactivated or the transaction looked abandoned)");
+            return false;
+        }
+
         var conflict = ValidateWrite(request);
         if (conflict is not null)
         {
@@ -335,9 +341,14 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     {
         while (_prepared is { } prepared && prepared.CommitTimestamp <= readTimestamp)
         {
+            // After a storage failure a single writer's commit stays undecided here for good (only
+            // a reload knows its outcome), and Orleans does not finish deactivating while this waits.
+            ThrowIfStorageFailed(info);
+
             // It may already be committed: only its outcome tells what this snapshot contains.
             var decided = prepared.Decided.Task;
-            if (await Task.WhenAny(decided, Task.Delay(_options.PreparedResolutionTimeout)) != decided)
+            var timeout = Task.Delay(_options.PreparedResolutionTimeout);
+            if (await Task.WhenAny(decided, _storageFailed.Task, timeout) == timeout)
             {
                 ResolveIfStale(prepared);
             }
@@ -369,7 +380,8 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     /// </summary>
     private void ResolveIfStale(PreparedWrite<TState> prepared)
     {
-        if (prepared.CommitsWhenDurable || DateTime.UtcNow - prepared.PreparedAtUtc < _options.PreparedResolutionTimeout)
+        // A reader calls this after its wait: the write it waited for may have been decided since.
+        if (!ReferenceEquals(_prepared, prepared) || prepared.CommitsWhenDurable || DateTime.UtcNow - prepared.PreparedAtUtc < _options.PreparedResolutionTimeout)
         {
             return;
         }
@@ -441,15 +453,20 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
 
     private async Task EnsureUsableAsync(TransactionInfo info)
     {
-        if (_writer.Failure is { } failure)
-        {
-            throw new OrleansTransactionAbortedException(info.Id, $"{Describe} lost track of its storage and is being reloaded: {failure.Message}", failure);
-        }
+        ThrowIfStorageFailed(info);
 
         if (!_loaded)
         {
             // Loading happens during activation, before any call; this only guards odd hosting setups.
             await LoadAsync(CancellationToken.None);
+        }
+    }
+
+    private void ThrowIfStorageFailed(TransactionInfo info)
+    {
+        if (_writer.Failure is { } failure)
+        {
+            throw new OrleansTransactionAbortedException(info.Id, $"{Describe} lost track of its storage and is being reloaded: {failure.Message}", failure);
         }
     }
 
@@ -502,6 +519,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private void FailStorage(Exception exception)
     {
         LogStorageFailed(_logger, exception, Describe);
+        _storageFailed.TrySetResult(); // readers waiting for an outcome see the failure and leave
         _context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, exception, "Transactional state storage failed; reloading from storage."));
     }
 

@@ -92,7 +92,7 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
             }
         }
 
-        var request = new PrepareRequest(info.TransactionId, stamp.ReadTimestamp, commitTimestamp, stamp.Isolation, Wrote: true);
+        var request = new PrepareRequest(info.TransactionId, stamp.ReadTimestamp, commitTimestamp, stamp.Isolation, info.Participants[writer].Writes);
         Vote vote;
         try
         {
@@ -213,27 +213,25 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
     private async Task<(ParticipantId Participant, Vote? Vote, Exception? Error)[]> PrepareAllAsync(
         TransactionInfo info, TransactionStamp stamp, long commitTimestamp, List<ParticipantId> writers, List<ParticipantId> readers)
     {
-        var request = new PrepareRequest(info.TransactionId, stamp.ReadTimestamp, commitTimestamp, stamp.Isolation, Wrote: false, decisions.OrderingDomain);
-        var byGrain = new Dictionary<GrainId, List<(ParticipantId Participant, bool Wrote)>>();
-        foreach (var (participants, wrote) in new[] { (writers, true), (readers, false) })
+        var request = new PrepareRequest(info.TransactionId, stamp.ReadTimestamp, commitTimestamp, stamp.Isolation, Writes: 0, decisions.OrderingDomain);
+        var byGrain = new Dictionary<GrainId, List<(ParticipantId Participant, int Writes)>>();
+        foreach (var participant in writers.Concat(readers))
         {
-            foreach (var participant in participants)
+            var grainId = participant.Reference.GetGrainId();
+            if (!byGrain.TryGetValue(grainId, out var states))
             {
-                var grainId = participant.Reference.GetGrainId();
-                if (!byGrain.TryGetValue(grainId, out var states))
-                {
-                    byGrain[grainId] = states = [];
-                }
-
-                states.Add((participant, wrote));
+                byGrain[grainId] = states = [];
             }
+
+            // The writes the transaction counted there (0 for a state it only read).
+            states.Add((participant, info.Participants[participant].Writes));
         }
 
         var perGrain = await Task.WhenAll(byGrain.Values.Select(async states =>
         {
             try
             {
-                var votes = await Extension(states[0].Participant).PrepareStates([.. states.Select(s => new StatePrepare(s.Participant.Name, s.Wrote))], request);
+                var votes = await Extension(states[0].Participant).PrepareStates([.. states.Select(s => new StatePrepare(s.Participant.Name, s.Writes))], request);
                 if (votes.Length != states.Count)
                 {
                     throw new InvalidOperationException($"{Describe(states[0].Participant)} answered {votes.Length} votes for {states.Count} states.");

@@ -68,7 +68,7 @@ public static class OneRoundGrainExtensions
             AmbientTransaction.LeaveOneRoundPart();
         }
 
-        var request = new PrepareRequest(ticket.TransactionId, ticket.ReadTimestamp, ticket.CommitTimestamp, ticket.Isolation, Wrote: false, ticket.DecisionOrdering);
+        var request = new PrepareRequest(ticket.TransactionId, ticket.ReadTimestamp, ticket.CommitTimestamp, ticket.Isolation, Writes: 0, ticket.DecisionOrdering);
         var written = new List<ParticipantId>();
         var prepares = new List<Task<Vote>>();
         foreach (var (participant, access) in info.Participants)
@@ -76,7 +76,7 @@ public static class OneRoundGrainExtensions
             if (access.Writes > 0)
             {
                 written.Add(participant);
-                prepares.Add(registry.Get(participant.Name, context.GrainId).Prepare(request with { Wrote = true }));
+                prepares.Add(registry.Get(participant.Name, context.GrainId).Prepare(request with { Writes = access.Writes }));
             }
             else if (access.Reads > 0)
             {

@@ -16,7 +16,7 @@ public interface ITransactionParticipantExtension : IGrainExtension
     /// Validates the transaction at some of this grain's states, in one message; for a written
     /// state, prepares its write durably. The votes come back in the order of <paramref name="states"/>.
     /// </summary>
-    /// <param name="request">The transaction; its <see cref="PrepareRequest.Wrote"/> is taken from each state's entry.</param>
+    /// <param name="request">The transaction; its <see cref="PrepareRequest.Writes"/> is taken from each state's entry.</param>
     [AlwaysInterleave]
     [return: Immutable]
     Task<Vote[]> PrepareStates([Immutable] StatePrepare[] states, PrepareRequest request);

@@ -5,7 +5,12 @@ namespace Roundabout.Transactions.Protocol;
 /// <param name="ReadTimestamp">The snapshot the transaction read at (rv).</param>
 /// <param name="CommitTimestamp">The timestamp it commits at (c), fetched after all its reads.</param>
 /// <param name="Isolation">Decides whether reads are validated.</param>
-/// <param name="Wrote">Whether the transaction wrote this participant (otherwise it only read).</param>
+/// <param name="Writes">
+/// How many writes the transaction made to this participant, as its own record of the calls
+/// counts them (0: it only read). A participant that holds fewer lost some (its tentative write
+/// was swept as abandoned, or the grain was reactivated, and a later call started afresh) and
+/// must not commit what it holds.
+/// </param>
 /// <param name="DecisionOrdering">
 /// The <see cref="Storage.IRecordStore.OrderingDomain"/> of the store the coordinator will write the
 /// decision record to, if it has one. A participant whose own store is in that domain may vote as
@@ -17,11 +22,15 @@ public sealed record PrepareRequest(
     [property: Id(1)] long ReadTimestamp,
     [property: Id(2)] long CommitTimestamp,
     [property: Id(3)] IsolationLevel Isolation,
-    [property: Id(4)] bool Wrote,
-    [property: Id(5)] Guid? DecisionOrdering = null);
+    [property: Id(4)] int Writes,
+    [property: Id(5)] Guid? DecisionOrdering = null)
+{
+    /// <summary>Whether the transaction wrote this participant (otherwise it only read it).</summary>
+    public bool Wrote => Writes > 0;
+}
 
-/// <summary>One of a grain's states in a prepare message, and whether the transaction wrote it (otherwise it only read it).</summary>
+/// <summary>One of a grain's states in a prepare message, and how many writes the transaction made to it (0: it only read it).</summary>
 [GenerateSerializer, Immutable]
 public sealed record StatePrepare(
     [property: Id(0)] string StateName,
-    [property: Id(1)] bool Wrote);
+    [property: Id(1)] int Writes);

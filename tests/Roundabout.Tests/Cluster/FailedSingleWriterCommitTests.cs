@@ -1,0 +1,128 @@
+using Orleans.Transactions;
+using Roundabout.Accounts;
+using Roundabout.Storage;
+using Roundabout.Tests.Infrastructure;
+
+namespace Roundabout.Tests.Cluster;
+
+/// <summary>
+/// A single writer's commit whose write fails stays undecided at its slot: only a reload can tell
+/// whether it reached the disk. A reader already waiting for it must leave (its transaction
+/// aborts) instead of waiting for good, because Orleans does not finish deactivating an activation
+/// while a request runs: the grain would hold every later call instead of reloading.
+/// </summary>
+public sealed class FailedSingleWriterCommitTests() : WrappedStoreClusterTest<FailedSingleWriterCommitTests.HoldThenFailStore>(
+    inner => new HoldThenFailStore(inner),
+    options => options.PreparedResolutionTimeout = TimeSpan.FromSeconds(1))
+{
+    protected override void BeforeStop() => Store.Release();
+
+    [Fact]
+    public async Task SingleWriterCommitFails_WhileAReaderWaitsForIt_TheAccountComesBack()
+    {
+        var a = Keys.New("acct");
+        var account = Cluster.Grains.GetGrain<IAccountGrain>(a);
+        await account.Deposit(100);
+
+        // Hold the next balance write of the account (the single-writer commit of the deposit), then fail it.
+        Store.Arm(writes => writes.Any(w => w.Key.Contains("/counter/", StringComparison.Ordinal) && w.Key.Contains(a, StringComparison.Ordinal)));
+        // Committed from the client (the coordinator grain), not inside the account's own Deposit call,
+        // so the account is free to take the reader while the commit's write is in flight.
+        var deposit = Cluster.TransactionClient.RunTransaction(TransactionOption.Create, () => account.Deposit(10));
+        await Store.FirstHeld.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // A reader whose snapshot is above the commit timestamp waits for the commit's outcome.
+        var waitingReader = account.GetBalance();
+        await Task.Delay(500);
+        Assert.False(waitingReader.IsCompleted);
+
+        Store.Release(); // the held write fails: the deposit is in doubt, the slot deactivates to reload
+        var depositOutcome = await Record.ExceptionAsync(() => deposit.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.IsType<OrleansTransactionInDoubtException>(depositOutcome);
+
+        // The failed activation should go and a new one reload from storage: a fresh read answers.
+        long? fresh = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(45);
+        Exception? last = null;
+        while (fresh is null && DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                fresh = await account.GetBalance().WaitAsync(TimeSpan.FromSeconds(3));
+            }
+            catch (Exception exception)
+            {
+                last = exception;
+            }
+        }
+
+        Assert.True(fresh is not null, $"no read of the account answered within 45 s of the failure (last: {last?.GetType().Name}: {last?.Message}); the reader that waited for the failed commit completed: {waitingReader.IsCompleted}");
+        Assert.Equal(100, fresh);
+    }
+
+    [Fact]
+    public async Task SingleWriterStateCommitFails_WhileAReaderWaitsForIt_TheAccountComesBack()
+    {
+        var a = Keys.New("acct");
+        var account = Cluster.Grains.GetGrain<IAccountGrain>(a);
+        await account.Deposit(100);
+
+        // The overdraft setting is a transactional state: hold its single-writer commit, then fail it.
+        Store.Arm(writes => writes.Any(w => w.Key.Contains("/state/", StringComparison.Ordinal) && w.Key.Contains(a, StringComparison.Ordinal)));
+        var setLimit = Cluster.TransactionClient.RunTransaction(TransactionOption.Create, () => account.SetOverdraftLimit(50));
+        await Store.FirstHeld.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var waitingReader = account.GetSnapshot(); // reads the setting at a snapshot above the commit
+        await Task.Delay(500);
+        Assert.False(waitingReader.IsCompleted);
+
+        Store.Release();
+        var outcome = await Record.ExceptionAsync(() => setLimit.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.IsType<OrleansTransactionInDoubtException>(outcome);
+
+        AccountSnapshot? fresh = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(45);
+        Exception? last = null;
+        while (fresh is null && DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                fresh = await account.GetSnapshot().WaitAsync(TimeSpan.FromSeconds(3));
+            }
+            catch (Exception exception)
+            {
+                last = exception;
+            }
+        }
+
+        Assert.True(fresh is not null, $"no read of the account answered within 45 s of the failure (last: {last?.GetType().Name}: {last?.Message}); the reader that waited for the failed commit completed: {waitingReader.IsCompleted}");
+        Assert.Equal(new AccountSnapshot(100, 0), fresh);
+    }
+
+    public sealed class HoldThenFailStore(IRecordStore inner) : IRecordStore
+    {
+        private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private Func<IReadOnlyList<RecordWrite>, bool>? _hold;
+
+        public Task FirstHeld => _held.Task;
+
+        public void Arm(Func<IReadOnlyList<RecordWrite>, bool> hold) => _hold = hold;
+
+        public void Release() => _released.TrySetResult();
+
+        public Task<StoredRecord?> ReadAsync(string key, CancellationToken cancellationToken = default) => inner.ReadAsync(key, cancellationToken);
+
+        public async Task<IReadOnlyList<string?>> WriteAsync(IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken = default)
+        {
+            if (_hold is { } hold && hold(writes) && Interlocked.Exchange(ref _hold, null) is not null)
+            {
+                _held.TrySetResult();
+                await _released.Task;
+                throw new IOException("Injected failure of a held write.");
+            }
+
+            return await inner.WriteAsync(writes, cancellationToken);
+        }
+    }
+}
