@@ -16,18 +16,30 @@ public static class RoundaboutCli
         BenchCommand.Create(),
     };
 
+    /// <summary>How long a command has after Ctrl+C or SIGTERM to stop its silo (closing the log) before the process exits anyway.</summary>
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
+
     /// <param name="cancellationToken">Cancels the command as Ctrl+C does (for a host that embeds the tool, and tests).</param>
-    public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
         var parse = Create().Parse(args);
         if (parse.Action is ParseErrorAction)
         {
-            return Task.FromResult(ReportParseErrors(parse));
+            return ReportParseErrors(parse);
         }
 
-        // On Ctrl+C or SIGTERM System.CommandLine cancels the command's token, then waits this long
-        // for the command to stop its silo (closing the log) before it gives up and exits anyway.
-        return parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) }, cancellationToken);
+        // The signals are handled here, not by System.CommandLine (no ProcessTerminationTimeout): its
+        // handler keeps to itself which signal arrived, so a command that stopped in time exited 130 for both.
+        using var signals = new StopSignals(cancellationToken);
+        var command = parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, signals.Token);
+        if (await Task.WhenAny(command, signals.Received) != command)
+        {
+            await Task.WhenAny(command, Task.Delay(StopTimeout));
+        }
+
+        var code = command.IsCompleted ? await command : CommandErrors.Cancelled;
+        // A command says only that it was cancelled; which signal did it is known here.
+        return code == CommandErrors.Cancelled ? signals.CancelledExitCode : code;
     }
 
     /// <summary>

@@ -18,13 +18,16 @@ internal static class CommandErrors
     public const int Unreachable = 6;
     public const int Failed = 1;
 
-    /// <summary>The shell's code for a process stopped by Ctrl+C (128 + SIGINT).</summary>
+    /// <summary>The shell's code for a process stopped by Ctrl+C (128 + SIGINT); also for a host's cancellation.</summary>
     public const int Cancelled = 130;
+
+    /// <summary>The code supervisors (Kubernetes, docker, systemd) expect after SIGTERM (128 + 15).</summary>
+    public const int Terminated = 143;
 
     /// <summary>`--verbose`, for commands that take no connection options (those have their own).</summary>
     public static System.CommandLine.Option<bool> VerboseOption() => new("--verbose") { Description = "Show the full detail of errors" };
 
-    /// <param name="cancellation">The command's token: System.CommandLine cancels it on Ctrl+C or SIGTERM.</param>
+    /// <param name="cancellation">The command's token: cancelled on Ctrl+C or SIGTERM (see StopSignals).</param>
     public static async Task<int> RunAsync(bool verbose, CancellationToken cancellation, Func<Task<int>> action)
     {
         try

@@ -15,8 +15,8 @@ internal static class CommandHost
     /// <remarks>
     /// The host does not handle Ctrl+C or SIGTERM itself: the default console lifetime swallows
     /// the signal (it only stops the host), so the command's cancellation token never fired and a
-    /// command ran to its end. System.CommandLine handles the signals and cancels the command,
-    /// which then stops its hosts.
+    /// command ran to its end. <see cref="StopSignals"/> handles the signals and cancels the
+    /// command, which then stops its hosts.
     /// </remarks>
     public static HostApplicationBuilder CreateBuilder()
     {
