@@ -24,19 +24,21 @@ public static class BankBenchmark
         public double PoolWorkItemsPerTransfer => Committed == 0 ? 0 : (double)PoolWorkItems / Committed;
     }
 
-    public static async Task<Result> RunAsync(EmbeddedSilo silo, string workload, int accounts, int concurrency, TimeSpan duration)
+    /// <param name="cancellationToken">Stops the run within moments (its transfers under way finish): no result for it.</param>
+    public static async Task<Result> RunAsync(EmbeddedSilo silo, string workload, int accounts, int concurrency, TimeSpan duration, CancellationToken cancellationToken)
     {
         var bank = new BankWorkload(silo.Client, accounts, concurrency, initialBalance: 1_000_000, retryConflicts: true);
-        await bank.InitializeAsync();
+        await bank.InitializeAsync(cancellationToken);
 
         // A warm-up activates the grains and fills the caches, so the run measures steady state.
-        await new BankWorkload(silo.Client, accounts, concurrency, 1_000_000, retryConflicts: true).RunAsync(WarmUp(duration));
+        await new BankWorkload(silo.Client, accounts, concurrency, 1_000_000, retryConflicts: true).RunAsync(WarmUp(duration), cancellationToken);
 
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var allocatedBefore = GC.GetTotalAllocatedBytes();
         var workItemsBefore = ThreadPool.CompletedWorkItemCount;
         var stopwatch = Stopwatch.StartNew();
-        await bank.RunAsync(duration);
+        await bank.RunAsync(duration, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         var elapsed = stopwatch.Elapsed;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;

@@ -25,7 +25,8 @@ public sealed class PatientTransactions(ITransactionClient client, TimeSpan give
 {
     private static readonly RetryPolicy Backoff = RetryPolicy.Default;
 
-    public async Task<(TransactionOutcome Outcome, int Retries)> RunAsync(Func<Task> body, Random random)
+    /// <param name="cancellationToken">Stops the back-off between attempts (an attempt under way runs to its end).</param>
+    public async Task<(TransactionOutcome Outcome, int Retries)> RunAsync(Func<Task> body, Random random, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
@@ -47,7 +48,7 @@ public sealed class PatientTransactions(ITransactionClient client, TimeSpan give
                     return (TransactionOutcome.GaveUp, attempt - 1);
                 }
 
-                await Task.Delay(delay);
+                await Task.Delay(delay, cancellationToken);
             }
         }
     }

@@ -15,7 +15,8 @@ public static class SideBySideBenchmark
     /// <summary>A transfer that has not committed after this long counts as failed.</summary>
     public static TimeSpan GiveUpAfter { get; } = TimeSpan.FromSeconds(30);
 
-    public static async Task<List<CellResult>> RunAsync(IEnumerable<TransactionSystem> systems, TimeSpan duration, Action<CellResult> progress)
+    /// <param name="cancellationToken">Stops the running cell within moments (its transfers under way finish): no result for it.</param>
+    public static async Task<List<CellResult>> RunAsync(IEnumerable<TransactionSystem> systems, TimeSpan duration, Action<CellResult> progress, CancellationToken cancellationToken)
     {
         var results = new List<CellResult>();
         foreach (var system in systems)
@@ -25,7 +26,7 @@ public static class SideBySideBenchmark
             {
                 foreach (var concurrency in Concurrencies)
                 {
-                    var result = await RunCellAsync(system, silo, workload, accounts, concurrency, duration);
+                    var result = await RunCellAsync(system, silo, workload, accounts, concurrency, duration, cancellationToken);
                     progress(result);
                     results.Add(result);
                 }
@@ -35,18 +36,18 @@ public static class SideBySideBenchmark
         return results;
     }
 
-    private static async Task<CellResult> RunCellAsync(TransactionSystem system, BenchmarkSilo silo, string workload, int accounts, int concurrency, TimeSpan duration)
+    private static async Task<CellResult> RunCellAsync(TransactionSystem system, BenchmarkSilo silo, string workload, int accounts, int concurrency, TimeSpan duration, CancellationToken cancellationToken)
     {
         var bank = new TransferWorkload(silo, $"{workload}-{concurrency}", accounts, GiveUpAfter);
-        await bank.InitializeAsync();
+        await bank.InitializeAsync(cancellationToken);
 
         // The warm-up activates the grains, so the measured run is steady state; its numbers are dropped.
-        await bank.RunAsync(concurrency, TimeSpan.FromSeconds(Math.Min(1, duration.TotalSeconds)));
+        await bank.RunAsync(concurrency, TimeSpan.FromSeconds(Math.Min(1, duration.TotalSeconds)), cancellationToken);
 
         var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
-        var counts = await bank.RunAsync(concurrency, duration);
+        var counts = await bank.RunAsync(concurrency, duration, cancellationToken);
         var elapsed = stopwatch.Elapsed;
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;

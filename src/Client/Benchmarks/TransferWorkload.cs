@@ -20,10 +20,10 @@ public sealed class TransferWorkload(BenchmarkSilo silo, string prefix, int acco
     public long ExpectedTotal => InitialBalance * accounts;
 
     /// <summary>Opens every account with <see cref="InitialBalance"/>.</summary>
-    public async Task InitializeAsync() =>
-        await Parallel.ForEachAsync(_accounts, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (account, _) =>
+    public async Task InitializeAsync(CancellationToken cancellationToken) =>
+        await Parallel.ForEachAsync(_accounts, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (account, token) =>
         {
-            var (outcome, _) = await _transactions.RunAsync(() => account.Deposit(InitialBalance), new Random());
+            var (outcome, _) = await _transactions.RunAsync(() => account.Deposit(InitialBalance), new Random(), token);
             if (outcome != TransactionOutcome.Committed)
             {
                 throw new InvalidOperationException($"Opening an account ended {outcome}.");
@@ -36,7 +36,8 @@ public sealed class TransferWorkload(BenchmarkSilo silo, string prefix, int acco
         long total = 0;
         var (outcome, _) = await _transactions.RunAsync(
             async () => total = (await Task.WhenAll(_accounts.Select(account => account.GetBalance()))).Sum(),
-            new Random());
+            new Random(),
+            CancellationToken.None);
         return outcome == TransactionOutcome.Committed
             ? total
             : throw new InvalidOperationException($"The audit transaction ended {outcome}.");
@@ -46,14 +47,15 @@ public sealed class TransferWorkload(BenchmarkSilo silo, string prefix, int acco
     /// Starts transfers for <paramref name="duration"/>, then waits for those under way (they commit,
     /// or give up after the give-up time).
     /// </summary>
-    public async Task<Counts> RunAsync(int concurrency, TimeSpan duration)
+    /// <param name="cancellationToken">Stops starting transfers and retrying them; then no counts, but <see cref="OperationCanceledException"/>.</param>
+    public async Task<Counts> RunAsync(int concurrency, TimeSpan duration, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var workers = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
         {
             var random = new Random(worker);
             var counts = new Counts();
-            while (stopwatch.Elapsed < duration)
+            while (stopwatch.Elapsed < duration && !cancellationToken.IsCancellationRequested)
             {
                 var from = random.Next(_accounts.Length);
                 var to = (from + 1 + random.Next(_accounts.Length - 1)) % _accounts.Length;
@@ -61,12 +63,14 @@ public sealed class TransferWorkload(BenchmarkSilo silo, string prefix, int acco
                 var started = Stopwatch.GetTimestamp();
                 var (outcome, retries) = await _transactions.RunAsync(
                     () => Task.WhenAll(_accounts[from].Withdraw(amount), _accounts[to].Deposit(amount)),
-                    random);
+                    random,
+                    cancellationToken);
                 counts.Add(outcome, retries, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
 
             return counts;
         })));
+        cancellationToken.ThrowIfCancellationRequested();
         return Counts.Merge(workers);
     }
 

@@ -43,7 +43,7 @@ internal static class BenchCommand
                 {
                     foreach (var count in parse.GetValue(concurrency)!)
                     {
-                        var result = await BankBenchmark.RunAsync(silo, name, accounts, count, duration);
+                        var result = await BankBenchmark.RunAsync(silo, name, accounts, count, duration, token);
                         Console.WriteLine($"{$"{name}/{accounts}",-10} {count,5} {result.TransfersPerSecond,12:F0} {result.P50Ms,8:F1} {result.P99Ms,8:F1} {result.Retries,8} {result.CpuMicrosecondsPerTransfer,16:F0} {result.KilobytesPerTransfer,12:F1} {result.PoolWorkItemsPerTransfer,20:F1}");
                     }
                 }

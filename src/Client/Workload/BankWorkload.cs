@@ -54,12 +54,12 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
     /// Opens the accounts with the initial balance, unless they already hold money (a second run
     /// on the same data): then they keep what they have. Returns whether they existed.
     /// </summary>
-    public async Task<bool> InitializeAsync()
+    public async Task<bool> InitializeAsync(CancellationToken cancellationToken = default)
     {
         var existing = await AuditAsync();
         if (existing == 0)
         {
-            await Parallel.ForEachAsync(AccountIds, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (id, _) =>
+            await Parallel.ForEachAsync(AccountIds, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (id, _) =>
                 await grains.GetGrain<IAccountGrain>(id).Deposit(initialBalance));
         }
 

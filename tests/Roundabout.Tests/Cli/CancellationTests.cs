@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 
 namespace Roundabout.Tests.Cli;
 
@@ -42,11 +43,32 @@ public sealed class CancellationTests : IDisposable
     [InlineData("INT", 130)]
     public async Task BankRun_Signalled_StopsPromptlyWithTheSignalsExitCode(string signal, int expectedCode)
     {
-        var (code, _, error, _) = await RunUntilSignalledAsync(signal, "bank", "run", "--data", _data, "--accounts", "20", "--concurrency", "4", "--duration", "120");
+        var (code, _, error, _) = await RunUntilSignalledAsync(signal, TimeSpan.FromSeconds(1), "bank", "run", "--data", _data, "--accounts", "20", "--concurrency", "4", "--duration", "120");
 
         Assert.Equal(expectedCode, code);
         Assert.Contains("cancelled", error);
         Assert.DoesNotContain("   at ", error);
+    }
+
+    /// <summary>
+    /// A benchmark stops the cell it is running (60 s long here) within moments of the signal, not
+    /// at the cell's end nor when the process stops waiting for it 10 s later, and shows no numbers
+    /// for it. "cancelled" is the command's own last word: it stopped itself, and its silo.
+    /// </summary>
+    [Theory]
+    [InlineData("TERM", 143, new[] { "bench" })]
+    [InlineData("INT", 130, new[] { "bench", "bank", "--concurrency", "16" })]
+    public async Task Bench_Signalled_StopsTheRunningCellPromptly(string signal, int expectedCode, string[] bench)
+    {
+        // Signalled well after the silo started: by then the first cell has opened its accounts
+        // and is warming up or measuring.
+        var (code, output, error, stoppedAfter) = await RunUntilSignalledAsync(signal, TimeSpan.FromSeconds(6), [.. bench, "--data", _data, "--duration", "60"]);
+
+        Assert.True(stoppedAfter < TimeSpan.FromSeconds(5), $"stopped {stoppedAfter} after the signal");
+        Assert.Equal(expectedCode, code);
+        Assert.Contains("cancelled", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.DoesNotMatch(new Regex(@"(uniform|hot)/\d+\s+x?\d+\s+\d"), output);
     }
 
     public void Dispose()
@@ -58,12 +80,13 @@ public sealed class CancellationTests : IDisposable
     }
 
     /// <summary>
-    /// Runs the tool as a process of its own, sends it <paramref name="signal"/> once its silo has
-    /// written to the log (the command, and its signal handling, is running by then; a fixed delay
-    /// is one a busy machine may not keep to), and waits for it to exit.
+    /// Runs the tool as a process of its own, sends it <paramref name="signal"/>
+    /// <paramref name="afterLogOpened"/> after its silo has written to the log (the command, and its
+    /// signal handling, is running by then; a fixed delay from the start is one a busy machine may
+    /// not keep to), and waits for it to exit.
     /// </summary>
     /// <returns>What it printed, its exit code, and how long it took to exit after the signal.</returns>
-    private async Task<(int Code, string Output, string Error, TimeSpan StoppedAfter)> RunUntilSignalledAsync(string signal, params string[] args)
+    private async Task<(int Code, string Output, string Error, TimeSpan StoppedAfter)> RunUntilSignalledAsync(string signal, TimeSpan afterLogOpened, params string[] args)
     {
         // Through env, which resets SIGINT to its default first: a test run started in the
         // background inherits SIGINT ignored, and so would the command.
@@ -80,7 +103,7 @@ public sealed class CancellationTests : IDisposable
             Assert.True(
                 SpinWait.SpinUntil(() => !process.HasExited && LogIsOpen(), TimeSpan.FromSeconds(60)),
                 "the command never opened its log");
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            await Task.Delay(afterLogOpened);
             using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
                 await kill.WaitForExitAsync();
@@ -104,5 +127,5 @@ public sealed class CancellationTests : IDisposable
     /// Whether the command's silo has written to its log (looked at, not locked: a probe that took
     /// the lock could make the command's own store fail to open).
     /// </summary>
-    private bool LogIsOpen() => Directory.Exists(_data) && Directory.EnumerateFiles(_data, "segment-*.log").Any();
+    private bool LogIsOpen() => Directory.Exists(_data) && Directory.EnumerateFiles(_data, "segment-*.log", SearchOption.AllDirectories).Any();
 }
