@@ -18,7 +18,8 @@ public static class CallBenchmark
     }
 
     /// <summary>Calls <paramref name="call"/> on random grains of 1,000 from <paramref name="concurrency"/> loops for <paramref name="duration"/>.</summary>
-    public static async Task<Result> RunAsync(string kind, IGrainFactory grains, int concurrency, TimeSpan duration, Func<IPingGrain, Task> call)
+    /// <param name="cancellationToken">Stops the loops within moments: no result then, but <see cref="OperationCanceledException"/>.</param>
+    public static async Task<Result> RunAsync(string kind, IGrainFactory grains, int concurrency, TimeSpan duration, Func<IPingGrain, Task> call, CancellationToken cancellationToken)
     {
         var targets = Enumerable.Range(0, 1000).Select(i => grains.GetGrain<IPingGrain>(i)).ToArray();
         await Task.WhenAll(targets.Select(call)); // activates them
@@ -29,7 +30,7 @@ public static class CallBenchmark
         {
             var random = new Random(worker);
             long calls = 0;
-            while (stopwatch.Elapsed < duration)
+            while (stopwatch.Elapsed < duration && !cancellationToken.IsCancellationRequested)
             {
                 await call(targets[random.Next(targets.Length)]);
                 calls++;
@@ -37,6 +38,7 @@ public static class CallBenchmark
 
             return calls;
         })));
+        cancellationToken.ThrowIfCancellationRequested();
         var elapsed = stopwatch.Elapsed;
         return new Result(kind, concurrency, counts.Sum(), elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpuBefore);
     }

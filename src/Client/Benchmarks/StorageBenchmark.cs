@@ -18,7 +18,8 @@ public static class StorageBenchmark
         public double RecordsPerFlush => Flushes == 0 ? 0 : (double)Records / Flushes;
     }
 
-    public static async Task<Result> RunAsync(string directory, int writers, bool groupCommit, int recordBytes, TimeSpan duration)
+    /// <param name="cancellationToken">Stops the writers within moments: no result then, but <see cref="OperationCanceledException"/>.</param>
+    public static async Task<Result> RunAsync(string directory, int writers, bool groupCommit, int recordBytes, TimeSpan duration, CancellationToken cancellationToken)
     {
         if (Directory.Exists(directory))
         {
@@ -47,12 +48,13 @@ public static class StorageBenchmark
         {
             string? etag = null;
             var key = $"bench/{writer}";
-            while (stopwatch.Elapsed < duration)
+            while (stopwatch.Elapsed < duration && !cancellationToken.IsCancellationRequested)
             {
                 etag = await store.WriteAsync(RecordWrite.Put(key, payload, etag));
                 Interlocked.Increment(ref records);
             }
         })));
+        cancellationToken.ThrowIfCancellationRequested();
         var elapsed = stopwatch.Elapsed;
         listener.Dispose();
         return new Result(writers, groupCommit, records, Interlocked.Read(ref flushes), elapsed);

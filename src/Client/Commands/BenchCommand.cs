@@ -83,7 +83,7 @@ internal static class BenchCommand
             {
                 foreach (var groupCommit in new[] { true, false })
                 {
-                    var result = await StorageBenchmark.RunAsync(directory, count, groupCommit, recordBytes, duration);
+                    var result = await StorageBenchmark.RunAsync(directory, count, groupCommit, recordBytes, duration, token);
                     Console.WriteLine($"{result.Writers,8} {(groupCommit ? "on" : "off"),13} {result.RecordsPerSecond,12:F0} {result.FlushesPerSecond,10:F0} {result.RecordsPerFlush,14:F1}");
                 }
             }
@@ -131,8 +131,8 @@ internal static class BenchCommand
                          })
                 {
                     // The first run warms the code paths up; the second is the one reported.
-                    await CallBenchmark.RunAsync(kind, silo.Client, count, BankBenchmark.WarmUp(duration), call);
-                    var result = await CallBenchmark.RunAsync(kind, silo.Client, count, duration, call);
+                    await CallBenchmark.RunAsync(kind, silo.Client, count, BankBenchmark.WarmUp(duration), call, token);
+                    var result = await CallBenchmark.RunAsync(kind, silo.Client, count, duration, call, token);
                     Console.WriteLine($"{kind,-30} {count,5} {result.CallsPerSecond,10:F0} {result.CpuMicrosecondsPerCall,12:F1}");
                 }
             }
