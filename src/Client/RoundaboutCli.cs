@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using Roundabout.Client.Commands;
 
@@ -25,7 +26,7 @@ public static class RoundaboutCli
         var parse = Create().Parse(args);
         if (parse.Action is ParseErrorAction)
         {
-            return ReportParseErrors(parse);
+            return LacksOnlyItsVerb(parse) ? ShowHelp(parse) : ReportParseErrors(parse);
         }
 
         // The signals are handled here, not by System.CommandLine (no ProcessTerminationTimeout): its
@@ -40,6 +41,22 @@ public static class RoundaboutCli
         var code = command.IsCompleted ? await command : CommandErrors.Cancelled;
         // A command says only that it was cancelled; which signal did it is known here.
         return code == CommandErrors.Cancelled ? signals.CancelledExitCode : code;
+    }
+
+    /// <summary>
+    /// `roundabout` (or `roundabout bank`) with nothing after it: no verb is the only thing wrong,
+    /// and what the person needs is the list of verbs, not "Required command was not provided".
+    /// </summary>
+    private static bool LacksOnlyItsVerb(ParseResult parse) =>
+        parse.Errors is [{ SymbolResult: var result }]
+        && result == parse.CommandResult
+        && parse.CommandResult.Command is { Action: null, Subcommands.Count: > 0 };
+
+    /// <summary>The command's help, as `--help` prints it; still a usage error (exit 2) for a script.</summary>
+    private static int ShowHelp(ParseResult parse)
+    {
+        new HelpAction().Invoke(parse);
+        return CommandErrors.BadInput;
     }
 
     /// <summary>

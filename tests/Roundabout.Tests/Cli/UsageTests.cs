@@ -1,0 +1,45 @@
+namespace Roundabout.Tests.Cli;
+
+/// <summary>What `roundabout` says when it is given no verb.</summary>
+public sealed class UsageTests
+{
+    [Fact]
+    public async Task NoArguments_PrintsTheRootHelpAndIsAUsageError()
+    {
+        var (code, output, error) = await CliRunner.RunAsync();
+
+        Assert.Equal(2, code);
+        Assert.Contains("Usage:", output);
+        Assert.Contains("--help", output);
+        Assert.Contains("--version", output);
+        foreach (var verb in new[] { "demo", "bank", "records", "silo", "bench" })
+        {
+            Assert.Matches($@"(?m)^\s+{verb}\s+\S", output);
+        }
+
+        Assert.Equal("", error);
+    }
+
+    [Fact]
+    public async Task GroupWithoutItsVerb_PrintsItsHelpAndIsAUsageError()
+    {
+        var (code, output, _) = await CliRunner.RunAsync("bank");
+
+        Assert.Equal(2, code);
+        foreach (var verb in new[] { "init", "list", "transfer", "balance", "audit", "run" })
+        {
+            Assert.Matches($@"(?m)^\s+{verb}\s+\S", output);
+        }
+    }
+
+    [Fact]
+    public async Task UnknownVerb_IsStillOneErrorAndAHint()
+    {
+        var (code, output, error) = await CliRunner.RunAsync("bogus");
+
+        Assert.Equal(2, code);
+        Assert.Contains("bogus", error);
+        Assert.Contains("see `roundabout --help`", error);
+        Assert.DoesNotContain("Usage:", output);
+    }
+}
