@@ -203,7 +203,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
     private void AddTentatively(TransactionInfo info, Pending own, long delta, long floor, long ceiling)
     {
-        own.Delta += delta;
+        own.Delta = checked(own.Delta + delta);
         own.Floor = Math.Max(own.Floor, floor);
         own.Ceiling = Math.Min(own.Ceiling, ceiling);
         own.Touched = DateTime.UtcNow;
@@ -356,7 +356,9 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     /// <summary>Escrow: the bounds must hold for every version from the commit timestamp on, in the worst case of the pending additions.</summary>
     private string? EscrowConflict(long commitTimestamp, Pending own)
     {
-        long pendingDown = 0, pendingUp = 0;
+        // Int128: with several large additions pending, the worst case leaves the range of a long,
+        // and a sum that wrapped round would pass the check (the commit would then overflow).
+        Int128 pendingDown = 0, pendingUp = 0;
         var floor = own.Floor;
         var ceiling = own.Ceiling;
         foreach (var other in _prepared.Values)
@@ -377,6 +379,11 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         var (low, high) = RangeFrom(commitTimestamp);
         var worstLow = low + pendingDown + Math.Min(own.Delta, 0);
         var worstHigh = high + pendingUp + Math.Max(own.Delta, 0);
+        if (worstLow < long.MinValue || worstHigh > long.MaxValue)
+        {
+            return $"{Describe}: {(own.Delta < 0 ? "subtracting" : "adding")} {Int128.Abs(own.Delta)} could overflow the counter if the pending additions commit";
+        }
+
         if (own.Delta < 0 && worstLow < floor)
         {
             return $"{Describe}: subtracting {-own.Delta} could take it below {floor} if the pending subtractions commit (worst case {worstLow})";

@@ -108,7 +108,19 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
             return Task.FromException(refused);
         }
 
-        RecordWrite[] writes = [RecordWrite.Put(key, capture(), ETag)];
+        RecordWrite[] writes;
+        try
+        {
+            writes = [RecordWrite.Put(key, capture(), ETag)];
+        }
+        catch (Exception exception)
+        {
+            // The slot cannot say what to store: as for a failed write, it reloads what was stored.
+            write.SetAccepted(exception);
+            ReportFailure(exception);
+            return Task.FromException(exception);
+        }
+
         if (_acceptsAtOnce)
         {
             AcceptedWrites? accepted;

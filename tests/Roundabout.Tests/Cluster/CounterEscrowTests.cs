@@ -1,6 +1,7 @@
 using Roundabout.Accounts;
 using Roundabout.Client.Library;
 using Roundabout.Tests.Infrastructure;
+using Roundabout.Tests.TestGrains;
 using Roundabout.Transactions;
 
 namespace Roundabout.Tests.Cluster;
@@ -36,6 +37,37 @@ public sealed class CounterEscrowTests(ClusterFixture fixture)
 
         Assert.Equal(10, outcomes.Count(ok => ok));
         Assert.Equal(0, await client.GetBalanceAsync(account));
+    }
+
+    /// <summary>
+    /// Concurrent additions that fit one at a time but not together, near the top of a long: the
+    /// escrow check once summed the pending ones in a long, which wrapped round and let them all
+    /// prepare; the commit then overflowed, the callers heard "in doubt" and the grain stopped
+    /// answering. Now the ones that do not fit are refused and the rest commit.
+    /// </summary>
+    [Fact]
+    public async Task TryAdd_ConcurrentAdditionsThatOverflowTogether_RefusedCleanlyAndTheGrainStaysUsable()
+    {
+        var counter = fixture.Cluster.Grains.GetGrain<ILargeCounterGrain>(Keys.New("large"));
+        const long Addition = 4_000_000_000_000_000_000;
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ =>
+        {
+            try
+            {
+                return await Client.Runner.RunAsync(() => counter.TryAdd(Addition), new RunOptions { Retry = RetryPolicy.Default with { MaxAttempts = 50 } });
+            }
+            catch (Exception exception)
+            {
+                return (object)exception;
+            }
+        }));
+
+        var added = outcomes.Count(outcome => outcome is true);
+        Assert.All(outcomes, outcome => Assert.True(outcome is bool, $"an addition ended in {outcome}"));
+        Assert.Equal(2, added); // 3 would overflow; each refusal saw at least two others pending or committed
+        var value = await counter.Read().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(added * Addition, value);
     }
 
     [Fact]

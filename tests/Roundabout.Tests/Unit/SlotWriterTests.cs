@@ -116,6 +116,27 @@ public sealed class SlotWriterTests
     }
 
     /// <summary>
+    /// A slot that cannot serialise its state (an overflow, a serializer error) has nothing true to
+    /// store: the write fails like a failed flush, so the slot is told and reloads, rather than
+    /// the exception escaping from the middle of the writer's bookkeeping.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Write_CaptureThrows_FailsTheWriteAndTellsTheSlot(bool acceptsAtOnce)
+    {
+        var store = new ManualDurabilityRecordStore(Domain, acceptsAtOnce);
+        var failures = new List<Exception>();
+        var writer = new SlotWriter(store, "slot", () => throw new OverflowException("The value does not fit."), failures.Add);
+
+        var write = writer.WriteBeforeAsync(Domain);
+
+        await Assert.ThrowsAsync<OverflowException>(() => write);
+        Assert.IsType<OverflowException>(Assert.Single(failures));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => writer.WriteAsync()); // no write after a failure
+    }
+
+    /// <summary>
     /// A write the log flushes while the writer is still looking at its task (another thread
     /// completes it) is a success. Seen once under load: the writer checked "completed
     /// successfully?" (not yet) and then "completed?" (yes, by then), and took the success for a
