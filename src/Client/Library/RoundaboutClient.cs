@@ -58,10 +58,7 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
     {
         ArgumentNullException.ThrowIfNull(accounts);
         var ids = accounts.ToArray();
-        foreach (var id in ids)
-        {
-            Money.ValidateKey(id, nameof(accounts));
-        }
+        Money.ValidateAuditedAccounts(ids, nameof(accounts));
 
         // The bank grain runs the snapshot itself; a transient failure (a snapshot too old, say)
         // is retried here like any other transaction's.

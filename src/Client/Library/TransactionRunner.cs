@@ -35,6 +35,7 @@ public sealed class TransactionRunner(IRoundaboutTransactions transactions)
         ArgumentNullException.ThrowIfNull(operation);
         options ??= new RunOptions();
         options.Validate();
+        ThrowIfInsideATransaction();
         var started = Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
@@ -65,6 +66,22 @@ public sealed class TransactionRunner(IRoundaboutTransactions transactions)
 
                 await Task.Delay(delay, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>
+    /// The runner and the client's helpers commit transactions of their own. Called from a
+    /// transaction's body they would commit even if that transaction then aborted, which is never
+    /// what the body means; inside a body, grain methods are what joins the transaction.
+    /// </summary>
+    private static void ThrowIfInsideATransaction()
+    {
+        if (TransactionContext.GetTransactionInfo() is { } ambient)
+        {
+            throw new InvalidOperationException(
+                $"This call would start a transaction of its own inside transaction {ambient.Id}, and commit even if that one aborts. " +
+                "Inside a transaction's body, call the grains' methods (IAccountGrain.Withdraw and Deposit, IRecordGrain.Put, ...), which join it; " +
+                "use RunAsync and the RoundaboutClient helpers outside transactions.");
         }
     }
 

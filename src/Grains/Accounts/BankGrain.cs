@@ -73,11 +73,7 @@ public sealed class BankGrain(IRoundaboutTransactions transactions, GrainReferen
 
     public Task<long> Audit(string[] accounts)
     {
-        ArgumentNullException.ThrowIfNull(accounts);
-        foreach (var account in accounts)
-        {
-            Money.ValidateKey(account, nameof(accounts));
-        }
+        Money.ValidateAuditedAccounts(accounts, nameof(accounts));
 
         return transactions.RunAsync(
             async () =>

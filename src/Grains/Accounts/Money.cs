@@ -34,6 +34,24 @@ public static class Money
         }
     }
 
+    /// <summary>
+    /// An audit's accounts: valid ids, each once. An account listed twice would be counted twice,
+    /// and the total would no longer say anything about the money.
+    /// </summary>
+    public static void ValidateAuditedAccounts(IReadOnlyCollection<string?> accounts, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(accounts, parameterName);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var account in accounts)
+        {
+            ValidateKey(account, parameterName);
+            if (!seen.Add(account!))
+            {
+                throw new ArgumentException($"Account '{account}' is listed more than once; an audit counts each account once.", parameterName);
+            }
+        }
+    }
+
     public static void ValidateKey(string? key, string parameterName)
     {
         if (string.IsNullOrWhiteSpace(key))

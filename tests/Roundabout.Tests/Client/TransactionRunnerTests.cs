@@ -23,6 +23,41 @@ public sealed class TransactionRunnerTests(ClusterFixture fixture)
         Assert.True(client.Runner.Retries > 0, "the concurrent writes never conflicted, so the test proved nothing about retries");
     }
 
+    /// <summary>
+    /// A helper called from a body would commit a transaction of its own, which the body's abort
+    /// could not undo (found by a user trial: money moved though the body threw). It is refused
+    /// before it does anything.
+    /// </summary>
+    [Fact]
+    public async Task Helpers_CalledInsideATransactionBody_AreRefusedAndChangeNothing()
+    {
+        var client = Client;
+        var (alice, bob, record) = (Keys.New("alice"), Keys.New("bob"), Keys.New("rec"));
+        await client.DepositAsync(alice, 100);
+
+        var calls = new Func<Task>[]
+        {
+            () => client.TransferAsync(alice, bob, 7),
+            () => client.DepositAsync(alice, 3),
+            () => client.PutAsync(record, [1]),
+            () => client.GetBalanceAsync(alice),
+            () => client.Runner.RunAsync(() => client.Grains.GetGrain<IAccountGrain>(alice).Withdraw(5)),
+        };
+        foreach (var call in calls)
+        {
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => client.Runner.RunAsync(async () =>
+            {
+                await call();
+                return 0;
+            }));
+            Assert.Contains("inside transaction", refused.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(100, await client.GetBalanceAsync(alice));
+        Assert.Equal(0, await client.GetBalanceAsync(bob));
+        Assert.Equal(0, (await client.GetAsync(record)).Version);
+    }
+
     [Fact]
     public async Task RunAsync_NoRetries_SurfacesTheConflict()
     {
@@ -211,6 +246,7 @@ public sealed class TransactionRunnerTests(ClusterFixture fixture)
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.TransferAsync(a, b, 5, idempotencyKey: ""));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.AuditAsync(null!));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.AuditAsync([a, ""]));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.AuditAsync([a, b, a])); // would count a twice
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.GetBalanceAsync(new string('x', Money.MaxKeyLength + 1)));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.DepositAsync(a, -1));
     }

@@ -63,6 +63,17 @@ public sealed class BankTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Audit_AnAccountListedTwice_IsRefusedRatherThanCountedTwice()
+    {
+        var (a, b) = (Keys.New("acct"), Keys.New("acct"));
+        await Grains.GetGrain<IAccountGrain>(a).Deposit(100);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Bank.Audit([a, b, a]));
+
+        Assert.Contains($"'{a}' is listed more than once", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Transfer_ToSelf_ThrowsArgumentException()
     {
         var a = Keys.New("acct");
