@@ -11,14 +11,20 @@ public sealed class EmbeddedSilo : IAsyncDisposable
 {
     private readonly IHost _host;
 
-    private EmbeddedSilo(IHost host) => _host = host;
+    private readonly Lazy<Library.RoundaboutClient> _roundabout;
+
+    private EmbeddedSilo(IHost host)
+    {
+        _host = host;
+        _roundabout = new(() => new Library.RoundaboutClient(Client, Transactions));
+    }
 
     public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
 
     public string DataDirectory { get; private init; } = "";
 
-    /// <summary>The typed client over this silo.</summary>
-    public Library.RoundaboutClient Roundabout => new(Client, Transactions);
+    /// <summary>The typed client over this silo: one for the silo's life, so its runner's retry count adds up.</summary>
+    public Library.RoundaboutClient Roundabout => _roundabout.Value;
 
     public IRoundaboutTransactions Transactions => _host.Services.GetRequiredService<IRoundaboutTransactions>();
 
