@@ -31,6 +31,7 @@ public static class RoundaboutTransactionsHostingExtensions
             services.AddSingleton<CommitDecisions>();
             services.AddSingleton<TransactionCoordinator>();
             services.AddSingleton<IConfigurationValidator, OneRoundPartMethodsValidator>();
+            services.AddSingleton<IConfigurationValidator>(sp => new RoundaboutRegistrationValidator(sp, isSilo: true));
             services.AddSingleton<ITransactionResolver, LocalTransactionResolver>();
             services.AddSingleton<ITransactionalStateFactory, RoundaboutTransactionalStateFactory>();
             services.AddSingleton<IAttributeToFactoryMapper<TransactionalCounterAttribute>, TransactionalCounterAttributeMapper>();
@@ -47,6 +48,7 @@ public static class RoundaboutTransactionsHostingExtensions
         {
             services.AddRoundaboutBaseline(configure);
             services.AddSingleton<ITransactionResolver, RemoteTransactionResolver>();
+            services.AddSingleton<IConfigurationValidator>(sp => new RoundaboutRegistrationValidator(sp, isSilo: false));
         });
         return builder;
     }
