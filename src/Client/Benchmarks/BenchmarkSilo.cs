@@ -17,7 +17,7 @@ public sealed class BenchmarkSilo : IAsyncDisposable
 
     public static async Task<BenchmarkSilo> StartAsync(TransactionSystem system)
     {
-        var builder = Embedded.CommandHost.CreateBuilder();
+        var builder = Embedded.CommandHost.CreateBuilder(verbose: false);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Error);
         builder.UseOrleans(silo =>

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Roundabout.Silo.Hosting;
 
 namespace Roundabout.Client.Commands;
@@ -17,7 +19,19 @@ internal static class SiloCommand
         var command = new Command("silo", "Run a silo in the foreground (Ctrl+C stops it)") { data, siloPort, gatewayPort, primary, verbose };
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(verbose), token, async () =>
         {
-            var builder = Embedded.CommandHost.CreateBuilder();
+            var builder = Embedded.CommandHost.CreateBuilder(parse.GetValue(verbose));
+            var started = false;
+            if (!parse.GetValue(verbose))
+            {
+                // Orleans logs a start that fails (each lifecycle stage's error, then "Exception
+                // during Silo.Start", with the whole exception) before the start throws it, and the
+                // command reports that in one line: muted until the silo has started.
+                foreach (var category in (string[])["Orleans.Runtime.SiloLifecycleSubject", "Orleans.Runtime.Silo"])
+                {
+                    builder.Logging.AddFilter(category, level => level >= LogLevel.Information && (level < LogLevel.Error || Volatile.Read(ref started)));
+                }
+            }
+
             builder.UseOrleans(silo =>
             {
                 var primaryEndpoint = parse.GetValue(primary) is { } port ? new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port) : null;
@@ -35,7 +49,9 @@ internal static class SiloCommand
 
             // Ctrl+C (the token) is how this command is meant to end: a clean stop, exit 0. A data
             // directory that cannot be used (held by another process) is one line, through CommandErrors.
-            await builder.Build().RunAsync(token);
+            var host = builder.Build();
+            host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() => Volatile.Write(ref started, true));
+            await host.RunAsync(token);
             return CommandErrors.Ok;
         }));
         return command;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Roundabout.Client.Embedded;
 
@@ -18,10 +19,21 @@ internal static class CommandHost
     /// command ran to its end. <see cref="StopSignals"/> handles the signals and cancels the
     /// command, which then stops its hosts.
     /// </remarks>
-    public static HostApplicationBuilder CreateBuilder()
+    /// <param name="verbose">
+    /// Keep the host's own log of a start that failed. A host logs "Hosting failed to start" with
+    /// the whole exception (on standard output, through the console logger) and then throws that
+    /// exception, which the command reports in one line and a library's caller gets: unless
+    /// verbose, the log is only a duplicate of it.
+    /// </param>
+    public static HostApplicationBuilder CreateBuilder(bool verbose)
     {
         var builder = Host.CreateApplicationBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
         builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
+        if (!verbose)
+        {
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+        }
+
         return builder;
     }
 

@@ -29,7 +29,10 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     public IRoundaboutTransactions Transactions => _host.Services.GetRequiredService<IRoundaboutTransactions>();
 
     /// <param name="dataDirectory">Where the embedded log keeps its data.</param>
-    /// <param name="verbose">Also log what a silo reports while it shuts down (see below).</param>
+    /// <param name="verbose">
+    /// Also log what a silo reports while it shuts down (see below), and a failed start's errors:
+    /// otherwise a start that fails only throws its exception, as the command reports it.
+    /// </param>
     public static async Task<EmbeddedSilo> StartAsync(string dataDirectory, CancellationToken cancellationToken = default, bool verbose = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
@@ -38,7 +41,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
             throw new IOException($"The data directory '{Path.GetFullPath(dataDirectory)}' is a file, not a directory.");
         }
 
-        var builder = CommandHost.CreateBuilder();
+        var builder = CommandHost.CreateBuilder(verbose);
         // Quiet unless --verbose: a silo that stops while its co-hosted client's last calls are
         // still being addressed logs them with stack traces (SiloUnavailableException "is shutting
         // down" from Orleans.Messaging, a grain's call failing from Orleans.Grain, the retries

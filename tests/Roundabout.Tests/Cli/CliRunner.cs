@@ -11,7 +11,11 @@ internal static class CliRunner
     public static Task<(int Code, string Output, string Error)> RunAsync(params string[] args) => RunAsync(CancellationToken.None, args);
 
     /// <param name="cancellationToken">Cancels the command as Ctrl+C would.</param>
-    public static async Task<(int Code, string Output, string Error)> RunAsync(CancellationToken cancellationToken, params string[] args)
+    public static Task<(int Code, string Output, string Error)> RunAsync(CancellationToken cancellationToken, params string[] args) =>
+        CaptureAsync(() => RoundaboutCli.RunAsync(args, cancellationToken));
+
+    /// <summary>Runs <paramref name="action"/> with standard output and error captured (one console user at a time).</summary>
+    public static async Task<(int Code, string Output, string Error)> CaptureAsync(Func<Task<int>> action)
     {
         await ConsoleGate.WaitAsync();
         var (originalOut, originalError) = (Console.Out, Console.Error);
@@ -21,7 +25,7 @@ internal static class CliRunner
         Console.SetError(capturedError);
         try
         {
-            var code = await RoundaboutCli.RunAsync(args, cancellationToken);
+            var code = await action();
             return (code, capturedOut.ToString(), capturedError.ToString());
         }
         finally
@@ -32,23 +36,12 @@ internal static class CliRunner
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> with standard error captured (one console user at a time, as above).</summary>
-    public static async Task<(int Code, string Error)> CaptureErrorAsync(Func<Task<int>> action)
+    /// <summary>A port on the loopback address that nothing listens on (the system's pick).</summary>
+    public static int FreePort()
     {
-        await ConsoleGate.WaitAsync();
-        var originalError = Console.Error;
-        using var capturedError = new StringWriter();
-        Console.SetError(capturedError);
-        try
-        {
-            var code = await action();
-            return (code, capturedError.ToString());
-        }
-        finally
-        {
-            Console.SetError(originalError);
-            ConsoleGate.Release();
-        }
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>

@@ -24,7 +24,7 @@ public sealed class CommandErrorsTests
     [MemberData(nameof(Errors))]
     public async Task RunAsync_Error_ItsExitCodeAndOneLine(Exception error, int expectedCode)
     {
-        var (code, written) = await CliRunner.CaptureErrorAsync(
+        var (code, _, written) = await CliRunner.CaptureAsync(
             () => CommandErrors.RunAsync(verbose: false, CancellationToken.None, () => Task.FromException<int>(error)));
 
         Assert.Equal(expectedCode, code);
