@@ -64,6 +64,7 @@ internal static class CommandErrors
         ClusterUnreachableException e => (Unreachable, e.Message),
         SiloUnavailableException e => (Unreachable, $"The cluster stopped answering: {e.Message}"),
         FormatException e => (BadInput, e.Message),
+        PortInUseException e => (Failed, e.Message),
         // A data directory that cannot be used (a file, no permission, or held by another process).
         IOException or UnauthorizedAccessException => (Failed, $"{exception.Message} (run with --verbose for the detail)"),
         _ => (Failed, $"{exception.GetType().Name}: {exception.Message} (run with --verbose for the detail)"),

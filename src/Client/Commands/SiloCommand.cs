@@ -19,6 +19,8 @@ internal static class SiloCommand
         var command = new Command("silo", "Run a silo in the foreground (Ctrl+C stops it)") { data, siloPort, gatewayPort, primary, verbose };
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(verbose), token, async () =>
         {
+            // Orleans would share a port in use with the silo there (see ListeningPorts).
+            ListeningPorts.EnsureFree(System.Net.IPAddress.Loopback, (parse.GetValue(siloPort), siloPort.Name), (parse.GetValue(gatewayPort), gatewayPort.Name));
             var builder = Embedded.CommandHost.CreateBuilder(parse.GetValue(verbose));
             var started = false;
             if (!parse.GetValue(verbose))
