@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Roundabout.Client.Benchmarks;
 
-/// <summary>A fresh silo in this process on random localhost ports, and its co-hosted client.</summary>
+/// <summary>A fresh silo in this process on free localhost ports, and its co-hosted client.</summary>
 public sealed class BenchmarkSilo : IAsyncDisposable
 {
     private readonly IHost _host;
@@ -22,7 +22,9 @@ public sealed class BenchmarkSilo : IAsyncDisposable
         builder.Logging.AddFilter("Orleans", LogLevel.Error);
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort: Random.Shared.Next(20_000, 30_000), gatewayPort: Random.Shared.Next(30_000, 40_000));
+            // Ports the system hands out: random ones collided now and then, and Orleans then shares a
+            // port with the silo already there instead of failing.
+            silo.UseLocalhostClustering(siloPort: Embedded.EmbeddedSilo.FreePort(), gatewayPort: Embedded.EmbeddedSilo.FreePort());
             system.Configure(silo);
         });
         var host = builder.Build();

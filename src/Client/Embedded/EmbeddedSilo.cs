@@ -84,7 +84,8 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         return new EmbeddedSilo(host) { DataDirectory = Path.GetFullPath(dataDirectory) };
     }
 
-    private static int FreePort()
+    /// <summary>A port the system hands out; a silo on a port in use would share it (see Commands.ListeningPorts).</summary>
+    internal static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
