@@ -36,7 +36,10 @@ public sealed class BankDirectory(RoundaboutClient client)
         return record.Value is null ? [] : JsonSerializer.Deserialize<string[]>(record.Value) ?? [];
     }
 
-    /// <summary>Opens <paramref name="accounts"/> that are not open yet with <paramref name="initialBalance"/> each; returns how many were new.</summary>
+    /// <summary>
+    /// Lists <paramref name="accounts"/> that are not listed yet, paying <paramref name="initialBalance"/>
+    /// into each that holds nothing (one that already holds money keeps it); returns how many were new to the list.
+    /// </summary>
     public async Task<int> OpenAsync(IReadOnlyCollection<string> accounts, long initialBalance)
     {
         ArgumentNullException.ThrowIfNull(accounts);
@@ -86,7 +89,16 @@ public sealed class BankDirectory(RoundaboutClient client)
 
                 if (initialBalance > 0)
                 {
-                    await Task.WhenAll(fresh.Select(id => client.Grains.GetGrain<IAccountGrain>(id).Deposit(initialBalance)));
+                    // An account can hold money without being listed (the demo's, or one a program
+                    // deposited to): it is listed as it is, not paid a second time.
+                    await Task.WhenAll(fresh.Select(async id =>
+                    {
+                        var account = client.Grains.GetGrain<IAccountGrain>(id);
+                        if (await account.GetBalance() == 0)
+                        {
+                            await account.Deposit(initialBalance);
+                        }
+                    }));
                 }
 
                 await directory.Put(JsonSerializer.SerializeToUtf8Bytes(known.Concat(fresh).ToArray()));
