@@ -29,26 +29,18 @@ internal static class BankCommand
 
     private static int MaxAccounts => MaxAccountsOnce.Value;
 
+    private const string WhyMaxAccounts = ", what the bank's account directory (one record) can list";
+
     private static Command Init()
     {
         var connection = new ConnectionOptions();
-        var accounts = new Option<int>("--accounts") { Description = "How many accounts (account-0 ...)", DefaultValueFactory = _ => 100 };
-        var balance = new Option<long>("--balance") { Description = "Opening balance of each new account, in minor units", DefaultValueFactory = _ => 1_000 };
+        var accounts = new Option<int>("--accounts") { Description = "How many accounts (account-0 ...)", DefaultValueFactory = _ => 100 }.Between(1, () => MaxAccounts, WhyMaxAccounts);
+        var balance = new Option<long>("--balance") { Description = "Opening balance of each new account, in minor units", DefaultValueFactory = _ => 1_000 }.Amount(min: 0);
         var command = new Command("init", "Open accounts account-0 .. account-N-1 (existing ones are kept)") { accounts, balance };
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             var count = parse.GetValue(accounts);
-            if (count < 1 || count > MaxAccounts)
-            {
-                throw new ArgumentException($"--accounts must be between 1 and {MaxAccounts:N0} (what the bank's account directory, one record, can list).");
-            }
-
-            if (parse.GetValue(balance) < 0)
-            {
-                throw new ArgumentException("--balance must not be negative.");
-            }
-
             await using var session = await connection.ConnectAsync(parse, token);
             var opened = await new BankDirectory(session.Client).OpenAsync(Enumerable.Range(0, count).Select(AccountId).ToArray(), parse.GetValue(balance));
             Console.WriteLine($"opened {opened} new accounts; {count - opened} already existed");
@@ -75,12 +67,13 @@ internal static class BankCommand
     private static Command Transfer()
     {
         var connection = new ConnectionOptions();
-        var from = new Option<string>("--from") { Description = "Account to take the amount from", Required = true };
-        var to = new Option<string>("--to") { Description = "Account to pay it to", Required = true };
-        var amount = new Option<long>("--amount") { Description = "Amount in minor units", Required = true };
-        var key = new Option<string?>("--key") { Description = "Idempotency key: the transfer takes effect at most once per key" };
+        var from = new Option<string>("--from") { Description = "Account to take the amount from", Required = true }.Key();
+        var to = new Option<string>("--to") { Description = "Account to pay it to", Required = true }.Key();
+        var amount = new Option<long>("--amount") { Description = "Amount in minor units", Required = true }.Amount(min: 1);
+        var key = new Option<string?>("--key") { Description = "Idempotency key: the transfer takes effect at most once per key" }.Key();
         var isolation = new Option<IsolationLevel?>("--isolation") { Description = "Serializable (default) or Snapshot" };
         var command = new Command("transfer", "Move money between two accounts in one transaction") { from, to, amount, key, isolation };
+        command.RequireDifferent(from, to, "accounts");
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
@@ -97,7 +90,7 @@ internal static class BankCommand
     private static Command Balance()
     {
         var connection = new ConnectionOptions();
-        var account = new Option<string>("--account") { Description = "The account", Required = true };
+        var account = new Option<string>("--account") { Description = "The account", Required = true }.Key();
         var command = new Command("balance", "Show an account's balance") { account };
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
@@ -130,29 +123,19 @@ internal static class BankCommand
     private static Command Run()
     {
         var connection = new ConnectionOptions();
-        var accounts = new Option<int>("--accounts") { Description = "Accounts", DefaultValueFactory = _ => 1_000 };
-        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 64 };
-        var seconds = new Option<int>("--duration") { Description = "Seconds", DefaultValueFactory = _ => 10 };
-        var hotAccounts = new Option<int>("--hot-accounts") { Description = "Size of the hot spot (the first N accounts)", DefaultValueFactory = _ => 0 };
-        var hotShare = new Option<double>("--hot-share") { Description = "Share of account picks that go to the hot spot (0..1)", DefaultValueFactory = _ => 0.0 };
+        var accounts = new Option<int>("--accounts") { Description = "Accounts", DefaultValueFactory = _ => 1_000 }.Between(2, () => MaxAccounts, WhyMaxAccounts);
+        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 64 }.AtLeast(1);
+        var seconds = new Option<int>("--duration") { Description = "Seconds", DefaultValueFactory = _ => 10 }.AtLeast(1, " second");
+        var hotAccounts = new Option<int>("--hot-accounts") { Description = "Size of the hot spot (the first N accounts)", DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var hotShare = new Option<double>("--hot-share") { Description = "Share of account picks that go to the hot spot (0..1)", DefaultValueFactory = _ => 0.0 }.Share();
         var isolation = new Option<IsolationLevel?>("--isolation") { Description = "Serializable (default) or Snapshot" };
-        var auditShare = new Option<double>("--audit-share") { Description = "Share of operations that are read-only audits (0..1)", DefaultValueFactory = _ => 0.0 };
+        var auditShare = new Option<double>("--audit-share") { Description = "Share of operations that are read-only audits (0..1)", DefaultValueFactory = _ => 0.0 }.Share();
         var command = new Command("run", "Drive a transfer workload and print what it did") { accounts, concurrency, seconds, hotAccounts, hotShare, isolation, auditShare };
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             var shape = new WorkloadShape(parse.GetValue(hotAccounts), parse.GetValue(hotShare), parse.GetValue(isolation), parse.GetValue(auditShare));
             var (count, workers, duration) = (parse.GetValue(accounts), parse.GetValue(concurrency), parse.GetValue(seconds));
-            if (count < 2 || workers < 1 || duration < 1 || shape.HotShare is < 0 or > 1 || shape.AuditShare is < 0 or > 1 || shape.HotAccounts < 0)
-            {
-                throw new ArgumentException("--accounts must be at least 2, --concurrency and --duration positive, --hot-share and --audit-share between 0 and 1.");
-            }
-
-            if (count > MaxAccounts)
-            {
-                throw new ArgumentException($"--accounts must be at most {MaxAccounts:N0} (what the bank's account directory, one record, can list).");
-            }
-
             await using var session = await connection.ConnectAsync(parse, token);
             await new BankDirectory(session.Client).OpenAsync(Enumerable.Range(0, count).Select(AccountId).ToArray(), 1_000_000);
             var workload = new BankWorkload(session.Client.Grains, count, workers, initialBalance: 1_000_000, retryConflicts: true) { Shape = shape };

@@ -18,9 +18,9 @@ internal static class BenchCommand
 
     private static Command CreateBank()
     {
-        var data = new Option<string>("--data") { Description = "Scratch directory for the embedded log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" };
-        var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 5 };
-        var concurrency = new Option<int[]>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => [16, 64, 256], AllowMultipleArgumentsPerToken = true };
+        var data = new Option<string>("--data") { Description = "Scratch directory for the embedded log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" }.NonEmptyPath();
+        var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 5 }.Seconds();
+        var concurrency = new Option<int[]>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => [16, 64, 256], AllowMultipleArgumentsPerToken = true }.EachAtLeast(1);
         var verbose = CommandErrors.VerboseOption();
         var command = new Command("bank", "Transfers/s of the bank workload on an embedded silo with the durable log (1,000 accounts and 10 hot ones)")
         {
@@ -30,11 +30,6 @@ internal static class BenchCommand
         {
             var scratch = parse.GetValue(data)!;
             var duration = BenchScratch.Duration(parse.GetValue(seconds));
-            if (parse.GetValue(concurrency)!.Any(c => c <= 0))
-            {
-                throw new ArgumentException("--concurrency must be positive.");
-            }
-
             var directory = BenchScratch.Prepare(scratch);
             await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory, token, parse.GetValue(verbose)))
             {
@@ -57,10 +52,10 @@ internal static class BenchCommand
 
     private static Command CreateStorage()
     {
-        var data = new Option<string>("--data") { Description = "Scratch directory for the log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" };
-        var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 3 };
-        var size = new Option<int>("--record-bytes") { Description = "Bytes per record", DefaultValueFactory = _ => 1024 };
-        var writers = new Option<int[]>("--writers") { Description = "Concurrent writer counts", DefaultValueFactory = _ => [1, 64, 1000], AllowMultipleArgumentsPerToken = true };
+        var data = new Option<string>("--data") { Description = "Scratch directory for the log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" }.NonEmptyPath();
+        var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 3 }.Seconds();
+        var size = new Option<int>("--record-bytes") { Description = "Bytes per record", DefaultValueFactory = _ => 1024 }.AtLeast(1);
+        var writers = new Option<int[]>("--writers") { Description = "Concurrent writer counts", DefaultValueFactory = _ => [1, 64, 1000], AllowMultipleArgumentsPerToken = true }.EachAtLeast(1);
         var verbose = CommandErrors.VerboseOption();
         var command = new Command("storage", "Records/s and fsyncs/s of the group-commit log, group commit on and off")
         {
@@ -71,11 +66,6 @@ internal static class BenchCommand
             var scratch = parse.GetValue(data)!;
             var duration = BenchScratch.Duration(parse.GetValue(seconds));
             var recordBytes = parse.GetValue(size);
-            if (recordBytes <= 0 || parse.GetValue(writers)!.Any(w => w <= 0))
-            {
-                throw new ArgumentException("--record-bytes and --writers must be positive.");
-            }
-
             var directory = BenchScratch.Prepare(scratch);
 
             Console.WriteLine($"{"writers",8} {"group commit",13} {"records/s",12} {"fsyncs/s",10} {"records/fsync",14}");
@@ -96,9 +86,9 @@ internal static class BenchCommand
 
     private static Command CreateCalls()
     {
-        var data = new Option<string>("--data") { Description = "Scratch directory for the embedded log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" };
-        var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 5 };
-        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent calls", DefaultValueFactory = _ => 64 };
+        var data = new Option<string>("--data") { Description = "Scratch directory for the embedded log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" }.NonEmptyPath();
+        var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 5 }.Seconds();
+        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent calls", DefaultValueFactory = _ => 64 }.AtLeast(1);
         var verbose = CommandErrors.VerboseOption();
         var command = new Command("calls", "What one grain call costs here (calls/s, CPU per call): the floor under every transfer")
         {
@@ -109,11 +99,6 @@ internal static class BenchCommand
             var scratch = parse.GetValue(data)!;
             var duration = BenchScratch.Duration(parse.GetValue(seconds));
             var count = parse.GetValue(concurrency);
-            if (count <= 0)
-            {
-                throw new ArgumentException("--concurrency must be positive.");
-            }
-
             var directory = BenchScratch.Prepare(scratch);
             await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory, token, parse.GetValue(verbose)))
             {

@@ -15,9 +15,15 @@ internal static class BenchScratch
 
     /// <summary>The seconds as a duration, or bad input (NaN, infinite, not positive, longer than a day).</summary>
     public static TimeSpan Duration(double seconds, string option = "--duration") =>
+        DurationProblem(seconds) is { } problem
+            ? throw new ArgumentException($"{option} {problem}")
+            : TimeSpan.FromSeconds(seconds);
+
+    /// <summary>What is wrong with <paramref name="seconds"/> as a benchmark's duration, or null.</summary>
+    public static string? DurationProblem(double seconds) =>
         double.IsFinite(seconds) && seconds > 0 && seconds <= MaxSeconds
-            ? TimeSpan.FromSeconds(seconds)
-            : throw new ArgumentException($"{option} must be a positive number of seconds, at most {MaxSeconds:F0} (got {seconds}).");
+            ? null
+            : $"must be a positive number of seconds, at most {MaxSeconds:F0} (got {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}).";
 
     /// <summary>
     /// Empties <paramref name="directory"/> (or creates it) and marks it as the benchmark's; returns

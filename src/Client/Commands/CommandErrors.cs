@@ -51,7 +51,7 @@ internal static class CommandErrors
     private static (int Code, string Line) Classify(Exception exception) => exception switch
     {
         UnknownAccountException e => (BadInput, e.Message),
-        ArgumentException e => (BadInput, e.Message),
+        ArgumentException e => (BadInput, WithoutParameterName(e)),
         InsufficientFundsException e => (Refused, e.Message),
         // The runner gave up after attempts that each certainly aborted (a conflict, a snapshot
         // too old, an unavailable oracle, a Stm.Retry wait): nothing took effect.
@@ -69,6 +69,14 @@ internal static class CommandErrors
         IOException or UnauthorizedAccessException => (Failed, $"{exception.Message} (run with --verbose for the detail)"),
         _ => (Failed, $"{exception.GetType().Name}: {exception.Message} (run with --verbose for the detail)"),
     };
+
+    /// <summary>
+    /// The message without ".NET"'s " (Parameter 'idempotencyKey')": the commands check their
+    /// options first (OptionRules), with messages that name the option; this is for whatever the
+    /// library still finds.
+    /// </summary>
+    private static string WithoutParameterName(ArgumentException exception) =>
+        exception.ParamName is { } name ? exception.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : exception.Message;
 }
 
 /// <summary>An account that `bank init` did not open.</summary>

@@ -16,15 +16,19 @@ namespace Roundabout.Client.Commands;
 /// </summary>
 internal sealed class ConnectionOptions
 {
-    public Option<string> Data { get; } = new("--data") { Description = "Data directory of the embedded silo (used when no --gateway is given)", DefaultValueFactory = _ => "./data" };
+    public Option<string> Data { get; } = new Option<string>("--data") { Description = "Data directory of the embedded silo (used when no --gateway is given)", DefaultValueFactory = _ => "./data" }.NonEmptyPath();
 
-    public Option<string[]> Gateways { get; } = new("--gateway") { Description = "A silo gateway to connect to, host:port (repeatable); without it an embedded silo runs in this process", AllowMultipleArgumentsPerToken = true };
+    public Option<string[]> Gateways { get; } = new Option<string[]>("--gateway") { Description = "A silo gateway to connect to, host:port (repeatable); without it an embedded silo runs in this process", AllowMultipleArgumentsPerToken = true }
+        .Check(gateways => gateways.FirstOrDefault(gateway => ParseGateway(gateway) is null) is { } bad ? $"'{bad}' is not host:port (for example localhost:30000)." : null);
 
-    public Option<string> ClusterId { get; } = new("--cluster-id") { Description = "The cluster's ClusterId", DefaultValueFactory = _ => "default" };
+    public Option<string> ClusterId { get; } = new Option<string>("--cluster-id") { Description = "The cluster's ClusterId", DefaultValueFactory = _ => "default" }.NotEmpty();
 
-    public Option<string> ServiceId { get; } = new("--service-id") { Description = "The cluster's ServiceId", DefaultValueFactory = _ => "default" };
+    public Option<string> ServiceId { get; } = new Option<string>("--service-id") { Description = "The cluster's ServiceId", DefaultValueFactory = _ => "default" }.NotEmpty();
 
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "Show the full detail of errors" };
+
+    /// <summary>How long a client waits for a gateway to accept it.</summary>
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
 
     public void AddTo(Command command)
     {
@@ -45,7 +49,7 @@ internal sealed class ConnectionOptions
         }
 
         // Malformed input is the person's to fix (exit 2) and checked before anything is tried.
-        var addresses = gateways.Select(ParseGateway).ToArray();
+        var addresses = gateways.Select(gateway => ParseGateway(gateway) ?? throw new ArgumentException($"--gateway '{gateway}' is not host:port (for example localhost:30000).")).ToArray();
         var endpoints = new IPEndPoint[addresses.Length];
         for (var i = 0; i < addresses.Length; i++)
         {
@@ -67,7 +71,7 @@ internal sealed class ConnectionOptions
         var host = builder.Build();
         try
         {
-            await host.StartAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(15), cancellationToken);
+            await host.StartAsync(cancellationToken).WaitAsync(ConnectTimeout, cancellationToken);
         }
         catch (Exception exception)
         {
@@ -83,15 +87,13 @@ internal sealed class ConnectionOptions
         return new Connection(host.Services.GetRequiredService<RoundaboutClient>(), new HostLifetime(host));
     }
 
-    private static (string Host, int Port) ParseGateway(string text)
+    /// <summary>host:port, or null when <paramref name="text"/> is not that.</summary>
+    private static (string Host, int Port)? ParseGateway(string text)
     {
         var separator = text.LastIndexOf(':');
-        if (separator <= 0 || !int.TryParse(text.AsSpan(separator + 1), out var port) || port is <= 0 or > 65535)
-        {
-            throw new ArgumentException($"--gateway '{text}' is not host:port (for example localhost:30000).");
-        }
-
-        return (text[..separator], port);
+        return separator <= 0 || !int.TryParse(text.AsSpan(separator + 1), out var port) || port is <= 0 or > 65535
+            ? null
+            : (text[..separator], port);
     }
 
     /// <summary>A host name that does not resolve is a cluster that cannot be reached, as a port that does not answer is.</summary>

@@ -10,10 +10,10 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var duration = new Option<int>("--duration") { Description = "Seconds of load", DefaultValueFactory = _ => 5 };
-        var accounts = new Option<int>("--accounts") { Description = "Number of accounts", DefaultValueFactory = _ => 100 };
-        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 32 };
-        var data = new Option<string>("--data") { Description = "Data directory of the embedded log", DefaultValueFactory = _ => "./data" };
+        var duration = new Option<int>("--duration") { Description = "Seconds of load", DefaultValueFactory = _ => 5 }.AtLeast(1, " second");
+        var accounts = new Option<int>("--accounts") { Description = "Number of accounts", DefaultValueFactory = _ => 100 }.AtLeast(2);
+        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 32 }.AtLeast(1);
+        var data = new Option<string>("--data") { Description = "Data directory of the embedded log", DefaultValueFactory = _ => "./data" }.NonEmptyPath();
         var verbose = CommandErrors.VerboseOption();
         var command = new Command("demo", "Start an embedded silo and run a bank-transfer demo")
         {
@@ -26,16 +26,6 @@ internal static class DemoCommand
 
     private static async Task<int> RunAsync(int seconds, int accounts, int concurrency, string data, bool verbose, CancellationToken cancellationToken)
     {
-        var problem = seconds <= 0 ? "--duration must be a positive number of seconds."
-            : accounts < 2 ? "--accounts must be at least 2."
-            : concurrency <= 0 ? "--concurrency must be positive."
-            : string.IsNullOrWhiteSpace(data) ? "--data must name a directory."
-            : null;
-        if (problem is not null)
-        {
-            throw new ArgumentException(problem);
-        }
-
         Console.WriteLine($"Starting an embedded silo on the durable log in {Path.GetFullPath(data)}");
         await using var silo = await EmbeddedSilo.StartAsync(data, cancellationToken, verbose);
         var workload = new BankWorkload(silo.Client, accounts, concurrency, initialBalance: 1_000, retryConflicts: true);

@@ -16,7 +16,7 @@ internal static class RecordsCommand
         return command;
     }
 
-    private static Option<string> KeyOption() => new("--key") { Description = "The record's key", Required = true };
+    private static Option<string> KeyOption() => new Option<string>("--key") { Description = "The record's key", Required = true }.Key();
 
     /// <summary>
     /// Refuses to write a record the bank keeps for itself: with its account directory deleted or
@@ -31,7 +31,7 @@ internal static class RecordsCommand
             : value;
     }
 
-    private static Option<string> ValueOption() => new("--value") { Description = "The value (text, e.g. JSON)", Required = true };
+    private static Option<string> ValueOption() => new Option<string>("--value") { Description = "The value (text, e.g. JSON)", Required = true }.RecordValue();
 
     private static Command Get()
     {
@@ -70,7 +70,8 @@ internal static class RecordsCommand
     {
         var connection = new ConnectionOptions();
         var (key, value) = (KeyOption(), ValueOption());
-        var expected = new Option<long>("--expected-version") { Description = "Write only if the record is at this version (0: never written)", Required = true };
+        var expected = new Option<long>("--expected-version") { Description = "Write only if the record is at this version (0: never written)", Required = true }
+            .Check(version => version < 0 ? $"must be 0 (the record was never written) or a version it had (got {version})." : null);
         var command = new Command("cas", "Write a record only if it is at the expected version") { key, value, expected };
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>

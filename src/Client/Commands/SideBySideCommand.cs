@@ -11,8 +11,8 @@ internal static class SideBySideCommand
 {
     public static void AddTo(Command bench)
     {
-        var data = new Option<string>("--data") { Description = "Scratch directory for Roundabout's log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" };
-        var seconds = new Option<double>("--duration") { Description = "Seconds per cell (each workload and concurrency, each system)", DefaultValueFactory = _ => 5 };
+        var data = new Option<string>("--data") { Description = "Scratch directory for Roundabout's log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" }.NonEmptyPath();
+        var seconds = new Option<double>("--duration") { Description = "Seconds per cell (each workload and concurrency, each system)", DefaultValueFactory = _ => 5 }.Seconds();
         var quick = new Option<bool>("--quick") { Description = "1-second cells, for a smoke test" };
         var json = new Option<string?>("--json") { Description = "Also write every number and the machine's facts to this JSON file" };
         bench.Options.Add(data);

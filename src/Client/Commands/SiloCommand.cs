@@ -11,12 +11,13 @@ internal static class SiloCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Data directory of this silo's log", DefaultValueFactory = _ => "./data" };
-        var siloPort = new Option<int>("--silo-port") { Description = "Silo-to-silo port", DefaultValueFactory = _ => 11111 };
-        var gatewayPort = new Option<int>("--gateway-port") { Description = "Client gateway port", DefaultValueFactory = _ => 30000 };
-        var primary = new Option<int?>("--primary-port") { Description = "Silo port of the primary silo, when this one joins another (localhost clustering)" };
+        var data = new Option<string>("--data") { Description = "Data directory of this silo's log", DefaultValueFactory = _ => "./data" }.NonEmptyPath();
+        var siloPort = new Option<int>("--silo-port") { Description = "Silo-to-silo port (refused when in use)", DefaultValueFactory = _ => 11111 }.Port();
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "Client gateway port (refused when in use)", DefaultValueFactory = _ => 30000 }.Port();
+        var primary = new Option<int?>("--primary-port") { Description = "Silo port of the primary silo, when this one joins another (localhost clustering)" }.Port();
         var verbose = CommandErrors.VerboseOption();
         var command = new Command("silo", "Run a silo in the foreground (Ctrl+C stops it)") { data, siloPort, gatewayPort, primary, verbose };
+        command.RequireDifferent(siloPort, gatewayPort, "ports");
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(verbose), token, async () =>
         {
             // Orleans would share a port in use with the silo there (see ListeningPorts).

@@ -50,13 +50,12 @@ public sealed class BenchCommandTests : IDisposable
     [InlineData("bank", "--duration", "NaN")]
     [InlineData("calls", "--duration", "1e300")]
     [InlineData("storage", "--duration", "Infinity")]
-    public async Task UnusableDuration_IsBadInputInOneLine(string bench, string option, string value)
+    public async Task UnusableDuration_IsBadInputInOneLineAndTheHint(string bench, string option, string value)
     {
         var (code, _, error) = await CliRunner.RunAsync("bench", bench, "--data", _data, option, value);
 
         Assert.Equal(2, code);
-        Assert.Contains(option, error);
-        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains(option, CliRunner.ErrorLine(error));
     }
 
     [Fact]
@@ -65,8 +64,7 @@ public sealed class BenchCommandTests : IDisposable
         var (code, _, error) = await CliRunner.RunAsync("bench", "--data", _data, "--duration", "1e300");
 
         Assert.Equal(2, code);
-        Assert.Contains("--duration", error);
-        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains("--duration", CliRunner.ErrorLine(error));
     }
 
     [Fact]

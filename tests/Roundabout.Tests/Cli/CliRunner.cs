@@ -36,6 +36,23 @@ internal static class CliRunner
         }
     }
 
+    /// <summary>
+    /// The one error line of a command that refused its input: alone, or followed by the hint
+    /// `see roundabout ... --help` (after an option the parser refused).
+    /// </summary>
+    public static string ErrorLine(string error)
+    {
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.InRange(lines.Length, 1, 2);
+        Assert.StartsWith("error: ", lines[0], StringComparison.Ordinal);
+        if (lines.Length == 2)
+        {
+            Assert.Matches("^see `roundabout [a-z ]+ --help`$", lines[1]);
+        }
+
+        return lines[0];
+    }
+
     /// <summary>A port on the loopback address that nothing listens on (the system's pick).</summary>
     public static int FreePort()
     {

@@ -31,4 +31,15 @@ public sealed class CommandErrorsTests
         var line = Assert.Single(written.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("error: ", line, StringComparison.Ordinal);
     }
+
+    /// <summary>What the library still refuses is said without .NET's parameter name.</summary>
+    [Fact]
+    public async Task RunAsync_ArgumentException_WithoutTheParameterName()
+    {
+        var (code, _, written) = await CliRunner.CaptureAsync(
+            () => CommandErrors.RunAsync(verbose: false, CancellationToken.None, () => Task.FromException<int>(new ArgumentOutOfRangeException("expectedVersion", -1L, "The version must not be negative."))));
+
+        Assert.Equal(CommandErrors.BadInput, code);
+        Assert.Equal("error: The version must not be negative.", written.Trim());
+    }
 }

@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text;
+using Roundabout.Accounts;
+using Roundabout.Records;
+
+namespace Roundabout.Client.Commands;
+
+/// <summary>
+/// Checks of option values made while the command line is parsed: a bad value is a parse error
+/// that names the option and says what to give instead, followed by `see roundabout ... --help`
+/// as for a value that does not parse, and nothing starts (no silo, no connection). The library
+/// checks the same things again, but its messages name .NET parameters ("(Parameter 'amount')").
+/// </summary>
+internal static class OptionRules
+{
+    /// <summary>Refuses a value for which <paramref name="problem"/> says what is wrong (the text after the option's name).</summary>
+    public static Option<T> Check<T>(this Option<T> option, Func<T, string?> problem)
+    {
+        option.Validators.Add(result =>
+        {
+            if (TryGetValue(result, out T value) && problem(value) is { } text)
+            {
+                result.AddError($"{option.Name} {text}");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>Refuses the same value for two options of <paramref name="command"/>.</summary>
+    /// <param name="what">What the two values are, in the plural ("accounts").</param>
+    public static void RequireDifferent<T>(this Command command, Option<T> first, Option<T> second, string what) =>
+        // A command's validators run before its options' default values are filled in.
+        command.Validators.Add(result =>
+        {
+            if (ValueOrDefault(result, first, out var one) && ValueOrDefault(result, second, out var other) && EqualityComparer<T>.Default.Equals(one, other))
+            {
+                result.AddError($"{first.Name} and {second.Name} must be two different {what} (both are {one}).");
+            }
+        });
+
+    /// <summary>An integer from <paramref name="min"/> to <paramref name="max"/>; <paramref name="why"/> explains the upper bound.</summary>
+    public static Option<int> Between(this Option<int> option, int min, Func<int> max, string why = "") =>
+        option.Check(value => value >= min && value <= max() ? null : $"must be from {Number(min)} to {Number(max())}{why} (got {Number(value)}).");
+
+    public static Option<int> AtLeast(this Option<int> option, int min, string unit = "") =>
+        option.Check(value => value >= min ? null : $"must be at least {Number(min)}{unit} (got {Number(value)}).");
+
+    /// <summary>Every value of a repeatable option at least <paramref name="min"/>.</summary>
+    public static Option<int[]> EachAtLeast(this Option<int[]> option, int min) =>
+        option.Check(values => values.Where(value => value < min).Select(value => (int?)value).FirstOrDefault() is { } bad
+            ? $"values must each be at least {Number(min)} (got {Number(bad)})."
+            : null);
+
+    /// <summary>A share, from 0 to 1.</summary>
+    public static Option<double> Share(this Option<double> option) =>
+        option.Check(value => value is >= 0 and <= 1 ? null : $"must be between 0 and 1 (got {value.ToString(CultureInfo.InvariantCulture)}).");
+
+    /// <summary>An amount of money in minor units, from <paramref name="min"/> (0 or 1) to <see cref="Money.MaxAmount"/>.</summary>
+    public static Option<long> Amount(this Option<long> option, long min) =>
+        option.Check(value => value < min ? (min == 0 ? $"must not be negative (got {value})." : $"must be positive, in minor units such as cents (got {value}).")
+            : value > Money.MaxAmount ? $"must be at most {Money.MaxAmount} minor units (got {value})."
+            : null);
+
+    /// <summary>An account id or record key: not blank, at most <see cref="Money.MaxKeyLength"/> characters. A missing optional key passes.</summary>
+    public static Option<T> Key<T>(this Option<T> option)
+        where T : class? =>
+        option.Check(value => value is not string key ? null
+            : string.IsNullOrWhiteSpace(key) ? "must not be empty."
+            : key.Length > Money.MaxKeyLength ? $"is {key.Length} characters long; at most {Money.MaxKeyLength}."
+            : null);
+
+    /// <summary>A record's value (UTF-8 text) that a record can hold.</summary>
+    public static Option<string> RecordValue(this Option<string> option) =>
+        option.Check(value => Encoding.UTF8.GetByteCount(value) is var bytes && bytes > RecordLimits.MaxValueBytes
+            ? $"is {bytes} bytes of UTF-8; a record holds at most {RecordLimits.MaxValueBytes} bytes."
+            : null);
+
+    /// <summary>A path that names something (an empty one named nothing, and .NET said so in its own words).</summary>
+    public static Option<string> NonEmptyPath(this Option<string> option, string what = "a directory") =>
+        option.Check(value => string.IsNullOrWhiteSpace(value) ? $"must name {what} (got an empty value)." : null);
+
+    public static Option<string> NotEmpty(this Option<string> option) =>
+        option.Check(value => string.IsNullOrWhiteSpace(value) ? "must not be empty." : null);
+
+    /// <summary>A number of seconds for a benchmark: see <see cref="BenchScratch.Duration"/>.</summary>
+    public static Option<double> Seconds(this Option<double> option) =>
+        option.Check(value => BenchScratch.DurationProblem(value));
+
+    /// <summary>A TCP port.</summary>
+    public static Option<T> Port<T>(this Option<T> option) =>
+        option.Check(value => value is not int port || port is >= 1 and <= 65535 ? null : $"must be a port from 1 to 65535 (got {port}).");
+
+    private static bool ValueOrDefault<T>(CommandResult command, Option<T> option, out T value)
+    {
+        if (command.GetResult(option) is { } given)
+        {
+            return TryGetValue(given, out value);
+        }
+
+        value = option.HasDefaultValue ? (T)option.GetDefaultValue()! : default!;
+        return option.HasDefaultValue;
+    }
+
+    /// <summary>False for a value that does not convert (not a number, say): the parser reports that itself.</summary>
+    private static bool TryGetValue<T>(OptionResult result, out T value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
+    }
+
+    private static string Number(int value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,46 @@
+namespace Roundabout.Tests.Cli;
+
+/// <summary>
+/// A bad option value is refused while the command line is parsed, before anything starts: the
+/// message names the option and what to give instead, and the hint to --help follows, as after a
+/// value that does not parse. Before, the library's checks said it with .NET's parameter names
+/// ("(Parameter 'idempotencyKey')"), range errors had no hint, and `bank run` named every option at once.
+/// </summary>
+public sealed class OptionMessageTests
+{
+    [Theory]
+    [InlineData("error: --key must not be empty.", "bank", "transfer", "--from", "account-0", "--to", "account-1", "--amount", "1", "--key", "")]
+    [InlineData("error: --amount must be positive, in minor units such as cents (got 0).", "bank", "transfer", "--from", "account-0", "--to", "account-1", "--amount", "0")]
+    [InlineData("error: --from must not be empty.", "bank", "transfer", "--from", "", "--to", "account-1", "--amount", "1")]
+    [InlineData("error: --from and --to must be two different accounts (both are account-0).", "bank", "transfer", "--from", "account-0", "--to", "account-0", "--amount", "1")]
+    [InlineData("error: --account must not be empty.", "bank", "balance", "--account", " ")]
+    [InlineData("error: --balance must be at most 1000000000000000 minor units (got 1000000000000001).", "bank", "init", "--balance", "1000000000000001")]
+    [InlineData("error: --balance must not be negative (got -1).", "bank", "init", "--balance", "-1")]
+    [InlineData("error: --accounts must be from 1 to 17,078, what the bank's account directory (one record) can list (got 0).", "bank", "init", "--accounts", "0")]
+    [InlineData("error: --duration must be at least 1 second (got 0).", "bank", "run", "--duration", "0")]
+    [InlineData("error: --hot-share must be between 0 and 1 (got 2).", "bank", "run", "--hot-share", "2")]
+    [InlineData("error: --data must name a directory (got an empty value).", "bank", "audit", "--data", "")]
+    [InlineData("error: --data must name a directory (got an empty value).", "demo", "--data", "")]
+    [InlineData("error: --concurrency must be at least 1 (got 0).", "demo", "--concurrency", "0")]
+    [InlineData("error: --expected-version must be 0 (the record was never written) or a version it had (got -1).", "records", "cas", "--key", "k", "--value", "v", "--expected-version", "-1")]
+    [InlineData("error: --key is 257 characters long; at most 256.", "records", "get", "--key", "{long}")]
+    [InlineData("error: --silo-port must be a port from 1 to 65535 (got 0).", "silo", "--silo-port", "0")]
+    [InlineData("error: --silo-port and --gateway-port must be two different ports (both are 30000).", "silo", "--silo-port", "30000")]
+    [InlineData("error: --writers values must each be at least 1 (got 0).", "bench", "storage", "--writers", "1", "0")]
+    public async Task BadValue_OneLineNamingTheOptionThenTheHint(string expected, params string[] args)
+    {
+        args = args.Select(arg => arg == "{long}" ? new string('k', 257) : arg).ToArray();
+        // Were the value let through, the command would run: on nothing that matters, and not for long.
+        string[] harmless = args.Contains("--data") ? []
+            : args[0] is "bank" or "records" ? ["--gateway", "localhost:1"]
+            : ["--data", Path.Combine(Path.GetTempPath(), $"roundabout-options-{Guid.NewGuid():N}")];
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var (code, output, error) = await CliRunner.RunAsync(deadline.Token, [.. args, .. harmless]);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        var verb = string.Join(' ', args.TakeWhile(arg => !arg.StartsWith("--", StringComparison.Ordinal)));
+        Assert.Equal([expected, $"see `roundabout {verb} --help`"], error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+}
