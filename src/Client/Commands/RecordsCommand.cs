@@ -42,9 +42,20 @@ internal static class RecordsCommand
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             await using var session = await connection.ConnectAsync(parse, token);
-            var record = await session.Client.GetAsync(parse.GetValue(key)!);
-            Console.WriteLine(record.Value is null ? $"version {record.Version}: (none)" : $"version {record.Version}: {Encoding.UTF8.GetString(record.Value)}");
-            return record.Value is null ? CommandErrors.Refused : CommandErrors.Ok;
+            var id = parse.GetValue(key)!;
+            var record = await session.Client.GetAsync(id);
+            if (record.Value is null)
+            {
+                // An error, as for `records delete`: a script reading a record it expects gets a
+                // non-zero code and nothing on standard output to take for a value.
+                Console.Error.WriteLine(record.Version == 0
+                    ? $"error: there is no record '{id}'"
+                    : $"error: there is no record '{id}': it was deleted at version {record.Version}");
+                return CommandErrors.Refused;
+            }
+
+            Console.WriteLine($"version {record.Version}: {Encoding.UTF8.GetString(record.Value)}");
+            return CommandErrors.Ok;
         }));
         return command;
     }
@@ -101,9 +112,14 @@ internal static class RecordsCommand
         {
             var id = WritableKey(parse, key);
             await using var session = await connection.ConnectAsync(parse, token);
-            var deleted = await session.Client.DeleteAsync(id);
-            Console.WriteLine(deleted ? "deleted" : "there was nothing to delete");
-            return deleted ? CommandErrors.Ok : CommandErrors.Refused;
+            if (!await session.Client.DeleteAsync(id))
+            {
+                Console.Error.WriteLine($"error: there is no record '{id}'; nothing was deleted");
+                return CommandErrors.Refused;
+            }
+
+            Console.WriteLine("deleted");
+            return CommandErrors.Ok;
         }));
         return command;
     }

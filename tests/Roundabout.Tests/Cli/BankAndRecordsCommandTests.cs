@@ -73,8 +73,26 @@ public sealed class BankAndRecordsCommandTests(SiloProcessFixture silo) : IClass
         Assert.Equal((0, "version 2"), (cas.Code, cas.Output.Trim()));
         Assert.Equal("version 2: {\"a\":2}", get.Output.Trim());
         Assert.Equal(0, delete.Code);
-        Assert.NotEqual(0, gone.Code);
-        Assert.Contains("(none)", gone.Output);
+        Assert.Equal((3, ""), (gone.Code, gone.Output));
+        Assert.Equal($"error: there is no record '{key}': it was deleted at version 3", gone.Error.Trim());
+    }
+
+    /// <summary>
+    /// A record that is not there is an error (exit 3, one line on standard error), for `get` as for
+    /// `delete`: they printed "(none)" and "there was nothing to delete" on standard output, with exit 3.
+    /// </summary>
+    [Theory]
+    [InlineData("get", "error: there is no record '{0}'")]
+    [InlineData("delete", "error: there is no record '{0}'; nothing was deleted")]
+    public async Task Records_NoSuchRecord_ExitThreeAndOneLineOnStandardError(string verb, string expected)
+    {
+        var key = $"missing-{Guid.NewGuid():N}";
+
+        var (code, output, error) = await Run("records", verb, "--key", key);
+
+        Assert.Equal(3, code);
+        Assert.Equal("", output);
+        Assert.Equal(string.Format(System.Globalization.CultureInfo.InvariantCulture, expected, key), error.Trim());
     }
 
     [Fact]
