@@ -21,7 +21,7 @@ internal sealed class ConnectionOptions
     public Option<string[]> Gateways { get; } = new Option<string[]>("--gateway") { Description = "A silo gateway to connect to, host:port (repeatable); without it an embedded silo runs in this process", AllowMultipleArgumentsPerToken = true }
         .Check(gateways => gateways.FirstOrDefault(gateway => ParseGateway(gateway) is null) is { } bad ? $"'{bad}' is not host:port (for example localhost:30000)." : null);
 
-    public Option<string> ClusterId { get; } = new Option<string>("--cluster-id") { Description = "The cluster's ClusterId", DefaultValueFactory = _ => "default" }.NotEmpty();
+    public Option<string> ClusterId { get; } = new Option<string>("--cluster-id") { Description = "The cluster's ClusterId (a silo refuses a client of another cluster)", DefaultValueFactory = _ => "default" }.NotEmpty();
 
     public Option<string> ServiceId { get; } = new Option<string>("--service-id") { Description = "The cluster's ServiceId", DefaultValueFactory = _ => "default" }.NotEmpty();
 
@@ -81,7 +81,13 @@ internal sealed class ConnectionOptions
                 throw;
             }
 
-            throw new ClusterUnreachableException($"Cannot reach the cluster at {string.Join(", ", gateways)}: {exception.Message}", exception);
+            // A silo refuses a client of another cluster, and the client only tries again until
+            // the time-out: from here that looks just like no silo at all, so both are said.
+            // (The service id is not compared when a client connects.)
+            var reason = exception is TimeoutException
+                ? $"no silo answered within {ConnectTimeout.TotalSeconds:F0} s. Either none runs there, or it belongs to another cluster: this client's --cluster-id is '{parse.GetValue(ClusterId)}', and a silo refuses clients whose cluster id is not its own."
+                : exception.Message;
+            throw new ClusterUnreachableException($"Cannot reach the cluster at {string.Join(", ", gateways)}: {reason}", exception);
         }
 
         return new Connection(host.Services.GetRequiredService<RoundaboutClient>(), new HostLifetime(host));

@@ -95,6 +95,21 @@ public sealed class BankAndRecordsCommandTests(SiloProcessFixture silo) : IClass
         Assert.Equal(string.Format(System.Globalization.CultureInfo.InvariantCulture, expected, key), error.Trim());
     }
 
+    /// <summary>
+    /// A silo refuses a client of another cluster and the client tries again until its time-out,
+    /// which looks just like no silo: the message says both.
+    /// </summary>
+    [Fact]
+    public async Task Bank_WrongClusterId_UnreachableAndSaysTheClusterIdMayDiffer()
+    {
+        var (code, _, error) = await Run("bank", "audit", "--cluster-id", "another-cluster");
+
+        Assert.Equal(6, code);
+        var line = Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains("no silo answered within 15 s", line, StringComparison.Ordinal);
+        Assert.Contains("this client's --cluster-id is 'another-cluster'", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Records_ValueOverTheLimit_IsRefusedWithTheLimit()
     {
