@@ -37,8 +37,10 @@ public sealed class BankDirectory(RoundaboutClient client)
     }
 
     /// <summary>
-    /// Lists <paramref name="accounts"/> that are not listed yet, paying <paramref name="initialBalance"/>
-    /// into each that holds nothing (one that already holds money keeps it); returns how many were new to the list.
+    /// Opens <paramref name="accounts"/> that do not exist yet with <paramref name="initialBalance"/>
+    /// each; returns how many were new (and paid). An account exists when the directory lists it,
+    /// or when it holds money without being listed (a demo of an earlier version paid its accounts
+    /// without listing them): such an account is listed as it is, never paid again.
     /// </summary>
     public async Task<int> OpenAsync(IReadOnlyCollection<string> accounts, long initialBalance)
     {
@@ -71,8 +73,9 @@ public sealed class BankDirectory(RoundaboutClient client)
         }
 
         // Each chunk opens its accounts and adds them to the directory in one transaction, so an
-        // account is in the directory exactly when its opening deposit committed; concurrent
-        // inits conflict on the directory record and the retry skips what the other opened.
+        // account is in the directory exactly when its opening deposit committed (or it held money
+        // already); concurrent inits conflict on the directory record and the retry skips what the
+        // other opened.
         var opened = 0;
         var directory = client.Grains.GetGrain<Records.IRecordGrain>(RecordKey);
         foreach (var chunk in accounts.Distinct(StringComparer.Ordinal).Chunk(100))
@@ -87,22 +90,15 @@ public sealed class BankDirectory(RoundaboutClient client)
                     return 0;
                 }
 
+                var balances = await Task.WhenAll(fresh.Select(id => client.Grains.GetGrain<IAccountGrain>(id).GetBalance()));
+                var unpaid = fresh.Where((_, i) => balances[i] == 0).ToList();
                 if (initialBalance > 0)
                 {
-                    // An account can hold money without being listed (the demo's, or one a program
-                    // deposited to): it is listed as it is, not paid a second time.
-                    await Task.WhenAll(fresh.Select(async id =>
-                    {
-                        var account = client.Grains.GetGrain<IAccountGrain>(id);
-                        if (await account.GetBalance() == 0)
-                        {
-                            await account.Deposit(initialBalance);
-                        }
-                    }));
+                    await Task.WhenAll(unpaid.Select(id => client.Grains.GetGrain<IAccountGrain>(id).Deposit(initialBalance)));
                 }
 
                 await directory.Put(JsonSerializer.SerializeToUtf8Bytes(known.Concat(fresh).ToArray()));
-                return fresh.Count;
+                return unpaid.Count;
             });
         }
 
