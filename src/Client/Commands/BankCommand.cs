@@ -22,28 +22,23 @@ internal static class BankCommand
         return command;
     }
 
-    private static string AccountId(int index) => $"account-{index}";
-
-    /// <summary>As many numbered accounts as the bank's directory (one record) can list; worked out only by the verbs that need it.</summary>
-    private static readonly Lazy<int> MaxAccountsOnce = new(() => BankDirectory.Capacity(AccountId));
-
-    private static int MaxAccounts => MaxAccountsOnce.Value;
-
-    private const string WhyMaxAccounts = ", what the bank's account directory (one record) can list";
+    /// <summary>What opening accounts did: the money it paid in, and what was there already.</summary>
+    private static string Opened(int opened, int count, long balance) =>
+        $"opened {opened} new accounts{(opened > 0 ? $" with {balance:N0} each" : "")}; {count - opened} already existed";
 
     private static Command Init()
     {
         var connection = new ConnectionOptions();
-        var accounts = new Option<int>("--accounts") { Description = "How many accounts (account-0 ...)", DefaultValueFactory = _ => 100 }.Between(1, () => MaxAccounts, WhyMaxAccounts);
+        var accounts = new Option<int>("--accounts") { Description = "How many accounts (account-0 ...)", DefaultValueFactory = _ => 100 }.Count(min: 1);
         var balance = new Option<long>("--balance") { Description = "Opening balance of each new account, in minor units", DefaultValueFactory = _ => 1_000 }.Amount(min: 0);
-        var command = new Command("init", "Open accounts account-0 .. account-N-1 (existing ones are kept)") { accounts, balance };
+        var command = new Command("init", "Open accounts account-0 .. account-N-1 (existing ones keep what they hold and are not paid again)") { accounts, balance };
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             var count = parse.GetValue(accounts);
             await using var session = await connection.ConnectAsync(parse, token);
-            var opened = await new BankDirectory(session.Client).OpenAsync(Enumerable.Range(0, count).Select(AccountId).ToArray(), parse.GetValue(balance));
-            Console.WriteLine($"opened {opened} new accounts; {count - opened} already existed");
+            var opened = await new BankDirectory(session.Client).OpenAsync(NumberedAccounts.First(count), parse.GetValue(balance));
+            Console.WriteLine(Opened(opened, count, parse.GetValue(balance)));
             return CommandErrors.Ok;
         }));
         return command;
@@ -123,23 +118,28 @@ internal static class BankCommand
     private static Command Run()
     {
         var connection = new ConnectionOptions();
-        var accounts = new Option<int>("--accounts") { Description = "Accounts", DefaultValueFactory = _ => 1_000 }.Between(2, () => MaxAccounts, WhyMaxAccounts);
+        var accounts = new Option<int>("--accounts") { Description = "Accounts (account-0 ...); those that do not exist yet are opened", DefaultValueFactory = _ => 1_000 }.Count(min: 2);
+        var balance = new Option<long>("--balance") { Description = "Opening balance of each account this run opens, in minor units: more than `bank init` gives, so that a hot spot does not run dry (existing accounts keep what they hold)", DefaultValueFactory = _ => 1_000_000 }.Amount(min: 0);
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 64 }.AtLeast(1);
         var seconds = new Option<int>("--duration") { Description = "Seconds", DefaultValueFactory = _ => 10 }.AtLeast(1, " second");
         var hotAccounts = new Option<int>("--hot-accounts") { Description = "Size of the hot spot (the first N accounts)", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var hotShare = new Option<double>("--hot-share") { Description = "Share of account picks that go to the hot spot (0..1)", DefaultValueFactory = _ => 0.0 }.Share();
         var isolation = new Option<IsolationLevel?>("--isolation") { Description = "Serializable (default) or Snapshot" };
         var auditShare = new Option<double>("--audit-share") { Description = "Share of operations that are read-only audits (0..1)", DefaultValueFactory = _ => 0.0 }.Share();
-        var command = new Command("run", "Drive a transfer workload and print what it did") { accounts, concurrency, seconds, hotAccounts, hotShare, isolation, auditShare };
+        var command = new Command("run", "Drive a transfer workload and print what it did") { accounts, balance, concurrency, seconds, hotAccounts, hotShare, isolation, auditShare };
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             var shape = new WorkloadShape(parse.GetValue(hotAccounts), parse.GetValue(hotShare), parse.GetValue(isolation), parse.GetValue(auditShare));
             var (count, workers, duration) = (parse.GetValue(accounts), parse.GetValue(concurrency), parse.GetValue(seconds));
             await using var session = await connection.ConnectAsync(parse, token);
-            await new BankDirectory(session.Client).OpenAsync(Enumerable.Range(0, count).Select(AccountId).ToArray(), 1_000_000);
-            var workload = new BankWorkload(session.Client.Grains, count, workers, initialBalance: 1_000_000, retryConflicts: true) { Shape = shape };
-            await workload.InitializeAsync();
+            var opened = await new BankDirectory(session.Client).OpenAsync(NumberedAccounts.First(count), parse.GetValue(balance));
+            Console.WriteLine(Opened(opened, count, parse.GetValue(balance)));
+
+            // The audits sum the run's accounts: transfers keep their total whatever else happens
+            // in the bank meanwhile (`bank audit` sums the whole bank).
+            var workload = new BankWorkload(session.Client.Grains, count, workers, parse.GetValue(balance), retryConflicts: true) { Shape = shape };
+            await workload.TakeExpectedTotalAsync();
 
             var stopwatch = Stopwatch.StartNew();
             var run = workload.RunAsync(TimeSpan.FromSeconds(duration), token);
@@ -175,7 +175,7 @@ internal static class BankCommand
             table.AddRow("in doubt", $"{workload.InDoubt:N0}");
             table.AddRow("failed (time-out, transient)", $"{workload.Failed:N0}");
             table.AddRow("audits (mismatched)", $"{workload.Audits:N0} ({workload.AuditMismatches})");
-            table.AddRow("audited total", $"{total:N0} (expected {workload.ExpectedTotal:N0})");
+            table.AddRow($"audited total of the run's {count:N0} accounts", $"{total:N0} (expected {workload.ExpectedTotal:N0})");
             console.Write(table);
             return total == workload.ExpectedTotal && workload.AuditMismatches == 0 ? CommandErrors.Ok : CommandErrors.Failed;
         }));

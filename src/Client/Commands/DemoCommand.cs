@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Roundabout.Client.Embedded;
+using Roundabout.Client.Library;
 using Roundabout.Client.Workload;
 
 namespace Roundabout.Client.Commands;
@@ -8,14 +9,17 @@ namespace Roundabout.Client.Commands;
 /// <summary>`roundabout demo`: an embedded silo and a few seconds of bank transfers.</summary>
 internal static class DemoCommand
 {
+    /// <summary>What the demo pays into each account it opens.</summary>
+    private const long OpeningBalance = 1_000;
+
     public static Command Create()
     {
         var duration = new Option<int>("--duration") { Description = "Seconds of load", DefaultValueFactory = _ => 5 }.AtLeast(1, " second");
-        var accounts = new Option<int>("--accounts") { Description = "Number of accounts", DefaultValueFactory = _ => 100 }.AtLeast(2);
+        var accounts = new Option<int>("--accounts") { Description = "Accounts the transfers use (account-0 ...); those the bank does not have yet are opened with 1000 each", DefaultValueFactory = _ => 100 }.Count(min: 2);
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 32 }.AtLeast(1);
         var data = new Option<string>("--data") { Description = "Data directory of the embedded log", DefaultValueFactory = _ => "./data" }.NonEmptyPath();
         var verbose = CommandErrors.VerboseOption();
-        var command = new Command("demo", "Start an embedded silo and run a bank-transfer demo")
+        var command = new Command("demo", "Start an embedded silo and run a bank-transfer demo (the bank of `roundabout bank` on the same --data; the audits sum all its accounts)")
         {
             duration, accounts, concurrency, data, verbose,
         };
@@ -28,11 +32,18 @@ internal static class DemoCommand
     {
         Console.WriteLine($"Starting an embedded silo on the durable log in {Path.GetFullPath(data)}");
         await using var silo = await EmbeddedSilo.StartAsync(data, cancellationToken, verbose);
-        var workload = new BankWorkload(silo.Client, accounts, concurrency, initialBalance: 1_000, retryConflicts: true);
-        var existed = await workload.InitializeAsync();
-        Console.WriteLine(existed
-            ? $"Found the accounts of an earlier run: {accounts} accounts holding {workload.ExpectedTotal} in total."
-            : $"Opened {accounts} accounts with 1000 each ({workload.ExpectedTotal} in total).");
+        // The demo's accounts are the bank's (`roundabout bank` on the same --data sees them), and
+        // its audits sum the whole bank: money the bank holds in accounts this run does not use
+        // (opened by a larger demo, or by `bank init`) is still counted, and nothing looks lost.
+        var directory = new BankDirectory(silo.Roundabout);
+        var opened = await directory.OpenAsync(NumberedAccounts.First(accounts), OpeningBalance);
+        var bank = (await directory.GetAccountsAsync()).ToArray();
+        var workload = new BankWorkload(silo.Client, accounts, concurrency, OpeningBalance, retryConflicts: true) { AuditedAccounts = bank };
+        var bankTotal = await workload.TakeExpectedTotalAsync();
+        Console.WriteLine(opened == accounts && bank.Length == accounts
+            ? $"Opened {accounts} accounts with {OpeningBalance} each ({bankTotal} in total)."
+            : $"{Found(accounts - opened, accounts)}{(opened > 0 ? $"; opened {opened} new ones with {OpeningBalance} each" : "")}. "
+              + $"The bank has {bank.Length} accounts holding {bankTotal} in total{(bank.Length > accounts ? $"; transfers use the first {accounts}, the audits sum all {bank.Length}" : "")}.");
         Console.WriteLine($"Running {concurrency} concurrent transfers for {seconds} s; a snapshot audit every second:");
 
         var stopwatch = Stopwatch.StartNew();
@@ -89,6 +100,9 @@ internal static class DemoCommand
         Console.WriteLine($"audited total       : {finalTotal} (expected {workload.ExpectedTotal}; {audits} audits, {auditsOff} off)");
         return finalTotal == workload.ExpectedTotal && auditsOff == 0 ? 0 : 1;
     }
+
+    private static string Found(int existed, int accounts) =>
+        existed == accounts ? $"Found the {accounts} accounts of an earlier run" : $"Found {existed} of the {accounts} accounts in the bank";
 
     private static double Percentile(double[] sorted, double fraction) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(fraction * sorted.Length))];

@@ -18,7 +18,7 @@ public sealed class DemoCommandTests(ITestOutputHelper output) : IDisposable
         Assert.Matches(@"transfers committed : [1-9]\d*", first);
         Assert.Contains("audited total       : 10000 (expected 10000;", first);
         Assert.Equal(0, secondCode);
-        Assert.Contains("Found the accounts of an earlier run: 10 accounts holding 10000 in total.", second);
+        Assert.Contains("Found the 10 accounts of an earlier run. The bank has 10 accounts holding 10000 in total.", second);
         Assert.NotEmpty(Directory.GetFiles(_data, "segment-*.log"));
     }
 
