@@ -425,7 +425,8 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
             // a reload knows its outcome), and Orleans does not finish deactivating while this waits.
             ThrowIfUnusable(info);
             var decided = _decided.Task;
-            if (await Task.WhenAny(decided, Task.Delay(_options.PreparedResolutionTimeout)) != decided)
+            var timeout = Task.Delay(_options.PreparedResolutionTimeout);
+            if (await Task.WhenAny(decided, _writer.Failed, timeout) == timeout)
             {
                 ResolveStale();
             }
@@ -580,7 +581,6 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     private void FailStorage(Exception exception)
     {
         LogStorageFailed(_logger, exception, Describe);
-        SignalDecided(); // readers waiting for an outcome see the failure and leave
         _context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, exception, "Transactional counter storage failed; reloading from storage."));
     }
 

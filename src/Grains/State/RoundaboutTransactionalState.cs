@@ -48,7 +48,6 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private readonly ParticipantId _participantId;
     private readonly SlotWriter _writer;
     private readonly Dictionary<Guid, TentativeWrite<TState>> _tentative = [];
-    private readonly TaskCompletionSource _storageFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private VersionChain<TState> _chain = new(0, new TState());
     private long _maxReadTimestamp;
@@ -348,7 +347,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
             // It may already be committed: only its outcome tells what this snapshot contains.
             var decided = prepared.Decided.Task;
             var timeout = Task.Delay(_options.PreparedResolutionTimeout);
-            if (await Task.WhenAny(decided, _storageFailed.Task, timeout) == timeout)
+            if (await Task.WhenAny(decided, _writer.Failed, timeout) == timeout)
             {
                 ResolveIfStale(prepared);
             }
@@ -519,7 +518,6 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private void FailStorage(Exception exception)
     {
         LogStorageFailed(_logger, exception, Describe);
-        _storageFailed.TrySetResult(); // readers waiting for an outcome see the failure and leave
         _context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, exception, "Transactional state storage failed; reloading from storage."));
     }
 

@@ -14,6 +14,7 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
     private Task _last = Task.CompletedTask;
     private QueuedWrite? _queued;
     private bool _acceptsAtOnce = true;
+    private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public string Key => key;
 
@@ -21,6 +22,12 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
 
     /// <summary>Set after a write failed: no further write is attempted (the slot reloads instead).</summary>
     public Exception? Failure { get; private set; }
+
+    /// <summary>
+    /// Completes when <see cref="Failure"/> is set: for a wait that only a reload can end (a
+    /// reader waiting for a commit whose write failed), so that it leaves instead.
+    /// </summary>
+    public Task Failed => _failed.Task;
 
     /// <summary>
     /// For writes whose waiter cannot do anything about a failure (installs, aborts): the failure
@@ -199,6 +206,7 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
         if (Failure is null)
         {
             Failure = exception;
+            _failed.TrySetResult();
             onFailure(exception);
         }
     }

@@ -90,6 +90,7 @@ public sealed class SlotWriterTests
         Assert.True(SpinWait.SpinUntil(() => !failures.IsEmpty, TimeSpan.FromSeconds(10)), "the slot was not told");
         Assert.Same(failure, Assert.Single(failures));
         Assert.Same(failure, writer.Failure);
+        Assert.True(writer.Failed.IsCompleted, "waits that only a reload can end were not told");
         await Assert.ThrowsAsync<InvalidOperationException>(() => writer.WriteBeforeAsync(Domain));
     }
 
