@@ -48,8 +48,8 @@ internal sealed class ConnectionOptions
             return new Connection(silo.Roundabout, silo);
         }
 
-        // Malformed input is the person's to fix (exit 2) and checked before anything is tried.
-        var addresses = gateways.Select(gateway => ParseGateway(gateway) ?? throw new ArgumentException($"--gateway '{gateway}' is not host:port (for example localhost:30000).")).ToArray();
+        // Malformed input was refused while the command line was parsed (the check above).
+        var addresses = gateways.Select(gateway => ParseGateway(gateway)!.Value).ToArray();
         var endpoints = new IPEndPoint[addresses.Length];
         for (var i = 0; i < addresses.Length; i++)
         {

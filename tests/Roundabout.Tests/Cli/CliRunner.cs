@@ -53,14 +53,6 @@ internal static class CliRunner
         return lines[0];
     }
 
-    /// <summary>A port on the loopback address that nothing listens on (the system's pick).</summary>
-    public static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>
     /// Runs the tool as a process of its own in <paramref name="workingDirectory"/>: for what
     /// depends on the current directory, which tests running in parallel must not change.

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Roundabout.Client.Commands;
+using Roundabout.Client.Embedded;
 using Roundabout.Tests.Storage;
 
 namespace Roundabout.Tests.Cli;
@@ -25,7 +26,7 @@ public sealed class SiloPortTests
 
         // A silo that does start runs until stopped: the deadline stops it, and the test fails.
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var (code, output, error) = await CliRunner.RunAsync(deadline.Token, "silo", "--data", directory.Path, option, Text(port), other, Text(CliRunner.FreePort()));
+        var (code, output, error) = await CliRunner.RunAsync(deadline.Token, "silo", "--data", directory.Path, option, Text(port), other, Text(EmbeddedSilo.FreePort()));
 
         Assert.Equal(1, code);
         var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -38,7 +39,7 @@ public sealed class SiloPortTests
     {
         using var first = new TempDataDirectory();
         using var second = new TempDataDirectory();
-        var (siloPort, gatewayPort) = (CliRunner.FreePort(), CliRunner.FreePort());
+        var (siloPort, gatewayPort) = (EmbeddedSilo.FreePort(), EmbeddedSilo.FreePort());
         string[] ports = ["--silo-port", Text(siloPort), "--gateway-port", Text(gatewayPort)];
         using var running = StartSilo(first.Path, ports);
         try

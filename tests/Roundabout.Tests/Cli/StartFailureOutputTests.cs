@@ -51,7 +51,7 @@ public sealed class StartFailureOutputTests
         AssertNoLogOfTheFailure(output + error);
     }
 
-    private static string Port() => CliRunner.FreePort().ToString(CultureInfo.InvariantCulture);
+    private static string Port() => EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture);
 
     private static void AssertNoLogOfTheFailure(string output)
     {

@@ -1,7 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Roundabout.Client.Embedded;
 using Roundabout.Hosting;
 using Roundabout.Silo.Hosting;
 using Roundabout.Tests.Storage;
@@ -53,7 +52,7 @@ public sealed class RegistrationValidationTests
         builder.Logging.ClearProviders();
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort());
+            silo.UseLocalhostClustering(siloPort: EmbeddedSilo.FreePort(), gatewayPort: EmbeddedSilo.FreePort());
             configure(silo);
         });
         using var host = builder.Build();
@@ -68,12 +67,5 @@ public sealed class RegistrationValidationTests
 
         await host.StopAsync();
         return null;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

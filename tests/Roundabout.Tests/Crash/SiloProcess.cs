@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Roundabout.Client.Embedded;
 using Roundabout.Hosting;
 
 namespace Roundabout.Tests.Crash;
@@ -25,8 +24,8 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public static SiloProcess Start(string dataDirectory, string durability, string logFile)
     {
-        var siloPort = FreePort();
-        var gatewayPort = FreePort();
+        var siloPort = EmbeddedSilo.FreePort();
+        var gatewayPort = EmbeddedSilo.FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -122,13 +121,6 @@ public sealed class SiloProcess : IAsyncDisposable
         Kill();
         _process.Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>src/Silo's build output for the configuration these tests were built in.</summary>
