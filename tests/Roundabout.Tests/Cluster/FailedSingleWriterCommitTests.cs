@@ -21,53 +21,57 @@ public sealed class FailedSingleWriterCommitTests() : WrappedStoreClusterTest<Fa
     [Fact]
     public async Task SingleWriterCommitFails_WhileAReaderWaitsForIt_TheAccountComesBack()
     {
-        var a = Keys.New("acct");
-        var account = Cluster.Grains.GetGrain<IAccountGrain>(a);
-        await account.Deposit(100);
+        var (account, key) = await NewAccountWith100Async();
 
-        // Hold the next balance write of the account (the single-writer commit of the deposit), then fail it.
-        Store.Arm(writes => writes.Any(w => w.Key.Contains("/counter/", StringComparison.Ordinal) && w.Key.Contains(a, StringComparison.Ordinal)));
-        // Committed from the client (the coordinator grain), not inside the account's own Deposit call,
-        // so the account is free to take the reader while the commit's write is in flight.
-        var deposit = Cluster.TransactionClient.RunTransaction(TransactionOption.Create, () => account.Deposit(10));
-        await Store.FirstHeld.WaitAsync(TimeSpan.FromSeconds(10));
+        // The balance is a counter: its single-writer commit is the deposit's.
+        var fresh = await FailTheCommitUnderAWaitingReaderAsync(key, "/counter/", () => account.Deposit(10), account.GetBalance);
 
-        // A reader whose snapshot is above the commit timestamp waits for the commit's outcome.
-        var waitingReader = account.GetBalance();
-        await Task.Delay(500);
-        Assert.False(waitingReader.IsCompleted);
-
-        Store.Release(); // the held write fails: the deposit is in doubt, the slot deactivates to reload
-        var depositOutcome = await Record.ExceptionAsync(() => deposit.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.IsType<OrleansTransactionInDoubtException>(depositOutcome);
-
-        // The failed activation should go and a new one reload from storage: a fresh read answers.
-        var fresh = await ReadOnceReloadedAsync(account.GetBalance, waitingReader);
         Assert.Equal(100, fresh);
     }
 
     [Fact]
     public async Task SingleWriterStateCommitFails_WhileAReaderWaitsForIt_TheAccountComesBack()
     {
-        var a = Keys.New("acct");
-        var account = Cluster.Grains.GetGrain<IAccountGrain>(a);
-        await account.Deposit(100);
+        var (account, key) = await NewAccountWith100Async();
 
-        // The overdraft setting is a transactional state: hold its single-writer commit, then fail it.
-        Store.Arm(writes => writes.Any(w => w.Key.Contains("/state/", StringComparison.Ordinal) && w.Key.Contains(a, StringComparison.Ordinal)));
-        var setLimit = Cluster.TransactionClient.RunTransaction(TransactionOption.Create, () => account.SetOverdraftLimit(50));
+        // The overdraft setting is a transactional state; a snapshot read reads it.
+        var fresh = await FailTheCommitUnderAWaitingReaderAsync(key, "/state/", () => account.SetOverdraftLimit(50), account.GetSnapshot);
+
+        Assert.Equal(new AccountSnapshot(100, 0), fresh);
+    }
+
+    private async Task<(IAccountGrain Account, string Key)> NewAccountWith100Async()
+    {
+        var key = Keys.New("acct");
+        var account = Cluster.Grains.GetGrain<IAccountGrain>(key);
+        await account.Deposit(100);
+        return (account, key);
+    }
+
+    /// <summary>
+    /// Holds the single-writer commit of <paramref name="commit"/> at the account's
+    /// <paramref name="slotKind"/> slot, starts <paramref name="read"/> (which waits for the
+    /// commit's outcome), fails the held write, and returns the first read that answers after it.
+    /// </summary>
+    private async Task<T> FailTheCommitUnderAWaitingReaderAsync<T>(string key, string slotKind, Func<Task> commit, Func<Task<T>> read)
+    {
+        Store.Arm(writes => writes.Any(w => w.Key.Contains(slotKind, StringComparison.Ordinal) && w.Key.Contains(key, StringComparison.Ordinal)));
+        // Committed from the client (the coordinator grain), not inside the account's own call,
+        // so the account is free to take the reader while the commit's write is in flight.
+        var committing = Cluster.TransactionClient.RunTransaction(TransactionOption.Create, commit);
         await Store.FirstHeld.WaitAsync(TimeSpan.FromSeconds(10));
 
-        var waitingReader = account.GetSnapshot(); // reads the setting at a snapshot above the commit
+        // A reader whose snapshot is above the commit timestamp waits for the commit's outcome.
+        var waitingReader = read();
         await Task.Delay(500);
         Assert.False(waitingReader.IsCompleted);
 
-        Store.Release();
-        var outcome = await Record.ExceptionAsync(() => setLimit.WaitAsync(TimeSpan.FromSeconds(10)));
+        Store.Release(); // the held write fails: the commit is in doubt, the slot deactivates to reload
+        var outcome = await Record.ExceptionAsync(() => committing.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.IsType<OrleansTransactionInDoubtException>(outcome);
 
-        var fresh = await ReadOnceReloadedAsync(account.GetSnapshot, waitingReader);
-        Assert.Equal(new AccountSnapshot(100, 0), fresh);
+        // The failed activation should go and a new one reload from storage: a fresh read answers.
+        return await ReadOnceReloadedAsync(read, waitingReader);
     }
 
     /// <summary>Reads until the grain answers again, for up to 45 s after the failure.</summary>
