@@ -32,16 +32,5 @@ public sealed class BenchmarkSilo : IAsyncDisposable
         return new BenchmarkSilo(host);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _host.StopAsync();
-        if (_host is IAsyncDisposable disposable)
-        {
-            await disposable.DisposeAsync();
-        }
-        else
-        {
-            _host.Dispose();
-        }
-    }
+    public ValueTask DisposeAsync() => Embedded.CommandHost.StopAndDisposeAsync(_host);
 }

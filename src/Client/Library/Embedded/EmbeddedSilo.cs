@@ -92,16 +92,5 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _host.StopAsync();
-        if (_host is IAsyncDisposable disposable)
-        {
-            await disposable.DisposeAsync();
-        }
-        else
-        {
-            _host.Dispose();
-        }
-    }
+    public ValueTask DisposeAsync() => CommandHost.StopAndDisposeAsync(_host);
 }

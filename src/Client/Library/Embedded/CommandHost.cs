@@ -4,20 +4,20 @@ using Microsoft.Extensions.Logging;
 
 namespace Roundabout.Client.Embedded;
 
-/// <summary>How the command's processes build their hosts (an embedded silo, a silo, a client).</summary>
+/// <summary>How the embedded silo and the command's processes build their hosts (an embedded silo, a silo, a client).</summary>
 internal static class CommandHost
 {
     /// <summary>
     /// <see cref="Host.CreateApplicationBuilder()"/> without watching the working directory for
     /// configuration changes: an embedded silo writes its log below that directory (./data), and
-    /// the watcher woke up for every write (about 2% of a benchmark's CPU). The command reads no
+    /// the watcher woke up for every write (about 2% of a benchmark's CPU). Nothing here reads
     /// configuration files, so there is nothing to reload.
     /// </summary>
     /// <remarks>
-    /// The host does not handle Ctrl+C or SIGTERM itself: the default console lifetime swallows
-    /// the signal (it only stops the host), so the command's cancellation token never fired and a
-    /// command ran to its end. <see cref="StopSignals"/> handles the signals and cancels the
-    /// command, which then stops its hosts.
+    /// The host does not handle Ctrl+C or SIGTERM itself: the process that embeds it owns its
+    /// signals (the `roundabout` command's StopSignals cancel the command, which then stops its
+    /// hosts; an application stops its <c>EmbeddedSilo</c> by disposing it). The default console
+    /// lifetime would swallow the signal and only stop this host, under the caller's feet.
     /// </remarks>
     /// <param name="verbose">
     /// Keep the host's own log of a start that failed. A host logs "Hosting failed to start" with
@@ -37,7 +37,21 @@ internal static class CommandHost
         return builder;
     }
 
-    /// <summary>A host lifetime that leaves process signals to the command.</summary>
+    /// <summary>Stops <paramref name="host"/> and disposes of it (asynchronously where it can).</summary>
+    public static async ValueTask StopAndDisposeAsync(IHost host)
+    {
+        await host.StopAsync();
+        if (host is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync();
+        }
+        else
+        {
+            host.Dispose();
+        }
+    }
+
+    /// <summary>A host lifetime that leaves process signals to the process that embeds the host.</summary>
     private sealed class CommandLifetime : IHostLifetime
     {
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

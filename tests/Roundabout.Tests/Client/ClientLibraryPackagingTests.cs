@@ -1,0 +1,30 @@
+using System.Reflection;
+using Roundabout.Client.Library;
+
+namespace Roundabout.Tests.Client;
+
+/// <summary>
+/// A program that references the client library gets the library, not the `roundabout` command:
+/// a user trial found the library inside the command's executable, bringing its console packages along.
+/// </summary>
+public sealed class ClientLibraryPackagingTests
+{
+    private static readonly Assembly Library = typeof(RoundaboutClient).Assembly;
+
+    [Fact]
+    public void TheLibrary_IsAnAssemblyOfItsOwn_NotTheCommand()
+    {
+        Assert.Equal("Roundabout.Client", Library.GetName().Name);
+        Assert.Null(Library.EntryPoint);
+        Assert.Same(Library, typeof(Roundabout.Client.Embedded.EmbeddedSilo).Assembly);
+    }
+
+    [Theory]
+    [InlineData("roundabout")]
+    [InlineData("System.CommandLine")]
+    [InlineData("Spectre.Console")]
+    public void TheLibrary_DoesNotReferenceTheCommandOrItsConsolePackages(string assembly)
+    {
+        Assert.DoesNotContain(assembly, Library.GetReferencedAssemblies().Select(reference => reference.Name));
+    }
+}
