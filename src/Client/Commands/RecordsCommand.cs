@@ -18,17 +18,12 @@ internal static class RecordsCommand
 
     private static Option<string> KeyOption() => new Option<string>("--key") { Description = "The record's key", Required = true }.Key();
 
-    /// <summary>
-    /// Refuses to write a record the bank keeps for itself: with its account directory deleted or
-    /// rewritten, a later `bank init` would open (and pay) the same accounts again, creating money.
-    /// Reading it is harmless and allowed.
-    /// </summary>
+    /// <summary>The key of a record to write: never the bank's account directory (see <see cref="Library.BankDirectory.ThrowIfDirectoryKey"/>).</summary>
     private static string WritableKey(ParseResult parse, Option<string> key)
     {
         var value = parse.GetValue(key)!;
-        return value == Library.BankDirectory.RecordKey
-            ? throw new ArgumentException($"The record '{value}' is the bank's account directory; change accounts with `roundabout bank`, not `roundabout records`.")
-            : value;
+        Library.BankDirectory.ThrowIfDirectoryKey(value, key.Name);
+        return value;
     }
 
     private static Option<string> ValueOption() => new Option<string>("--value") { Description = "The value (text, e.g. JSON)", Required = true }.RecordValue();

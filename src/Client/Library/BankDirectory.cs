@@ -13,6 +13,19 @@ public sealed class BankDirectory(RoundaboutClient client)
     public const string RecordKey = "roundabout-bank-directory";
 
     /// <summary>
+    /// Refuses a write to the record the bank keeps for itself: with its account directory
+    /// deleted or rewritten, a later <see cref="OpenAsync"/> would open (and pay) the same
+    /// accounts again, creating money. Reading it is harmless.
+    /// </summary>
+    public static void ThrowIfDirectoryKey(string key, string paramName)
+    {
+        if (key == RecordKey)
+        {
+            throw new ArgumentException($"The record '{key}' is the bank's account directory; change accounts through the bank (BankDirectory.OpenAsync, `roundabout bank`), not by writing the record.", paramName);
+        }
+    }
+
+    /// <summary>
     /// How many accounts named <paramref name="idOf"/>(0), (1), ... the directory can hold: it is
     /// one record, so its JSON list of ids must fit in <see cref="RecordLimits.MaxValueBytes"/>.
     /// </summary>

@@ -75,6 +75,7 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
     public Task<long> PutAsync(string key, byte[] value, RunOptions? options = null)
     {
         Money.ValidateKey(key, nameof(key));
+        BankDirectory.ThrowIfDirectoryKey(key, nameof(key));
         RecordLimits.ValidateValue(value);
         return Runner.RunAsync(() => grains.GetGrain<IRecordGrain>(key).Put(value), options);
     }
@@ -83,6 +84,7 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
     public Task<CompareAndSetResult> CompareAndSetAsync(string key, long expectedVersion, byte[] value, RunOptions? options = null)
     {
         Money.ValidateKey(key, nameof(key));
+        BankDirectory.ThrowIfDirectoryKey(key, nameof(key));
         ArgumentOutOfRangeException.ThrowIfNegative(expectedVersion);
         RecordLimits.ValidateValue(value);
         return Runner.RunAsync(() => grains.GetGrain<IRecordGrain>(key).CompareAndSet(expectedVersion, value), options);
@@ -91,6 +93,7 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
     public Task<bool> DeleteAsync(string key, RunOptions? options = null)
     {
         Money.ValidateKey(key, nameof(key));
+        BankDirectory.ThrowIfDirectoryKey(key, nameof(key));
         return Runner.RunAsync(() => grains.GetGrain<IRecordGrain>(key).Delete(), options);
     }
 }

@@ -27,4 +27,32 @@ public sealed class BankDirectoryTests(ClusterFixture fixture)
         Assert.Equal(2_018, await client.AuditAsync([funded, empty]));
         Assert.Contains(funded, await new BankDirectory(client).GetAccountsAsync());
     }
+
+    /// <summary>
+    /// The record helpers refuse to write the directory: deleted or rewritten, it would make the
+    /// next opening pay accounts that hold money already. Reading it stays allowed.
+    /// </summary>
+    [Fact]
+    public async Task RecordHelpers_WritingTheDirectory_AreRefusedAndChangeNothing()
+    {
+        var client = new RoundaboutClient(fixture.Cluster.Grains, fixture.Cluster.Transactions);
+        var bank = new BankDirectory(client);
+        var account = Keys.New("listed");
+        await bank.OpenAsync([account], 500);
+        var before = await client.GetAsync(BankDirectory.RecordKey);
+
+        var refusals = new[]
+        {
+            await Assert.ThrowsAsync<ArgumentException>(() => client.PutAsync(BankDirectory.RecordKey, "[]"u8.ToArray())),
+            await Assert.ThrowsAsync<ArgumentException>(() => client.CompareAndSetAsync(BankDirectory.RecordKey, before.Version, "[]"u8.ToArray())),
+            await Assert.ThrowsAsync<ArgumentException>(() => client.DeleteAsync(BankDirectory.RecordKey)),
+        };
+
+        Assert.All(refusals, refusal => Assert.Contains("account directory", refusal.Message));
+        var after = await client.GetAsync(BankDirectory.RecordKey);
+        Assert.Equal(before.Version, after.Version);
+        Assert.Equal(before.Value, after.Value);
+        Assert.Equal(0, await bank.OpenAsync([account], 500));
+        Assert.Equal(500, await client.GetBalanceAsync(account));
+    }
 }
