@@ -30,7 +30,7 @@ internal static class BankCommand
     {
         var connection = new ConnectionOptions();
         var accounts = new Option<int>("--accounts") { Description = "How many accounts (account-0 ...)", DefaultValueFactory = _ => 100 }.Count(min: 1);
-        var balance = new Option<long>("--balance") { Description = "Opening balance of each new account, in minor units", DefaultValueFactory = _ => 1_000 }.Amount(min: 0);
+        var balance = new Option<long>("--balance") { Description = "Opening balance of each new account, in minor units", DefaultValueFactory = _ => 1_000 }.OpeningBalance();
         var command = new Command("init", "Open accounts account-0 .. account-N-1 (existing ones keep what they hold and are not paid again)") { accounts, balance };
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
@@ -64,7 +64,7 @@ internal static class BankCommand
         var connection = new ConnectionOptions();
         var from = new Option<string>("--from") { Description = "Account to take the amount from", Required = true }.Key();
         var to = new Option<string>("--to") { Description = "Account to pay it to", Required = true }.Key();
-        var amount = new Option<long>("--amount") { Description = "Amount in minor units", Required = true }.Amount(min: 1);
+        var amount = new Option<long>("--amount") { Description = "Amount in minor units", Required = true }.Amount();
         var key = new Option<string?>("--key") { Description = "Idempotency key: the transfer takes effect at most once per key" }.Key();
         var isolation = new Option<IsolationLevel?>("--isolation") { Description = "Serializable (default) or Snapshot" };
         var command = new Command("transfer", "Move money between two accounts in one transaction") { from, to, amount, key, isolation };
@@ -119,7 +119,7 @@ internal static class BankCommand
     {
         var connection = new ConnectionOptions();
         var accounts = new Option<int>("--accounts") { Description = "Accounts (account-0 ...); those that do not exist yet are opened", DefaultValueFactory = _ => 1_000 }.Count(min: 2);
-        var balance = new Option<long>("--balance") { Description = "Opening balance of each account this run opens, in minor units: more than `bank init` gives, so that a hot spot does not run dry (existing accounts keep what they hold)", DefaultValueFactory = _ => 1_000_000 }.Amount(min: 0);
+        var balance = new Option<long>("--balance") { Description = "Opening balance of each account this run opens, in minor units: more than `bank init` gives, so that a hot spot does not run dry (existing accounts keep what they hold)", DefaultValueFactory = _ => 1_000_000 }.OpeningBalance();
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 64 }.AtLeast(1);
         var seconds = new Option<int>("--duration") { Description = "Seconds", DefaultValueFactory = _ => 10 }.AtLeast(1, " second");
         var hotAccounts = new Option<int>("--hot-accounts") { Description = "Size of the hot spot (the first N accounts)", DefaultValueFactory = _ => 0 }.AtLeast(0);

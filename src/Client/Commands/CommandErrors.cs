@@ -71,11 +71,11 @@ internal static class CommandErrors
     };
 
     /// <summary>
-    /// The message without ".NET"'s " (Parameter 'idempotencyKey')": the commands check their
-    /// options first (OptionRules), with messages that name the option; this is for whatever the
-    /// library still finds.
+    /// The message without ".NET"'s " (Parameter 'idempotencyKey')": for whatever the library
+    /// still finds after the options were checked, and for the option checks (OptionRules) that
+    /// ask the library and name the option themselves.
     /// </summary>
-    private static string WithoutParameterName(ArgumentException exception) =>
+    public static string WithoutParameterName(ArgumentException exception) =>
         exception.ParamName is { } name ? exception.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : exception.Message;
 }
 

@@ -10,19 +10,44 @@ namespace Roundabout.Client.Commands;
 /// <summary>
 /// Checks of option values made while the command line is parsed: a bad value is a parse error
 /// that names the option and says what to give instead, followed by `see roundabout ... --help`
-/// as for a value that does not parse, and nothing starts (no silo, no connection). The library
-/// checks the same things again, but its messages name .NET parameters ("(Parameter 'amount')").
+/// as for a value that does not parse, and nothing starts (no silo, no connection). Where the
+/// library has the rule (<see cref="Money"/>), the option asks the library, so that the two cannot
+/// drift apart, and puts the option's name in front of the library's message.
 /// </summary>
 internal static class OptionRules
 {
     /// <summary>Refuses a value for which <paramref name="problem"/> says what is wrong (the text after the option's name).</summary>
-    public static Option<T> Check<T>(this Option<T> option, Func<T, string?> problem)
+    public static Option<T> Check<T>(this Option<T> option, Func<T, string?> problem) =>
+        option.Refuse(value => problem(value) is { } text ? $"{option.Name} {text}" : null);
+
+    /// <summary>
+    /// Refuses a value that <paramref name="validate"/>, a check of the library's, throws for: the
+    /// error is "--option: " and the library's message, on one line and without the parameter name
+    /// .NET adds for a programmer (its "Actual value was ..." stays: it shows what was given).
+    /// </summary>
+    private static Option<T> CheckWith<T>(this Option<T> option, Action<T> validate) =>
+        option.Refuse(value =>
+        {
+            try
+            {
+                validate(value);
+                return null;
+            }
+            catch (ArgumentException exception)
+            {
+                var lines = CommandErrors.WithoutParameterName(exception).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                return $"{option.Name}: {string.Join(' ', lines)}";
+            }
+        });
+
+    /// <summary>Adds the error <paramref name="error"/> gives for a value (null: none).</summary>
+    private static Option<T> Refuse<T>(this Option<T> option, Func<T, string?> error)
     {
         option.Validators.Add(result =>
         {
-            if (TryGetValue(result, out T value) && problem(value) is { } text)
+            if (TryGetValue(result, out T value) && error(value) is { } text)
             {
-                result.AddError($"{option.Name} {text}");
+                result.AddError(text);
             }
         });
         return option;
@@ -57,19 +82,34 @@ internal static class OptionRules
     public static Option<double> Share(this Option<double> option) =>
         option.Check(value => value is >= 0 and <= 1 ? null : $"must be between 0 and 1 (got {value.ToString(CultureInfo.InvariantCulture)}).");
 
-    /// <summary>An amount of money in minor units, from <paramref name="min"/> (0 or 1) to <see cref="Money.MaxAmount"/>.</summary>
-    public static Option<long> Amount(this Option<long> option, long min) =>
-        option.Check(value => value < min ? (min == 0 ? $"must not be negative (got {value})." : $"must be positive, in minor units such as cents (got {value}).")
-            : value > Money.MaxAmount ? $"must be at most {Money.MaxAmount} minor units (got {value})."
-            : null);
+    /// <summary>An amount of money to move, in minor units: what <see cref="Money.ValidateAmount"/> accepts.</summary>
+    public static Option<long> Amount(this Option<long> option) =>
+        option.CheckWith(value => Money.ValidateAmount(value, option.Name));
 
-    /// <summary>An account id or record key: not blank, at most <see cref="Money.MaxKeyLength"/> characters. A missing optional key passes.</summary>
+    /// <summary>
+    /// What each account opens with: nothing (empty accounts, which Money's rule for an amount
+    /// moved does not allow), or an amount <see cref="Money.ValidateAmount"/> accepts.
+    /// </summary>
+    public static Option<long> OpeningBalance(this Option<long> option) =>
+        option.Check(value => value < 0 ? $"must not be negative (got {value})." : null)
+            .CheckWith(value =>
+            {
+                if (value > 0)
+                {
+                    Money.ValidateAmount(value, option.Name);
+                }
+            });
+
+    /// <summary>An account id or record key: what <see cref="Money.ValidateKey"/> accepts. A missing optional key passes.</summary>
     public static Option<T> Key<T>(this Option<T> option)
         where T : class? =>
-        option.Check(value => value is not string key ? null
-            : string.IsNullOrWhiteSpace(key) ? "must not be empty."
-            : key.Length > Money.MaxKeyLength ? $"is {key.Length} characters long; at most {Money.MaxKeyLength}."
-            : null);
+        option.CheckWith(value =>
+        {
+            if (value is string key)
+            {
+                Money.ValidateKey(key, option.Name);
+            }
+        });
 
     /// <summary>A record's value (UTF-8 text) that a record can hold.</summary>
     public static Option<string> RecordValue(this Option<string> option) =>
