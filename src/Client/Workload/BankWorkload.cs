@@ -62,19 +62,17 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
 
     /// <summary>
     /// Opens the accounts with the initial balance, unless they already hold money (a second run
-    /// on the same data): then they keep what they have. Returns whether they existed.
+    /// on the same data): then they keep what they have.
     /// </summary>
-    public async Task<bool> InitializeAsync(CancellationToken cancellationToken = default)
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
-        var existing = await AuditAsync();
-        if (existing == 0)
+        if (await AuditAsync() == 0)
         {
             await Parallel.ForEachAsync(AccountIds, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (id, _) =>
                 await grains.GetGrain<IAccountGrain>(id).Deposit(initialBalance));
         }
 
         await TakeExpectedTotalAsync();
-        return existing != 0;
     }
 
     /// <summary>Audits the accounts as they are (opened by the caller) and takes the sum as <see cref="ExpectedTotal"/>.</summary>
