@@ -23,7 +23,17 @@ public static class RoundaboutCli
     /// <param name="cancellationToken">Cancels the command as Ctrl+C does (for a host that embeds the tool, and tests).</param>
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
-        var parse = Create().Parse(args);
+        using var signals = new StopSignals(cancellationToken);
+        return await RunAsync(Create(), args, signals, StopTimeout);
+    }
+
+    /// <summary>
+    /// Runs a command of <paramref name="commands"/> until it ends, or until <paramref name="stopTimeout"/>
+    /// after a signal: tests give a command that does not stop, and a shorter time to wait for it.
+    /// </summary>
+    internal static async Task<int> RunAsync(RootCommand commands, string[] args, StopSignals signals, TimeSpan stopTimeout)
+    {
+        var parse = commands.Parse(args);
         if (parse.Action is ParseErrorAction)
         {
             return LacksOnlyItsVerb(parse) ? ShowHelp(parse) : ReportParseErrors(parse);
@@ -31,11 +41,10 @@ public static class RoundaboutCli
 
         // The signals are handled here, not by System.CommandLine (no ProcessTerminationTimeout): its
         // handler keeps to itself which signal arrived, so a command that stopped in time exited 130 for both.
-        using var signals = new StopSignals(cancellationToken);
         var command = parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, signals.Token);
         if (await Task.WhenAny(command, signals.Received) != command)
         {
-            await Task.WhenAny(command, Task.Delay(StopTimeout));
+            await Task.WhenAny(command, Task.Delay(stopTimeout));
         }
 
         var code = command.IsCompleted ? await command : CommandErrors.Cancelled;

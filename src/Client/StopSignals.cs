@@ -40,10 +40,13 @@ internal sealed class StopSignals : IDisposable
         _cancellation.Dispose();
     }
 
-    private void OnSignal(PosixSignalContext context)
+    /// <summary>
+    /// What a signal does once the system's own handling of it is cancelled. Tests call it instead
+    /// of sending a real signal, which would go to the whole test process and every command in it.
+    /// </summary>
+    internal void Receive(PosixSignal signal)
     {
-        context.Cancel = true;
-        _received.TrySetResult(context.Signal);
+        _received.TrySetResult(signal);
         try
         {
             _cancellation.Cancel();
@@ -52,5 +55,11 @@ internal sealed class StopSignals : IDisposable
         {
             // The command had already ended: nothing left to stop.
         }
+    }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        Receive(context.Signal);
     }
 }
