@@ -56,12 +56,12 @@ public static class Money
     {
         if (string.IsNullOrWhiteSpace(key))
         {
-            throw new ArgumentException("The key must not be null, empty or blank.", parameterName);
+            throw new ArgumentException("An account id or record key must not be null, empty or blank.", parameterName);
         }
 
         if (key.Length > MaxKeyLength)
         {
-            throw new ArgumentException($"The key is {key.Length} characters long; the limit is {MaxKeyLength}.", parameterName);
+            throw new ArgumentException($"An account id or record key is at most {MaxKeyLength} characters long; this one has {key.Length}.", parameterName);
         }
     }
 }

@@ -9,11 +9,11 @@ namespace Roundabout.Tests.Cli;
 public sealed class OptionMessageTests
 {
     [Theory]
-    [InlineData("error: --key: The key must not be null, empty or blank.", "bank", "transfer", "--from", "account-0", "--to", "account-1", "--amount", "1", "--key", "")]
+    [InlineData("error: --key: An account id or record key must not be null, empty or blank.", "bank", "transfer", "--from", "account-0", "--to", "account-1", "--amount", "1", "--key", "")]
     [InlineData("error: --amount: The amount must be positive (in minor units, e.g. cents). Actual value was 0.", "bank", "transfer", "--from", "account-0", "--to", "account-1", "--amount", "0")]
-    [InlineData("error: --from: The key must not be null, empty or blank.", "bank", "transfer", "--from", "", "--to", "account-1", "--amount", "1")]
+    [InlineData("error: --from: An account id or record key must not be null, empty or blank.", "bank", "transfer", "--from", "", "--to", "account-1", "--amount", "1")]
     [InlineData("error: --from and --to must be two different accounts (both are account-0).", "bank", "transfer", "--from", "account-0", "--to", "account-0", "--amount", "1")]
-    [InlineData("error: --account: The key must not be null, empty or blank.", "bank", "balance", "--account", " ")]
+    [InlineData("error: --account: An account id or record key must not be null, empty or blank.", "bank", "balance", "--account", " ")]
     [InlineData("error: --balance: The amount must be at most 1000000000000000 minor units. Actual value was 1000000000000001.", "bank", "init", "--balance", "1000000000000001")]
     [InlineData("error: --balance must not be negative (got -1).", "bank", "init", "--balance", "-1")]
     [InlineData("error: --accounts must be from 1 to 17,078, what the bank's account directory (one record) can list (got 0).", "bank", "init", "--accounts", "0")]
@@ -23,7 +23,7 @@ public sealed class OptionMessageTests
     [InlineData("error: --data must name a directory (got an empty value).", "demo", "--data", "")]
     [InlineData("error: --concurrency must be at least 1 (got 0).", "demo", "--concurrency", "0")]
     [InlineData("error: --expected-version must be 0 (the record was never written) or a version it had (got -1).", "records", "cas", "--key", "k", "--value", "v", "--expected-version", "-1")]
-    [InlineData("error: --key: The key is 257 characters long; the limit is 256.", "records", "get", "--key", "{long}")]
+    [InlineData("error: --key: An account id or record key is at most 256 characters long; this one has 257.", "records", "get", "--key", "{long}")]
     [InlineData("error: --silo-port must be a port from 1 to 65535 (got 0).", "silo", "--silo-port", "0")]
     [InlineData("error: --silo-port and --gateway-port must be two different ports (both are 30000).", "silo", "--silo-port", "30000")]
     [InlineData("error: --writers values must each be at least 1 (got 0).", "bench", "storage", "--writers", "1", "0")]

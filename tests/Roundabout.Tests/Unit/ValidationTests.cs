@@ -49,7 +49,7 @@ public sealed class ValidationTests
     {
         var error = Assert.Throws<ArgumentException>(() => Money.ValidateKey(new string('k', Money.MaxKeyLength + 1), "key"));
         Assert.Equal("key", error.ParamName);
-        Assert.Contains("limit", error.Message);
+        Assert.Contains($"at most {Money.MaxKeyLength} characters", error.Message);
     }
 
     [Fact]
