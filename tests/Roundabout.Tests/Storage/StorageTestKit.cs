@@ -20,11 +20,11 @@ internal sealed record ExpectedRecord(byte[] Value, string ETag);
 /// <summary>Opening stores, reading log files and comparing a store with what it must hold.</summary>
 internal static class StorageTestKit
 {
-    public static GroupCommitRecordStore Open(string directory, ILogFileSystem? files = null, Action<GroupCommitOptions>? configure = null)
+    public static GroupCommitRecordStore Open(string directory, ILogFileSystem? files = null, Action<GroupCommitOptions>? configure = null, StorageMetrics? metrics = null)
     {
         var options = new GroupCommitOptions { DataDirectory = directory };
         configure?.Invoke(options);
-        return new GroupCommitRecordStore(Options.Create(options), NullLogger<GroupCommitRecordStore>.Instance, files);
+        return new GroupCommitRecordStore(Options.Create(options), NullLogger<GroupCommitRecordStore>.Instance, files, metrics);
     }
 
     public static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);

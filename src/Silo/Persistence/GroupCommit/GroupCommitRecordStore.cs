@@ -437,8 +437,11 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
             pending.Durable.TrySetException(failure);
         }
 
+        // The batch in hand was taken off the gauge when the loop took it; these leave the queue
+        // only now. Nothing is queued after them (the queue is complete), so the gauge ends at zero.
         while (_queue.Reader.TryRead(out var queued))
         {
+            Interlocked.Decrement(ref _queueDepth);
             queued.Durable.TrySetException(failure);
         }
     }
