@@ -533,21 +533,30 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         _loaded = true;
         if (_prepared.Count > 0)
         {
-            _ = SettleRecoveredAsync();
+            _ = SettleRecoveredAsync([.. _prepared]);
         }
     }
 
-    private async Task SettleRecoveredAsync()
+    private async Task SettleRecoveredAsync(KeyValuePair<Guid, Pending>[] recovered)
     {
         // The coordinators may still be alive and about to decide: give the youngest its time.
-        var youngest = _prepared.Values.Max(p => p.Touched);
+        var youngest = recovered.Max(p => p.Value.Touched);
         var wait = _options.PreparedResolutionTimeout - (DateTime.UtcNow - youngest);
         if (wait > TimeSpan.Zero)
         {
             await Task.Delay(wait);
         }
 
-        ResolveStale();
+        // Every recovered addition still pending, without asking the clock again (as ResolveStale
+        // does): a timer may end a moment before the clock says the time-out has passed, and then
+        // nothing settled them until a reader waited out another time-out.
+        foreach (var (transactionId, pending) in recovered)
+        {
+            if (_prepared.TryGetValue(transactionId, out var still) && ReferenceEquals(still, pending))
+            {
+                _ = SettleAsync(transactionId, pending);
+            }
+        }
     }
 
     private byte[] Capture()
