@@ -42,6 +42,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     private readonly SlotWriter _writer;
     private readonly Dictionary<Guid, Pending> _tentative = [];
     private readonly Dictionary<Guid, Pending> _prepared = [];
+    private readonly CancellationTokenSource _activationStopped = new();
 
     private VersionChain<long> _chain = new(0, 0);
     private long _maxReadTimestamp;
@@ -71,7 +72,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
         _writer = new SlotWriter(store, $"roundabout/counter/{context.GrainId}/{config.StateName}", Capture, FailStorage);
         ParticipantRegistry.GetOrCreate(context).Add(config.StateName, this);
-        context.ObservableLifecycle.Subscribe<RoundaboutTransactionalCounter>(GrainLifecycleStage.SetupState, LoadAsync);
+        context.ObservableLifecycle.Subscribe<RoundaboutTransactionalCounter>(GrainLifecycleStage.SetupState, LoadAsync, StopAsync);
     }
 
     private string Describe => $"{_context.GrainId}/{_config.StateName}";
@@ -492,7 +493,17 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     {
         try
         {
+            if (_activationStopped.IsCancellationRequested)
+            {
+                return; // see StopAsync
+            }
+
             var decision = (await _decisions.DecideAsync(transactionId, Decision.Abort)).Decision;
+            if (_activationStopped.IsCancellationRequested)
+            {
+                return; // stopped while the decision was on its way: see StopAsync
+            }
+
             if (decision == Decision.Commit)
             {
                 await Commit(transactionId, prepared.CommitTimestamp);
@@ -544,7 +555,14 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         var wait = _options.PreparedResolutionTimeout - (DateTime.UtcNow - youngest);
         if (wait > TimeSpan.Zero)
         {
-            await Task.Delay(wait);
+            try
+            {
+                await Task.Delay(wait, _activationStopped.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // see StopAsync
+            }
         }
 
         // Every recovered addition still pending, without asking the clock again (as ResolveStale
@@ -557,6 +575,16 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
                 _ = SettleAsync(transactionId, pending);
             }
         }
+    }
+
+    /// <summary>
+    /// The activation is deactivating: settling still under way writes nothing more; the next
+    /// activation settles the pending additions itself (see <see cref="RoundaboutTransactionalState{TState}"/>).
+    /// </summary>
+    private Task StopAsync(CancellationToken cancellationToken)
+    {
+        _activationStopped.Cancel();
+        return Task.CompletedTask;
     }
 
     private byte[] Capture()

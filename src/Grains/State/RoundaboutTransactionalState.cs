@@ -48,6 +48,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private readonly ParticipantId _participantId;
     private readonly SlotWriter _writer;
     private readonly Dictionary<Guid, TentativeWrite<TState>> _tentative = [];
+    private readonly CancellationTokenSource _activationStopped = new();
 
     private VersionChain<TState> _chain = new(0, new TState());
     private long _maxReadTimestamp;
@@ -80,7 +81,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
         _writer = new SlotWriter(store, $"roundabout/state/{context.GrainId}/{config.StateName}", Capture, FailStorage);
         ParticipantRegistry.GetOrCreate(context).Add(config.StateName, this);
-        context.ObservableLifecycle.Subscribe<RoundaboutTransactionalState<TState>>(GrainLifecycleStage.SetupState, LoadAsync);
+        context.ObservableLifecycle.Subscribe<RoundaboutTransactionalState<TState>>(GrainLifecycleStage.SetupState, LoadAsync, StopAsync);
     }
 
     /// <summary>The number of committed versions kept in memory (for tests of version pruning).</summary>
@@ -392,7 +393,17 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     {
         try
         {
+            if (_activationStopped.IsCancellationRequested)
+            {
+                return; // see StopAsync
+            }
+
             var decision = (await _decisions.DecideAsync(prepared.TransactionId, Decision.Abort)).Decision;
+            if (_activationStopped.IsCancellationRequested)
+            {
+                return; // stopped while the decision was on its way: see StopAsync
+            }
+
             LogSettled(_logger, Describe, prepared.TransactionId, decision);
             if (decision == Decision.Commit)
             {
@@ -441,13 +452,28 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         if (wait > TimeSpan.Zero)
         {
             // The coordinator may still be alive and about to decide; give it its time.
-            await Task.WhenAny(recovered.Decided.Task, Task.Delay(wait));
+            await Task.WhenAny(recovered.Decided.Task, Task.Delay(wait, _activationStopped.Token));
         }
 
         if (ReferenceEquals(_prepared, recovered))
         {
             await SettleFromDecisionAsync(recovered);
         }
+    }
+
+    /// <summary>
+    /// The activation is deactivating: settling still under way (waiting for the coordinator's
+    /// time, or for the decision record) proposes and writes nothing more. Orleans still runs this
+    /// activation's tasks after it has gone, and the next one loads the record and settles the
+    /// prepared write itself. A write from here would change the record under the next activation
+    /// (or be refused by its ETag): whichever write is refused stops its activation, which then
+    /// reloads for nothing. This runs before the activation leaves the grain directory, so before
+    /// any next activation exists.
+    /// </summary>
+    private Task StopAsync(CancellationToken cancellationToken)
+    {
+        _activationStopped.Cancel();
+        return Task.CompletedTask;
     }
 
     private async Task EnsureUsableAsync(TransactionInfo info)
