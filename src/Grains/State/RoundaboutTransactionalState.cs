@@ -87,6 +87,12 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     /// <summary>The number of committed versions kept in memory (for tests of version pruning).</summary>
     internal int RetainedVersionCount => _chain.Count;
 
+    /// <summary>
+    /// For tests of what a reader does after its wait for a prepared write timed out: awaited then,
+    /// before the reader looks at that write again, so that the test can decide it meanwhile.
+    /// </summary>
+    internal Func<Task>? AfterReaderWaitTimedOut { get; set; }
+
     private string Describe => $"{_context.GrainId}/{_config.StateName}";
 
     public async Task<TResult> PerformRead<TResult>(Func<TState, TResult> readFunction)
@@ -350,6 +356,11 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
             var timeout = Task.Delay(_options.PreparedResolutionTimeout);
             if (await Task.WhenAny(decided, _writer.Failed, timeout) == timeout)
             {
+                if (AfterReaderWaitTimedOut is { } testSeam)
+                {
+                    await testSeam();
+                }
+
                 ResolveIfStale(prepared);
             }
         }

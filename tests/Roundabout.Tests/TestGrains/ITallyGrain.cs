@@ -99,4 +99,19 @@ public interface ITallyGrain : IGrainWithStringKey
     [Transaction(TransactionOption.CreateOrJoin)]
     [ReadOnly]
     Task<int> ReadOnlyButWrites(int amount);
+
+    /// <summary>
+    /// From now on a reader whose wait for a prepared write here times out stops there, before it
+    /// looks at that write again, until <see cref="ReleaseHeldReaders"/>.
+    /// </summary>
+    [AlwaysInterleave]
+    Task HoldReadersWhoseWaitTimesOut();
+
+    /// <summary>Completes when a reader has stopped as <see cref="HoldReadersWhoseWaitTimesOut"/> asked.</summary>
+    [AlwaysInterleave]
+    Task WaitForHeldReader();
+
+    /// <summary>Lets the held readers go on, and holds no more.</summary>
+    [AlwaysInterleave]
+    Task ReleaseHeldReaders();
 }

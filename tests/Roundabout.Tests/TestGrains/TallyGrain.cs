@@ -1,11 +1,15 @@
 using Orleans.Transactions;
 using Orleans.Transactions.Abstractions;
+using Roundabout.State;
 using Roundabout.Transactions.OneRound;
 
 namespace Roundabout.Tests.TestGrains;
 
 public sealed class TallyGrain([TransactionalState("tally")] ITransactionalState<TallyState> tally) : Grain, ITallyGrain
 {
+    private readonly TaskCompletionSource _readerHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _heldReadersReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private static string? CurrentTransactionId => TransactionContext.GetTransactionInfo()?.Id;
 
     public Task<int> GetTotal() => tally.PerformRead(state => state.Total);
@@ -90,6 +94,27 @@ public sealed class TallyGrain([TransactionalState("tally")] ITransactionalState
         });
 
     public Task<int> ReadOnlyButWrites(int amount) => tally.PerformUpdate(state => state.Total += amount);
+
+    public Task HoldReadersWhoseWaitTimesOut()
+    {
+        Slot.AfterReaderWaitTimedOut = () =>
+        {
+            _readerHeld.TrySetResult();
+            return _heldReadersReleased.Task;
+        };
+        return Task.CompletedTask;
+    }
+
+    public Task WaitForHeldReader() => _readerHeld.Task;
+
+    public Task ReleaseHeldReaders()
+    {
+        Slot.AfterReaderWaitTimedOut = null;
+        _heldReadersReleased.TrySetResult();
+        return Task.CompletedTask;
+    }
+
+    private RoundaboutTransactionalState<TallyState> Slot => (RoundaboutTransactionalState<TallyState>)tally;
 
     private async Task<TallyObservation> AddCore(int amount)
     {
