@@ -93,7 +93,7 @@ public sealed class BankTests(ClusterFixture fixture)
     public async Task Transfer_TooLongKey_ThrowsArgumentException()
     {
         var error = await Assert.ThrowsAsync<ArgumentException>(() => Bank.Transfer(new string('x', Money.MaxKeyLength + 1), Keys.New("acct"), 1));
-        Assert.Contains("limit", error.Message);
+        Assert.Contains($"at most {Money.MaxKeyLength} characters", error.Message);
     }
 
     [Fact]
