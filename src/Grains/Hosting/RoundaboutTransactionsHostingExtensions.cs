@@ -31,11 +31,11 @@ public static class RoundaboutTransactionsHostingExtensions
             services.AddSingleton<CommitDecisions>();
             services.AddSingleton<TransactionCoordinator>();
             services.AddSingleton<IConfigurationValidator, OneRoundPartMethodsValidator>();
-            services.AddSingleton<IConfigurationValidator, TransactionCommitterValidator>();
             services.AddSingleton<IConfigurationValidator>(sp => new RoundaboutRegistrationValidator(sp, isSilo: true));
             services.AddSingleton<ITransactionResolver, LocalTransactionResolver>();
             services.AddSingleton<ITransactionalStateFactory, RoundaboutTransactionalStateFactory>();
             services.AddSingleton<IAttributeToFactoryMapper<TransactionalCounterAttribute>, TransactionalCounterAttributeMapper>();
+            services.AddSingleton<IAttributeToFactoryMapper<TransactionCommitterAttribute>, TransactionCommitterRefusal>();
         });
         return builder;
     }

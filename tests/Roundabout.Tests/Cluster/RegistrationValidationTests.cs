@@ -45,20 +45,6 @@ public sealed class RegistrationValidationTests
         Assert.Null(failure);
     }
 
-    [Fact]
-    public async Task Silo_WithAGrainThatTakesATransactionCommitter_RefusesToStartAndNamesIt()
-    {
-        using var directory = new TempDataDirectory();
-
-        var refused = await StartSiloAsync(silo => silo
-            .UseFileLog(o => o.DataDirectory = directory.Path)
-            .AddRoundabout()
-            .Configure<Orleans.Configuration.GrainTypeOptions>(o => o.Classes.Add(typeof(Unit.TransactionCommitterValidatorTests.GrainWithACommitter))));
-
-        Assert.IsType<OrleansConfigurationException>(refused);
-        Assert.Contains("GrainWithACommitter(payments)", refused.Message, StringComparison.Ordinal);
-    }
-
     /// <summary>Starts and stops a one-silo host; returns why it would not start, or null.</summary>
     private static async Task<Exception?> StartSiloAsync(Action<ISiloBuilder> configure)
     {
