@@ -19,6 +19,17 @@ public sealed class ClientLibraryPackagingTests
         Assert.Same(Library, typeof(Roundabout.Client.Embedded.EmbeddedSilo).Assembly);
     }
 
+    /// <summary>The embedded silo's storage comes from a library too, not from the silo's executable.</summary>
+    [Fact]
+    public void TheSilosStorage_IsALibrary_NotTheSiloProcess()
+    {
+        var storage = typeof(Roundabout.Silo.Hosting.RoundaboutSiloExtensions).Assembly;
+
+        Assert.Equal("Roundabout.Silo", storage.GetName().Name);
+        Assert.Null(storage.EntryPoint);
+        Assert.Contains("Roundabout.Silo", Library.GetReferencedAssemblies().Select(reference => reference.Name));
+    }
+
     [Theory]
     [InlineData("roundabout")]
     [InlineData("System.CommandLine")]

@@ -7,7 +7,7 @@ using Roundabout.Hosting;
 namespace Roundabout.Tests.Crash;
 
 /// <summary>
-/// The Roundabout silo (src/Silo) as a child process with its own data directory, so a test
+/// The Roundabout silo (src/Silo/Host) as a child process with its own data directory, so a test
 /// can kill it with SIGKILL exactly as a crash would, and start it again on the same data.
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
@@ -123,7 +123,7 @@ public sealed class SiloProcess : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>src/Silo's build output for the configuration these tests were built in.</summary>
+    /// <summary>The silo process's build output (src/Silo/Host) for the configuration these tests were built in.</summary>
     private static string SiloAssembly()
     {
         var testOutput = AppContext.BaseDirectory; // .../tests/Roundabout.Tests/bin/<Configuration>/<tfm>/
@@ -136,7 +136,7 @@ public sealed class SiloProcess : IAsyncDisposable
         }
 
         var path = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Orleans.sln not found above the test output."),
-            "src", "Silo", "bin", configuration, framework, "Roundabout.Silo.dll");
-        return File.Exists(path) ? path : throw new FileNotFoundException("Build src/Silo first.", path);
+            "src", "Silo", "Host", "bin", configuration, framework, "Roundabout.Silo.Host.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException("Build src/Silo/Host first.", path);
     }
 }
