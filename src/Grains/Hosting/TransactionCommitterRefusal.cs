@@ -21,7 +21,7 @@ internal sealed class TransactionCommitterRefusal : IAttributeToFactoryMapper<Tr
     {
         var message = $"Roundabout does not run [TransactionCommitter] (ITransactionCommitter<T>), which {parameter.Member.DeclaringType?.Name}({parameter.Name}) takes. "
             + "Run the external operation after the transaction commits (with an idempotency key, so that a retry does it once), "
-            + "or keep this grain on a silo with Orleans' own UseTransactions().";
+            + "or keep this grain in a separate cluster that uses Orleans' own transactions (UseTransactions()): one cluster runs one transaction agent.";
         return _ => throw new NotSupportedException(message);
     }
 }

@@ -579,7 +579,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
     /// <summary>
     /// The activation is deactivating: settling still under way writes nothing more; the next
-    /// activation settles the pending additions itself (see <see cref="RoundaboutTransactionalState{TState}"/>).
+    /// activation settles the pending additions itself (see the StopAsync of <see cref="RoundaboutTransactionalState{TState}"/>).
     /// </summary>
     private Task StopAsync(CancellationToken cancellationToken)
     {
