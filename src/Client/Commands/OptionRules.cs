@@ -86,19 +86,9 @@ internal static class OptionRules
     public static Option<long> Amount(this Option<long> option) =>
         option.CheckWith(value => Money.ValidateAmount(value, option.Name));
 
-    /// <summary>
-    /// What each account opens with: nothing (empty accounts, which Money's rule for an amount
-    /// moved does not allow), or an amount <see cref="Money.ValidateAmount"/> accepts.
-    /// </summary>
+    /// <summary>What each account opens with: what <see cref="Library.BankDirectory.ValidateOpeningBalance"/> accepts.</summary>
     public static Option<long> OpeningBalance(this Option<long> option) =>
-        option.Check(value => value < 0 ? $"must not be negative (got {value})." : null)
-            .CheckWith(value =>
-            {
-                if (value > 0)
-                {
-                    Money.ValidateAmount(value, option.Name);
-                }
-            });
+        option.CheckWith(value => Library.BankDirectory.ValidateOpeningBalance(value, option.Name));
 
     /// <summary>An account id or record key: what <see cref="Money.ValidateKey"/> accepts. A missing optional key passes.</summary>
     public static Option<T> Key<T>(this Option<T> option)

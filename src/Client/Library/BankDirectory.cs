@@ -50,6 +50,23 @@ public sealed class BankDirectory(RoundaboutClient client)
     }
 
     /// <summary>
+    /// What an account opens with: nothing (an empty account) or an amount that
+    /// <see cref="Money.ValidateAmount"/> accepts. A negative opening balance would be money taken from nowhere.
+    /// </summary>
+    public static void ValidateOpeningBalance(long initialBalance, string parameterName)
+    {
+        if (initialBalance < 0)
+        {
+            throw new ArgumentOutOfRangeException(parameterName, initialBalance, "The opening balance must not be negative.");
+        }
+
+        if (initialBalance > 0)
+        {
+            Money.ValidateAmount(initialBalance, parameterName);
+        }
+    }
+
+    /// <summary>
     /// Opens <paramref name="accounts"/> that do not exist yet with <paramref name="initialBalance"/>
     /// each; returns how many were new (and paid). An account exists when the directory lists it,
     /// or when it holds money without being listed (a demo of an earlier version paid its accounts
@@ -63,16 +80,7 @@ public sealed class BankDirectory(RoundaboutClient client)
             Money.ValidateKey(account, nameof(accounts));
         }
 
-        // Zero opens empty accounts; a negative opening balance would be money taken from nowhere.
-        if (initialBalance < 0)
-        {
-            throw new ArgumentException($"The opening balance must not be negative (got {initialBalance}).", nameof(initialBalance));
-        }
-
-        if (initialBalance > 0)
-        {
-            Money.ValidateAmount(initialBalance, nameof(initialBalance));
-        }
+        ValidateOpeningBalance(initialBalance, nameof(initialBalance));
 
         // Checked before anything is written: a directory that would outgrow its record failed
         // half-way through, with some accounts paid and open and the rest not.

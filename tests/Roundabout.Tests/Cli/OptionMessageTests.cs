@@ -15,7 +15,7 @@ public sealed class OptionMessageTests
     [InlineData("error: --from and --to must be two different accounts (both are account-0).", "bank", "transfer", "--from", "account-0", "--to", "account-0", "--amount", "1")]
     [InlineData("error: --account: An account id or record key must not be null, empty or blank.", "bank", "balance", "--account", " ")]
     [InlineData("error: --balance: The amount must be at most 1000000000000000 minor units. Actual value was 1000000000000001.", "bank", "init", "--balance", "1000000000000001")]
-    [InlineData("error: --balance must not be negative (got -1).", "bank", "init", "--balance", "-1")]
+    [InlineData("error: --balance: The opening balance must not be negative. Actual value was -1.", "bank", "init", "--balance", "-1")]
     [InlineData("error: --accounts must be from 1 to 17,078, what the bank's account directory (one record) can list (got 0).", "bank", "init", "--accounts", "0")]
     [InlineData("error: --duration must be at least 1 second (got 0).", "bank", "run", "--duration", "0")]
     [InlineData("error: --hot-share must be between 0 and 1 (got 2).", "bank", "run", "--hot-share", "2")]
