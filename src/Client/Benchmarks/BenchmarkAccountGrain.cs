@@ -29,9 +29,7 @@ public sealed class BenchmarkBalance
     public long Value { get; set; }
 }
 
-// In Roundabout's own namespace of grain types: the default, the class name, would clash with an
-// application's grain of the same name, and the silo would refuse to start.
-[GrainType("roundabout.bench-account")]
+[GrainType(Hosting.RoundaboutGrainTypes.BenchAccount)]
 public sealed class BenchmarkAccountGrain([TransactionalState("balance")] ITransactionalState<BenchmarkBalance> balance) : Grain, IBenchmarkAccountGrain
 {
     public Task Deposit(long amount) => balance.PerformUpdate(b => b.Value += amount);

@@ -62,9 +62,7 @@ public interface IPingGrain : IGrainWithIntegerKey
     Task<PreparedPart> PingInRound(OneRoundTicket round);
 }
 
-// In Roundabout's own namespace of grain types: the default, the class name, would clash with an
-// application's grain of the same name, and the silo would refuse to start.
-[GrainType("roundabout.bench-ping")]
+[GrainType(Hosting.RoundaboutGrainTypes.BenchPing)]
 public sealed class PingGrain : Grain, IPingGrain
 {
     public Task Ping() => Task.CompletedTask;

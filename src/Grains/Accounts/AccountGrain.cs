@@ -9,9 +9,7 @@ namespace Roundabout.Accounts;
 /// with each other (a hot account stays fast); the overdraft floor is kept by escrow at commit.
 /// Reading the balance is an ordinary, validated read.
 /// </summary>
-// In Roundabout's own namespace of grain types: the default, the class name, would clash with an
-// application's grain of the same name, and the silo would refuse to start.
-[GrainType("roundabout.account")]
+[GrainType(Hosting.RoundaboutGrainTypes.Account)]
 public sealed class AccountGrain(
     [TransactionalCounter("balance")] ITransactionalCounter balance,
     [TransactionalState("settings")] ITransactionalState<AccountSettings> settings) : Grain, IAccountGrain

@@ -8,9 +8,7 @@ namespace Roundabout.Accounts;
 // (one per core) workers would carry a single transfer at a time.
 [StatelessWorker]
 [Reentrant]
-// In Roundabout's own namespace of grain types: the default, the class name, would clash with an
-// application's grain of the same name, and the silo would refuse to start.
-[GrainType("roundabout.bank")]
+[GrainType(Hosting.RoundaboutGrainTypes.Bank)]
 public sealed class BankGrain(IRoundaboutTransactions transactions, GrainReferences references) : Grain, IBankGrain
 {
     public Task Transfer(string from, string to, long amount, IsolationLevel? isolation = null)

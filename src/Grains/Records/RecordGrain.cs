@@ -4,9 +4,7 @@ using Roundabout.Transactions.OneRound;
 
 namespace Roundabout.Records;
 
-// In Roundabout's own namespace of grain types: the default, the class name, would clash with an
-// application's grain of the same name, and the silo would refuse to start.
-[GrainType("roundabout.record")]
+[GrainType(Hosting.RoundaboutGrainTypes.Record)]
 public sealed class RecordGrain([TransactionalState("record")] ITransactionalState<RecordState> record) : Grain, IRecordGrain
 {
     public override Task OnActivateAsync(CancellationToken cancellationToken)

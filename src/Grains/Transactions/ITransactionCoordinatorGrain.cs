@@ -20,9 +20,7 @@ public interface ITransactionCoordinatorGrain : IGrainWithIntegerKey
 
 [StatelessWorker]
 [Reentrant]
-// In Roundabout's own namespace of grain types: the default, the class name, would clash with an
-// application's grain of the same name, and the silo would refuse to start.
-[GrainType("roundabout.transaction-coordinator")]
+[GrainType(Hosting.RoundaboutGrainTypes.TransactionCoordinator)]
 internal sealed class TransactionCoordinatorGrain(TransactionCoordinator coordinator) : Grain, ITransactionCoordinatorGrain
 {
     public Task Resolve(TransactionInfo info) => coordinator.ResolveAsync(info);

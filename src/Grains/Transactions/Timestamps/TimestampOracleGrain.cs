@@ -9,9 +9,7 @@ namespace Roundabout.Transactions.Timestamps;
 /// durable ceiling it raises the ceiling in storage, so a new activation (after a crash or a
 /// move) starts above every timestamp the previous one could have handed out.
 /// </summary>
-// In Roundabout's own namespace of grain types: the default, the class name, would clash with an
-// application's grain of the same name, and the silo would refuse to start.
-[GrainType("roundabout.timestamp-oracle")]
+[GrainType(Hosting.RoundaboutGrainTypes.TimestampOracle)]
 internal sealed partial class TimestampOracleGrain(IRecordStore store, ILogger<TimestampOracleGrain> logger)
     : Grain, ITimestampOracleGrain
 {
