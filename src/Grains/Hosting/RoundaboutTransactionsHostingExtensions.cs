@@ -3,6 +3,7 @@ using Orleans.Transactions;
 using Orleans.Transactions.Abstractions;
 using Roundabout.State;
 using Roundabout.Transactions;
+using Roundabout.Transactions.Committers;
 using Roundabout.Transactions.OneRound;
 using Roundabout.Transactions.Protocol;
 using Roundabout.Transactions.Timestamps;
@@ -35,7 +36,7 @@ public static class RoundaboutTransactionsHostingExtensions
             services.AddSingleton<ITransactionResolver, LocalTransactionResolver>();
             services.AddSingleton<ITransactionalStateFactory, RoundaboutTransactionalStateFactory>();
             services.AddSingleton<IAttributeToFactoryMapper<TransactionalCounterAttribute>, TransactionalCounterAttributeMapper>();
-            services.AddSingleton<IAttributeToFactoryMapper<TransactionCommitterAttribute>, TransactionCommitterRefusal>();
+            services.AddSingleton<IAttributeToFactoryMapper<TransactionCommitterAttribute>, TransactionCommitterAttributeMapper>();
         });
         return builder;
     }

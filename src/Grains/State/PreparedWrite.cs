@@ -21,6 +21,12 @@ internal sealed class PreparedWrite<T>(Guid transactionId, long commitTimestamp,
 
     public DateTime PreparedAtUtc { get; } = preparedAtUtc;
 
+    /// <summary>
+    /// Whether a settle from the decision record is under way: one at a time, since one can wait
+    /// for as long as a transaction committer's operation runs.
+    /// </summary>
+    public bool Settling { get; set; }
+
     /// <summary>Completes when the write is installed or dropped.</summary>
     public TaskCompletionSource Decided { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

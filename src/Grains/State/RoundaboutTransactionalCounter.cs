@@ -491,6 +491,12 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
     private async Task SettleAsync(Guid transactionId, Pending prepared)
     {
+        if (prepared.Settling)
+        {
+            return;
+        }
+
+        prepared.Settling = true;
         try
         {
             if (_activationStopped.IsCancellationRequested)
@@ -498,10 +504,10 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
                 return; // see StopAsync
             }
 
-            var decision = (await _decisions.DecideAsync(transactionId, Decision.Abort)).Decision;
-            if (_activationStopped.IsCancellationRequested)
+            var proposed = await _decisions.ProposeAbortAsync(transactionId, () => _prepared.TryGetValue(transactionId, out var still) && ReferenceEquals(still, prepared), _activationStopped.Token);
+            if (proposed is not { } decision || _activationStopped.IsCancellationRequested)
             {
-                return; // stopped while the decision was on its way: see StopAsync
+                return; // decided meanwhile; or stopped while the decision was on its way: see StopAsync
             }
 
             if (decision == Decision.Commit)
@@ -513,9 +519,17 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
                 await Abort(transactionId);
             }
         }
+        catch (OperationCanceledException) when (_activationStopped.IsCancellationRequested)
+        {
+            // Stopped while a committer's operation was still deciding: see StopAsync.
+        }
         catch (Exception exception)
         {
             LogSettleFailed(_logger, exception, Describe, transactionId);
+        }
+        finally
+        {
+            prepared.Settling = false;
         }
     }
 
@@ -650,6 +664,9 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         public bool CommitsWhenDurable { get; set; }
 
         public DateTime Touched { get; set; } = DateTime.UtcNow;
+
+        /// <summary>Whether a settle is under way: one at a time (see <see cref="PreparedWrite{T}.Settling"/>).</summary>
+        public bool Settling { get; set; }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{State}: could not settle pending addition of transaction {TransactionId}; will retry on the next access")]

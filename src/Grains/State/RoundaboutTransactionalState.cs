@@ -402,6 +402,12 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
 
     private async Task SettleFromDecisionAsync(PreparedWrite<TState> prepared)
     {
+        if (prepared.Settling)
+        {
+            return;
+        }
+
+        prepared.Settling = true;
         try
         {
             if (_activationStopped.IsCancellationRequested)
@@ -409,10 +415,10 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
                 return; // see StopAsync
             }
 
-            var decision = (await _decisions.DecideAsync(prepared.TransactionId, Decision.Abort)).Decision;
-            if (_activationStopped.IsCancellationRequested)
+            var proposed = await _decisions.ProposeAbortAsync(prepared.TransactionId, () => ReferenceEquals(_prepared, prepared), _activationStopped.Token);
+            if (proposed is not { } decision || _activationStopped.IsCancellationRequested)
             {
-                return; // stopped while the decision was on its way: see StopAsync
+                return; // decided meanwhile; or stopped while the decision was on its way: see StopAsync
             }
 
             LogSettled(_logger, Describe, prepared.TransactionId, decision);
@@ -425,9 +431,17 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
                 await Abort(prepared.TransactionId);
             }
         }
+        catch (OperationCanceledException) when (_activationStopped.IsCancellationRequested)
+        {
+            // Stopped while a committer's operation was still deciding: see StopAsync.
+        }
         catch (Exception exception)
         {
             LogSettleFailed(_logger, exception, Describe, prepared.TransactionId);
+        }
+        finally
+        {
+            prepared.Settling = false;
         }
     }
 

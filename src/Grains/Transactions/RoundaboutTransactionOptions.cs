@@ -22,6 +22,15 @@ public sealed class RoundaboutTransactionOptions
     /// <summary>How long a call to a participant during commit may take. Default: 30 seconds.</summary>
     public TimeSpan ParticipantCallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a transaction committer's operation (<c>[TransactionCommitter]</c>) may run. After it
+    /// the coordinator gives up: the transaction's own writes are rolled back and the caller hears
+    /// "in doubt", since what the operation did is unknown. Participants that wait for such a
+    /// transaction presume abort only after this time and <see cref="PreparedResolutionTimeout"/>
+    /// more have passed. Default: 30 seconds.
+    /// </summary>
+    public TimeSpan CommitOperationTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     internal void Validate()
     {
         if (!Enum.IsDefined(DefaultIsolation))
@@ -34,6 +43,7 @@ public sealed class RoundaboutTransactionOptions
                      (nameof(PreparedResolutionTimeout), PreparedResolutionTimeout),
                      (nameof(AbandonedTransactionTimeout), AbandonedTransactionTimeout),
                      (nameof(ParticipantCallTimeout), ParticipantCallTimeout),
+                     (nameof(CommitOperationTimeout), CommitOperationTimeout),
                  })
         {
             if (value <= TimeSpan.Zero)

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Transactions;
 using Roundabout.Hosting;
+using Roundabout.Transactions.Committers;
 using Roundabout.Transactions.OneRound;
 using Roundabout.Transactions.Protocol;
 using Roundabout.Transactions.Timestamps;
@@ -18,9 +20,16 @@ namespace Roundabout.Transactions;
 ///    one durable write. The reads' votes raised their maxReadTs to c, so they stay valid.
 /// 4. Several writers: prepare all in parallel (writers durably), record the decision
 ///    (first decision wins), tell the caller, install everywhere, forget the decision.
+///    With a transaction committer among them, record Committing instead, run its operation, and
+///    let its answer decide.
 /// Any "no" before the decision aborts; an unknown outcome is reported in-doubt, never aborted.
 /// </remarks>
-public sealed partial class TransactionCoordinator(ITimestampSource timestamps, CommitDecisions decisions, GrainReferences references, ILogger<TransactionCoordinator> logger)
+public sealed partial class TransactionCoordinator(
+    ITimestampSource timestamps,
+    CommitDecisions decisions,
+    GrainReferences references,
+    IOptions<RoundaboutTransactionOptions> options,
+    ILogger<TransactionCoordinator> logger)
 {
     public async Task ResolveAsync(TransactionInfo info)
     {
@@ -50,6 +59,15 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
             throw new OrleansReadOnlyViolatedException(info.Id);
         }
 
+        var committers = writers.Where(writer => writer.IsPriorityManager()).ToList();
+        if (committers.Count > 1)
+        {
+            await SendAbortsAsync(info.TransactionId, writers);
+            throw new OrleansTransactionAbortedException(
+                info.Id,
+                $"Transaction {info.Id} aborted: it used {committers.Count} transaction committers ({string.Join(", ", committers.Select(Describe))}); one transaction can have at most one, since each one's answer would decide it.");
+        }
+
         long commitTimestamp;
         try
         {
@@ -69,7 +87,7 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
         }
         else
         {
-            await CommitManyWritersAsync(info, stamp, commitTimestamp, writers, validatedReaders);
+            await CommitManyWritersAsync(info, stamp, commitTimestamp, writers, validatedReaders, committers.Count == 1 ? committers[0] : null);
         }
     }
 
@@ -103,7 +121,7 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
             throw new OrleansTransactionInDoubtException(info.Id, $"the commit at {Describe(writer)} did not answer; it may or may not have taken effect", exception);
         }
 
-        if (vote.Kind == VoteKind.StorageFailure)
+        if (vote.Kind is VoteKind.StorageFailure or VoteKind.OperationFailed)
         {
             throw new OrleansTransactionInDoubtException(info.Id, vote.Reason ?? "storage failed during commit", null);
         }
@@ -114,7 +132,8 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
         }
     }
 
-    private async Task CommitManyWritersAsync(TransactionInfo info, TransactionStamp stamp, long commitTimestamp, List<ParticipantId> writers, List<ParticipantId> readers)
+    private async Task CommitManyWritersAsync(
+        TransactionInfo info, TransactionStamp stamp, long commitTimestamp, List<ParticipantId> writers, List<ParticipantId> readers, ParticipantId? committer)
     {
         var votes = await PrepareAllAsync(info, stamp, commitTimestamp, writers, readers);
         if (FirstRefusal(votes) is { } refusal)
@@ -125,7 +144,105 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
             throw Refused(info.Id, refusal);
         }
 
-        await DecideAndInstallAsync(info.TransactionId, commitTimestamp, writers);
+        if (committer is { } running)
+        {
+            await RunCommitOperationAndInstallAsync(info.TransactionId, commitTimestamp, writers, running);
+        }
+        else
+        {
+            await DecideAndInstallAsync(info.TransactionId, commitTimestamp, writers);
+        }
+    }
+
+    /// <summary>
+    /// Every participant voted yes and one of them is a transaction committer: record Committing,
+    /// run its operation, and let the answer decide. Committing holds off the participants' own
+    /// Abort proposals while the operation runs; if one of them got its Abort in first, the
+    /// operation is not run at all.
+    /// </summary>
+    private async Task RunCommitOperationAndInstallAsync(Guid transactionId, long commitTimestamp, List<ParticipantId> writers, ParticipantId committer)
+    {
+        var id = transactionId.ToString();
+        var operationTimeout = options.Value.CommitOperationTimeout;
+        RecordedDecision committing;
+        try
+        {
+            // Participants presume the coordinator gone only after the operation's time and a
+            // resolution time-out more (which also absorbs clocks that disagree between silos).
+            committing = await decisions.BeginCommittingAsync(transactionId, DateTime.UtcNow + operationTimeout + options.Value.PreparedResolutionTimeout);
+        }
+        catch (Exception exception)
+        {
+            // The operation has not run and nobody will record Commit: aborting is certain.
+            await SendAbortsAsync(transactionId, writers);
+            throw new OrleansTransactionTransientFailureException(id, $"Transaction {id} aborted: its commit could not be recorded as under way ({exception.Message}).", exception);
+        }
+
+        if (committing.Decision == Decision.Abort)
+        {
+            await SendAbortsAsync(transactionId, writers);
+            throw new TransactionConflictException(id, $"Transaction {id} aborted: a participant waited too long for its outcome and decided abort first.");
+        }
+
+        CommitOperationAnswer answer;
+        try
+        {
+            answer = await Extension(committer).RunCommitOperation(committer.Name, transactionId).WaitAsync(operationTimeout);
+        }
+        catch (Exception exception)
+        {
+            answer = new CommitOperationAnswer(
+                CommitOperationOutcome.Failed,
+                exception is TimeoutException ? $"did not answer within {operationTimeout}" : $"{exception.GetType().Name}: {exception.Message}");
+        }
+
+        if (answer.Outcome != CommitOperationOutcome.Committed)
+        {
+            await FinishAbortedAsync(transactionId, committing, writers);
+            throw answer.Outcome switch
+            {
+                CommitOperationOutcome.Declined => new OrleansTransactionAbortedException(id, $"Transaction {id} aborted: the commit operation at {Describe(committer)} declined it."),
+                CommitOperationOutcome.NotHeld => new TransactionConflictException(id, $"Transaction {id} aborted: {Describe(committer)} no longer held its commit operation (the grain was reactivated), which did not run."),
+                _ => new OrleansTransactionInDoubtException(
+                    id, $"the commit operation at {Describe(committer)} failed ({answer.Failure}). The transaction's own changes were rolled back; whether the operation took effect is unknown", null),
+            };
+        }
+
+        RecordedDecision decision;
+        try
+        {
+            decision = await decisions.FinishCommittingAsync(transactionId, committing, Decision.Commit);
+        }
+        catch (Exception exception)
+        {
+            throw new OrleansTransactionInDoubtException(id, "the commit operation took effect but the commit decision could not be recorded; the transaction may or may not have taken effect", exception);
+        }
+
+        if (decision.Decision != Decision.Commit)
+        {
+            // Only after the operation's time-out and a resolution time-out more.
+            await SendAbortsAsync(transactionId, writers);
+            throw new OrleansTransactionInDoubtException(
+                id, $"the commit operation at {Describe(committer)} took effect, but it answered so late that the participants had presumed the transaction abandoned and rolled it back", null);
+        }
+
+        _ = InstallAsync(transactionId, commitTimestamp, writers, decision);
+    }
+
+    /// <summary>Replaces Committing with Abort and drops the prepared writes. Never throws.</summary>
+    private async Task FinishAbortedAsync(Guid transactionId, RecordedDecision committing, List<ParticipantId> writers)
+    {
+        try
+        {
+            await decisions.FinishCommittingAsync(transactionId, committing, Decision.Abort);
+        }
+        catch (Exception exception)
+        {
+            // Participants that miss the abort below presume it once Committing is abandoned.
+            LogAbortNotRecorded(logger, exception, transactionId);
+        }
+
+        await SendAbortsAsync(transactionId, writers);
     }
 
     /// <summary>
@@ -268,6 +385,12 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
             return new TransactionConflictException(transactionId, $"Transaction {transactionId} aborted: {Describe(participant)} did not answer prepare ({error?.Message}).", error);
         }
 
+        if (vote.Kind == VoteKind.Declined)
+        {
+            // Not a conflict: retrying would ask the operation the same question.
+            return new OrleansTransactionAbortedException(transactionId, $"Transaction {transactionId} aborted: {vote.Reason}.");
+        }
+
         return new TransactionConflictException(transactionId, $"Transaction {transactionId} aborted on conflict: {vote.Reason ?? Describe(participant)}.");
     }
 
@@ -293,6 +416,9 @@ public sealed partial class TransactionCoordinator(ITimestampSource timestamps, 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction {TransactionId} committed but {Participant} did not confirm; it settles from the decision record")]
     private static partial void LogInstallFailed(ILogger logger, Exception exception, Guid transactionId, string participant);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction {TransactionId}: Abort could not replace its Committing record; participants presume it once the record is abandoned")]
+    private static partial void LogAbortNotRecorded(ILogger logger, Exception exception, Guid transactionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Abort of transaction {TransactionId} did not reach {Participant}; it presumes abort later")]
     private static partial void LogAbortFailed(ILogger logger, Exception exception, Guid transactionId, string participant);

@@ -3,6 +3,7 @@ using Roundabout.Hosting;
 using Roundabout.Silo.Hosting;
 using Roundabout.Silo.Persistence.Memory;
 using Roundabout.Storage;
+using Roundabout.Tests.TestGrains;
 using Roundabout.Transactions;
 
 namespace Roundabout.Tests.Infrastructure;
@@ -42,7 +43,11 @@ public sealed class RoundaboutCluster : IAsyncDisposable
         var store = new InMemoryRecordStore();
         var siloStore = wrapStore?.Invoke(store) ?? store;
         var builder = new InProcessTestClusterBuilder(silos);
-        builder.ConfigureSilo((_, silo) => silo.UseRecordStore(siloStore).AddRoundabout(configure));
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.UseRecordStore(siloStore).AddRoundabout(configure);
+            silo.Services.AddKeyedSingleton<IPaymentService, RecordingPaymentService>(RecordingPaymentService.ServiceName);
+        });
         builder.ConfigureClient(client =>
         {
             client.UseRoundaboutTransactions(configure);

@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Roundabout.Silo.Persistence.Memory;
+using Roundabout.Transactions;
 using Roundabout.Transactions.Protocol;
 
 namespace Roundabout.Tests.Unit;
@@ -8,7 +11,11 @@ public sealed class CommitDecisionsTests
 {
     private readonly InMemoryRecordStore _store = new();
 
-    private CommitDecisions Decisions(Roundabout.Storage.IRecordStore? store = null) => new(store ?? _store, NullLogger<CommitDecisions>.Instance);
+    /// <summary>How often a participant looks at a Committing record again.</summary>
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    private CommitDecisions Decisions(Roundabout.Storage.IRecordStore? store = null) =>
+        new(store ?? _store, Options.Create(new RoundaboutTransactionOptions { PreparedResolutionTimeout = PollInterval }), NullLogger<CommitDecisions>.Instance);
 
     [Fact]
     public async Task Decide_FirstProposal_Wins()
@@ -126,5 +133,65 @@ public sealed class CommitDecisionsTests
 
         Assert.NotNull(await _store.ReadAsync(CommitDecisions.KeyOf(kept)));
         Assert.Null(await _store.ReadAsync(CommitDecisions.KeyOf(removed)));
+    }
+
+    [Fact]
+    public async Task ProposeAbort_NoRecord_RecordsAbort()
+    {
+        var decisions = Decisions();
+        var transaction = Guid.NewGuid();
+
+        Assert.Equal(Decision.Abort, await decisions.ProposeAbortAsync(transaction, () => true));
+        Assert.Equal(Decision.Abort, (await decisions.DecideAsync(transaction, Decision.Commit)).Decision);
+    }
+
+    [Fact]
+    public async Task ProposeAbort_WhileCommitting_WaitsAndLearnsTheCoordinatorsCommit()
+    {
+        var decisions = Decisions();
+        var transaction = Guid.NewGuid();
+        var committing = await decisions.BeginCommittingAsync(transaction, DateTime.UtcNow + TimeSpan.FromSeconds(30));
+        Assert.Equal(Decision.Committing, committing.Decision);
+
+        var proposal = decisions.ProposeAbortAsync(transaction, () => true);
+        await Task.Delay(PollInterval * 3);
+        Assert.False(proposal.IsCompleted, "a participant decided while the committer's operation was still running");
+
+        Assert.Equal(Decision.Commit, (await decisions.FinishCommittingAsync(transaction, committing, Decision.Commit)).Decision);
+        Assert.Equal(Decision.Commit, await proposal.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task ProposeAbort_CommittingRecordAbandoned_ReplacesItWithAbort_AndTheLateCoordinatorLearnsAbort()
+    {
+        var decisions = Decisions();
+        var transaction = Guid.NewGuid();
+        var abandonedAfter = TimeSpan.FromMilliseconds(300);
+        var committing = await decisions.BeginCommittingAsync(transaction, DateTime.UtcNow + abandonedAfter);
+        var waited = Stopwatch.StartNew();
+
+        Assert.Equal(Decision.Abort, await decisions.ProposeAbortAsync(transaction, () => true).WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.True(waited.Elapsed >= abandonedAfter - TimeSpan.FromMilliseconds(20), $"presumed abort after {waited.Elapsed}, before the record was abandoned");
+        Assert.Equal(Decision.Abort, (await decisions.FinishCommittingAsync(transaction, committing, Decision.Commit)).Decision);
+    }
+
+    [Fact]
+    public async Task ProposeAbort_ParticipantDecidedWhileItWaited_ProposesNothingMore()
+    {
+        var decisions = Decisions();
+        var transaction = Guid.NewGuid();
+        var committing = await decisions.BeginCommittingAsync(transaction, DateTime.UtcNow + TimeSpan.FromSeconds(30));
+        var prepared = true;
+
+        var proposal = decisions.ProposeAbortAsync(transaction, () => Volatile.Read(ref prepared));
+        // The coordinator's Commit reaches the participant, which installs; once every one has,
+        // the coordinator removes the record. (The participant's wait outlasts all of it.)
+        Volatile.Write(ref prepared, false);
+        var commit = await decisions.FinishCommittingAsync(transaction, committing, Decision.Commit);
+        await _store.WriteAsync([Roundabout.Storage.RecordWrite.Delete(CommitDecisions.KeyOf(transaction), commit.ETag)]);
+
+        Assert.Null(await proposal.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Null(await _store.ReadAsync(CommitDecisions.KeyOf(transaction)));
     }
 }

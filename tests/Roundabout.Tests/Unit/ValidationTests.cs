@@ -1,5 +1,6 @@
 using Roundabout.Accounts;
 using Roundabout.Records;
+using Roundabout.Transactions;
 
 namespace Roundabout.Tests.Unit;
 
@@ -74,5 +75,22 @@ public sealed class ValidationTests
         var error = Assert.Throws<ArgumentException>(() => RecordLimits.ValidateValue(new byte[RecordLimits.MaxValueBytes + 1]));
         Assert.Equal("value", error.ParamName);
         Assert.Contains(RecordLimits.MaxValueBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message);
+    }
+
+    [Theory]
+    [InlineData(nameof(RoundaboutTransactionOptions.PreparedResolutionTimeout))]
+    [InlineData(nameof(RoundaboutTransactionOptions.AbandonedTransactionTimeout))]
+    [InlineData(nameof(RoundaboutTransactionOptions.ParticipantCallTimeout))]
+    [InlineData(nameof(RoundaboutTransactionOptions.CommitOperationTimeout))]
+    public void TransactionOptions_ATimeoutNotAboveZero_IsRefusedNamingIt(string option)
+    {
+        var options = new RoundaboutTransactionOptions();
+        options.Validate();
+        typeof(RoundaboutTransactionOptions).GetProperty(option)!.SetValue(options, TimeSpan.Zero);
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+
+        Assert.Equal(option, error.ParamName);
+        Assert.Contains("must be positive", error.Message, StringComparison.Ordinal);
     }
 }

@@ -1,33 +1,47 @@
+using System.Buffers.Binary;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Storage;
 using Roundabout.Hosting;
 using Roundabout.Storage;
 
 namespace Roundabout.Transactions.Protocol;
 
-/// <summary>The final outcome of a transaction with several written participants.</summary>
+/// <summary>The outcome of a transaction with several written participants, as its decision record states it.</summary>
 public enum Decision : byte
 {
     Commit = 1,
     Abort = 2,
+
+    /// <summary>
+    /// Not an outcome yet: every participant voted yes and a transaction committer's operation is
+    /// running, and its answer decides. The coordinator replaces it with Commit or Abort.
+    /// </summary>
+    Committing = 3,
 }
 
-/// <summary>A decision as it stands in storage: the outcome and the ETag that removing it must name.</summary>
-public readonly record struct RecordedDecision(Decision Decision, string ETag);
+/// <summary>
+/// A decision as it stands in storage: the outcome, the ETag that replacing or removing it must
+/// name, and for <see cref="Decision.Committing"/> when participants may presume the coordinator gone.
+/// </summary>
+public readonly record struct RecordedDecision(Decision Decision, string ETag, DateTime? AbandonedAfterUtc = null);
 
 /// <summary>
 /// Decision records: one per multi-writer transaction, written with "must not exist", so
 /// the first decision wins. The coordinator proposes Commit; a participant that waited too
 /// long for a decision proposes Abort. Whoever loses the race learns the winner's decision.
 /// This is what makes safety independent of timing: a time-out can only propose.
+/// A transaction with a committer first records <see cref="Decision.Committing"/>, which holds
+/// the participants' proposals off until the operation has answered and the coordinator has
+/// replaced it (each replacement names the ETag it replaces, so again only one can win).
 /// </summary>
 /// <remarks>
 /// A record is removed once every participant has made its install durable. Removals are not
 /// on any caller's path, so they are queued and written in batches: one store write removes every
 /// record that became removable while the previous batch was being written.
 /// </remarks>
-public sealed partial class CommitDecisions(IRecordStore store, ILogger<CommitDecisions> logger) : IAsyncDisposable
+public sealed partial class CommitDecisions(IRecordStore store, IOptions<RoundaboutTransactionOptions> options, ILogger<CommitDecisions> logger) : IAsyncDisposable
 {
     /// <summary>The most removals one store write carries.</summary>
     internal const int MaxRemovalsPerBatch = 256;
@@ -45,17 +59,116 @@ public sealed partial class CommitDecisions(IRecordStore store, ILogger<CommitDe
     public async Task<RecordedDecision> DecideAsync(Guid transactionId, Decision proposal)
     {
         var key = KeyOf(transactionId);
+        if (proposal == Decision.Committing)
+        {
+            throw new ArgumentException("Committing is recorded with BeginCommittingAsync.", nameof(proposal));
+        }
+
+        return await WriteUnlessDecidedAsync(key, Encode(proposal, null), expectedETag: null);
+    }
+
+    /// <summary>
+    /// Records that the transaction's committer is running its operation, unless a decision exists
+    /// (a participant that waited too long proposed Abort first); returns the decision that holds.
+    /// Participants that meet the record wait, and presume the coordinator gone only after
+    /// <paramref name="abandonedAfterUtc"/>.
+    /// </summary>
+    public Task<RecordedDecision> BeginCommittingAsync(Guid transactionId, DateTime abandonedAfterUtc) =>
+        WriteUnlessDecidedAsync(KeyOf(transactionId), Encode(Decision.Committing, abandonedAfterUtc), expectedETag: null);
+
+    /// <summary>
+    /// Replaces the transaction's <see cref="Decision.Committing"/> record (<paramref name="committing"/>)
+    /// with the outcome, unless a participant presumed abort over it first; returns the decision that holds.
+    /// </summary>
+    public Task<RecordedDecision> FinishCommittingAsync(Guid transactionId, RecordedDecision committing, Decision outcome)
+    {
+        if (committing.Decision != Decision.Committing || outcome == Decision.Committing)
+        {
+            throw new ArgumentException($"Only a Committing record is finished, with Commit or Abort; not {committing.Decision} with {outcome}.", nameof(outcome));
+        }
+
+        return WriteUnlessDecidedAsync(KeyOf(transactionId), Encode(outcome, null), committing.ETag);
+    }
+
+    /// <summary>
+    /// For a participant that waited too long for a prepared transaction: records Abort unless a
+    /// decision exists, and returns the outcome that holds. While a committer's operation runs (a
+    /// <see cref="Decision.Committing"/> record) it looks again every resolution time-out, and
+    /// replaces the record with Abort itself only once the record says the coordinator is presumed
+    /// gone. Returns <c>null</c>, having proposed nothing more, once <paramref name="stillPrepared"/>
+    /// says the participant no longer needs to know (the coordinator's outcome reached it meanwhile).
+    /// </summary>
+    public async Task<Decision?> ProposeAbortAsync(Guid transactionId, Func<bool> stillPrepared, CancellationToken cancellationToken = default)
+    {
+        var key = KeyOf(transactionId);
+        var expected = (string?)null;
+        while (true)
+        {
+            var holding = await WriteUnlessDecidedAsync(key, Encode(Decision.Abort, null), expected);
+            if (holding.Decision != Decision.Committing)
+            {
+                return holding.Decision;
+            }
+
+            var untilAbandoned = holding.AbandonedAfterUtc!.Value - DateTime.UtcNow;
+            if (untilAbandoned > TimeSpan.Zero)
+            {
+                var pollInterval = options.Value.PreparedResolutionTimeout;
+                await Task.Delay(untilAbandoned < pollInterval ? untilAbandoned : pollInterval, cancellationToken);
+                if (!stillPrepared())
+                {
+                    // Decided and installed, so the record may already be gone: an Abort proposal now
+                    // would leave a wrong decision behind.
+                    return null;
+                }
+
+                expected = null;
+            }
+            else
+            {
+                // The coordinator is presumed gone mid-operation: replace its record. If it finished
+                // meanwhile, the ETag refuses this and the loop reads its outcome.
+                expected = holding.ETag;
+            }
+        }
+    }
+
+    /// <summary>Writes a decision record expecting <paramref name="expectedETag"/>; if refused, returns the record that is there.</summary>
+    private async Task<RecordedDecision> WriteUnlessDecidedAsync(string key, byte[] value, string? expectedETag)
+    {
         try
         {
-            var etags = await store.WriteAsync([RecordWrite.Put(key, new[] { (byte)proposal }, expectedETag: null)]);
-            return new RecordedDecision(proposal, etags[0]!);
+            var etags = await store.WriteAsync([RecordWrite.Put(key, value, expectedETag)]);
+            return Decode(value, etags[0]!);
         }
         catch (InconsistentStateException)
         {
             var existing = await store.ReadAsync(key)
                 ?? throw new InvalidOperationException($"Decision record {key} vanished while being decided.");
-            return new RecordedDecision((Decision)existing.Value.Span[0], existing.ETag);
+            return Decode(existing.Value.Span, existing.ETag);
         }
+    }
+
+    /// <summary>One byte of outcome; a Committing record adds when it is presumed abandoned (UTC ticks, 8 bytes).</summary>
+    private static byte[] Encode(Decision decision, DateTime? abandonedAfterUtc)
+    {
+        if (abandonedAfterUtc is not { } after)
+        {
+            return [(byte)decision];
+        }
+
+        var value = new byte[9];
+        value[0] = (byte)decision;
+        BinaryPrimitives.WriteInt64LittleEndian(value.AsSpan(1), after.ToUniversalTime().Ticks);
+        return value;
+    }
+
+    private static RecordedDecision Decode(ReadOnlySpan<byte> value, string etag)
+    {
+        var decision = (Decision)value[0];
+        return decision == Decision.Committing
+            ? new RecordedDecision(decision, etag, new DateTime(BinaryPrimitives.ReadInt64LittleEndian(value[1..]), DateTimeKind.Utc))
+            : new RecordedDecision(decision, etag);
     }
 
     /// <summary>
@@ -116,7 +229,7 @@ public sealed partial class CommitDecisions(IRecordStore store, ILogger<CommitDe
         catch (InconsistentStateException)
         {
             // A batch is all or nothing, and some record in it is not as expected (nothing in the
-            // protocol rewrites a decision, so this is unexpected): remove the others one by one.
+            // protocol rewrites a Commit record, so this is unexpected): remove the others one by one.
             foreach (var removal in batch)
             {
                 try

@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using Roundabout.Transactions.Committers;
 
 namespace Roundabout.Transactions.Protocol;
 
@@ -36,6 +37,13 @@ public interface ITransactionParticipantExtension : IGrainExtension
     /// </summary>
     [AlwaysInterleave]
     Task Commit(string stateName, Guid transactionId, long commitTimestamp, Guid? decisionOrdering = null);
+
+    /// <summary>
+    /// Runs the commit operation that transaction committer <paramref name="committerName"/> holds for
+    /// the transaction, which every participant has prepared; its answer decides the transaction.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<CommitOperationAnswer> RunCommitOperation(string committerName, Guid transactionId);
 
     /// <summary>Drops the transaction's tentative or prepared write. Idempotent.</summary>
     [AlwaysInterleave]

@@ -1,3 +1,5 @@
+using Roundabout.Transactions.Committers;
+
 namespace Roundabout.Transactions.Protocol;
 
 internal sealed class TransactionParticipantExtension(IGrainContextAccessor contextAccessor) : ITransactionParticipantExtension
@@ -21,6 +23,11 @@ internal sealed class TransactionParticipantExtension(IGrainContextAccessor cont
 
     public Task Commit(string stateName, Guid transactionId, long commitTimestamp, Guid? decisionOrdering = null) =>
         Get(stateName).Commit(transactionId, commitTimestamp, decisionOrdering);
+
+    public Task<CommitOperationAnswer> RunCommitOperation(string committerName, Guid transactionId) =>
+        Get(committerName) is ICommitOperationParticipant committer
+            ? committer.RunCommitOperation(transactionId)
+            : throw new InvalidOperationException($"{_context.GrainId}/{committerName} is a transactional state, not a transaction committer.");
 
     public Task Abort(string stateName, Guid transactionId) => Get(stateName).Abort(transactionId);
 

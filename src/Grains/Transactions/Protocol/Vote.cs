@@ -15,6 +15,12 @@ public enum VoteKind
 
     /// <summary>The participant could not make its prepare durable; whether it did is unknown to it.</summary>
     StorageFailure,
+
+    /// <summary>A transaction committer's operation answered <c>false</c>: the transaction aborts, and retrying it would ask the same.</summary>
+    Declined,
+
+    /// <summary>A transaction committer's operation threw: whether it took effect is unknown.</summary>
+    OperationFailed,
 }
 
 [GenerateSerializer, Immutable]
