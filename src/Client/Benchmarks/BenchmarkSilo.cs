@@ -17,7 +17,7 @@ public sealed class BenchmarkSilo : IAsyncDisposable
 
     public static async Task<BenchmarkSilo> StartAsync(TransactionSystem system)
     {
-        var builder = Embedded.CommandHost.CreateBuilder(verbose: false);
+        var builder = Embedded.EmbeddedHost.CreateBuilder(verbose: false);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Error);
         builder.UseOrleans(silo =>
@@ -32,5 +32,5 @@ public sealed class BenchmarkSilo : IAsyncDisposable
         return new BenchmarkSilo(host);
     }
 
-    public ValueTask DisposeAsync() => Embedded.CommandHost.StopAndDisposeAsync(_host);
+    public ValueTask DisposeAsync() => Embedded.EmbeddedHost.StopAndDisposeAsync(_host);
 }

@@ -56,7 +56,7 @@ internal sealed class ConnectionOptions
             endpoints[i] = await ResolveAsync(addresses[i].Host, addresses[i].Port, cancellationToken);
         }
 
-        var builder = Embedded.CommandHost.CreateBuilder(parse.GetValue(Verbose));
+        var builder = Embedded.EmbeddedHost.CreateBuilder(parse.GetValue(Verbose));
         builder.Logging.SetMinimumLevel(parse.GetValue(Verbose) ? LogLevel.Warning : LogLevel.Critical);
         builder.UseOrleansClient(client =>
         {

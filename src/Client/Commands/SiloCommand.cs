@@ -22,7 +22,7 @@ internal static class SiloCommand
         {
             // Orleans would share a port in use with the silo there (see ListeningPorts).
             ListeningPorts.EnsureFree(System.Net.IPAddress.Loopback, (parse.GetValue(siloPort), siloPort.Name), (parse.GetValue(gatewayPort), gatewayPort.Name));
-            var builder = Embedded.CommandHost.CreateBuilder(parse.GetValue(verbose));
+            var builder = Embedded.EmbeddedHost.CreateBuilder(parse.GetValue(verbose));
             var started = false;
             if (!parse.GetValue(verbose))
             {

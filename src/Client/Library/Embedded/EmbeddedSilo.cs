@@ -41,7 +41,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
             throw new IOException($"The data directory '{Path.GetFullPath(dataDirectory)}' is a file, not a directory.");
         }
 
-        var builder = CommandHost.CreateBuilder(verbose);
+        var builder = EmbeddedHost.CreateBuilder(verbose);
         // Quiet unless --verbose: a silo that stops while its co-hosted client's last calls are
         // still being addressed logs them with stack traces (SiloUnavailableException "is shutting
         // down" from Orleans.Messaging, a grain's call failing from Orleans.Grain, the retries
@@ -92,5 +92,5 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public ValueTask DisposeAsync() => CommandHost.StopAndDisposeAsync(_host);
+    public ValueTask DisposeAsync() => EmbeddedHost.StopAndDisposeAsync(_host);
 }

@@ -4,8 +4,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Roundabout.Client.Embedded;
 
-/// <summary>How the embedded silo and the command's processes build their hosts (an embedded silo, a silo, a client).</summary>
-internal static class CommandHost
+/// <summary>
+/// How hosts that live inside another program are built: the library's embedded silo, and the
+/// `roundabout` command's silos and clients. The program owns the process; the host does not.
+/// </summary>
+internal static class EmbeddedHost
 {
     /// <summary>
     /// <see cref="Host.CreateApplicationBuilder()"/> without watching the working directory for
@@ -28,7 +31,7 @@ internal static class CommandHost
     public static HostApplicationBuilder CreateBuilder(bool verbose)
     {
         var builder = Host.CreateApplicationBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
-        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
+        builder.Services.AddSingleton<IHostLifetime, SignalFreeLifetime>();
         if (!verbose)
         {
             builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
@@ -52,7 +55,7 @@ internal static class CommandHost
     }
 
     /// <summary>A host lifetime that leaves process signals to the process that embeds the host.</summary>
-    private sealed class CommandLifetime : IHostLifetime
+    private sealed class SignalFreeLifetime : IHostLifetime
     {
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
