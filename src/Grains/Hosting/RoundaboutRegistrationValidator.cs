@@ -1,9 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orleans.Transactions;
 using Orleans.Transactions.Abstractions;
 using Roundabout.State;
 using Roundabout.Storage;
 using Roundabout.Transactions;
+using Roundabout.Transactions.Retries;
 
 namespace Roundabout.Hosting;
 
@@ -36,6 +38,15 @@ internal sealed class RoundaboutRegistrationValidator(IServiceProvider services,
         if (isSilo && stateFactory is not RoundaboutTransactionalStateFactory)
         {
             throw Overridden($"[TransactionalState] is served by {stateFactory?.GetType().FullName ?? "nothing"}, not Roundabout");
+        }
+
+        if (isSilo
+            && services.GetRequiredService<IOptions<RoundaboutTransactionOptions>>().Value.RootConflictRetries > 0
+            && !services.GetServices<IIncomingGrainCallFilter>().OfType<RootConflictRetryFilter>().Any())
+        {
+            throw new OrleansConfigurationException(
+                $"{nameof(RoundaboutTransactionOptions.RootConflictRetries)} is set, but not in the options given to AddRoundabout() or UseRoundaboutTransactions(), "
+                + "which is where a silo decides whether to retry transaction roots. Set it there.");
         }
     }
 

@@ -1,9 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orleans.Transactions;
 using Orleans.Transactions.Abstractions;
 using Roundabout.State;
 using Roundabout.Transactions;
 using Roundabout.Transactions.Committers;
+using Roundabout.Transactions.Retries;
 using Roundabout.Transactions.OneRound;
 using Roundabout.Transactions.Protocol;
 using Roundabout.Transactions.Timestamps;
@@ -38,6 +40,11 @@ public static class RoundaboutTransactionsHostingExtensions
             services.AddSingleton<IAttributeToFactoryMapper<TransactionalCounterAttribute>, TransactionalCounterAttributeMapper>();
             services.AddSingleton<IAttributeToFactoryMapper<TransactionCommitterAttribute>, TransactionCommitterAttributeMapper>();
         });
+        if (RetriesRoots(configure))
+        {
+            builder.AddIncomingGrainCallFilter<RootConflictRetryFilter>();
+        }
+
         return builder;
     }
 
@@ -53,6 +60,14 @@ public static class RoundaboutTransactionsHostingExtensions
             services.AddSingleton<IConfigurationValidator>(sp => new RoundaboutRegistrationValidator(sp, isSilo: false));
         });
         return builder;
+    }
+
+    /// <summary>Whether the registration's own options ask for retries of transaction roots (see <see cref="RoundaboutTransactionOptions.RootConflictRetries"/>).</summary>
+    private static bool RetriesRoots(Action<RoundaboutTransactionOptions>? configure)
+    {
+        var requested = new RoundaboutTransactionOptions();
+        configure?.Invoke(requested);
+        return requested.RootConflictRetries > 0;
     }
 
     private static void AddRoundaboutBaseline(this IServiceCollection services, Action<RoundaboutTransactionOptions>? configure)
@@ -74,5 +89,13 @@ public static class RoundaboutTransactionsHostingExtensions
         services.AddSingleton<ITimestampSource>(sp => sp.GetRequiredService<TimestampBatcher>());
         services.AddSingleton<ITransactionAgent, RoundaboutTransactionAgent>();
         services.AddSingleton<IRoundaboutTransactions, RoundaboutTransactions>();
+
+        // Orleans' transaction client (an internal type, registered by UseTransactions()), wrapped.
+        var orleansClient = services.LastOrDefault(service => service.ServiceType == typeof(ITransactionClient) && service.ImplementationType is not null)
+            ?? throw new InvalidOperationException("UseTransactions() registered no ITransactionClient to wrap.");
+        services.Remove(orleansClient);
+        services.AddSingleton<ITransactionClient>(sp => new RetryingTransactionClient(
+            (ITransactionClient)ActivatorUtilities.CreateInstance(sp, orleansClient.ImplementationType!),
+            sp.GetRequiredService<IOptions<RoundaboutTransactionOptions>>()));
     }
 }

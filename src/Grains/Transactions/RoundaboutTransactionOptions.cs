@@ -31,8 +31,44 @@ public sealed class RoundaboutTransactionOptions
     /// </summary>
     public TimeSpan CommitOperationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How many more times a transaction that Orleans' programming model starts is run when it
+    /// aborts on a conflict (or on a snapshot no longer kept): a grain call that starts one
+    /// (<c>[Transaction(Create)]</c>, or <c>CreateOrJoin</c> outside a transaction) and
+    /// <c>ITransactionClient.RunTransaction</c> with a delegate whose transaction the call creates.
+    /// Between attempts it waits an exponential back-off with jitter (1 ms doubling, at most
+    /// 100 ms). Default: 0, off.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Orleans' transactions make a conflicting transaction wait for a lock; Roundabout's abort it
+    /// instead (nothing took effect), and the caller is expected to run it again. This does that
+    /// for the caller, so that an application written for Orleans' locks keeps working unchanged
+    /// under contention. The transaction's body runs again: set it only if transactional methods
+    /// do nothing outside their transactional state (no calls to outside services, no messages
+    /// sent) that must not happen twice. Calls that join a transaction are never run again on
+    /// their own; the root of their transaction is. Application exceptions and "in doubt" are
+    /// never retried.
+    /// </para>
+    /// <para>
+    /// Set it in the options given to <c>AddRoundabout()</c> or <c>UseRoundaboutTransactions()</c>:
+    /// a silo installs the grain call filter that retries only when that delegate sets it (the
+    /// filter costs every grain call a few microseconds), and refuses to start when it is set
+    /// elsewhere.
+    /// </para>
+    /// </remarks>
+    public int RootConflictRetries { get; set; }
+
+    /// <summary>The most <see cref="RootConflictRetries"/> takes.</summary>
+    public const int MaxRootConflictRetries = 100;
+
     internal void Validate()
     {
+        if (RootConflictRetries is < 0 or > MaxRootConflictRetries)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RootConflictRetries), RootConflictRetries, $"{nameof(RootConflictRetries)} must be between 0 and {MaxRootConflictRetries}.");
+        }
+
         if (!Enum.IsDefined(DefaultIsolation))
         {
             throw new ArgumentOutOfRangeException(nameof(DefaultIsolation), DefaultIsolation, "Unknown isolation level.");

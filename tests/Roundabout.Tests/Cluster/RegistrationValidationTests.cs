@@ -4,6 +4,7 @@ using Roundabout.Client.Embedded;
 using Roundabout.Hosting;
 using Roundabout.Silo.Hosting;
 using Roundabout.Tests.Storage;
+using Roundabout.Transactions;
 
 namespace Roundabout.Tests.Cluster;
 
@@ -43,6 +44,22 @@ public sealed class RegistrationValidationTests
         var failure = await StartSiloAsync(silo => silo.UseTransactions().UseFileLog(o => o.DataDirectory = directory.Path).AddRoundabout());
 
         Assert.Null(failure);
+    }
+
+    [Fact]
+    public async Task Silo_RootConflictRetriesSetOutsideTheRegistration_RefusesToStartAndSaysWhereToSetIt()
+    {
+        using var directory = new TempDataDirectory();
+
+        var refused = await StartSiloAsync(silo =>
+        {
+            silo.UseFileLog(o => o.DataDirectory = directory.Path).AddRoundabout();
+            silo.Services.Configure<RoundaboutTransactionOptions>(o => o.RootConflictRetries = 3);
+        });
+
+        Assert.IsType<OrleansConfigurationException>(refused);
+        Assert.Contains("RootConflictRetries", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("AddRoundabout()", refused.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Starts and stops a one-silo host; returns why it would not start, or null.</summary>

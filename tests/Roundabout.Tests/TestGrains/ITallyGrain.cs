@@ -75,6 +75,17 @@ public interface ITallyGrain : IGrainWithStringKey
     [Transaction(TransactionOption.CreateOrJoin)]
     Task AddHereAndThere(string otherKey, int amount, bool throwAfterwards);
 
+    /// <summary>Starts a transaction that adds <paramref name="amount"/> to another tally.</summary>
+    [Transaction(TransactionOption.Create)]
+    Task AddThere(string otherKey, int amount);
+
+    /// <summary>
+    /// Starts a transaction that adds <paramref name="amount"/> to another tally and then adds 100 to
+    /// it in a transaction of its own, which commits first: this one then always aborts on a conflict.
+    /// </summary>
+    [Transaction(TransactionOption.Create)]
+    Task AddThereThenConflict(string otherKey, int amount);
+
     /// <summary>Adds <paramref name="amount"/> to every tally in parallel; the one at <paramref name="failAt"/> (if any) throws after writing.</summary>
     [Transaction(TransactionOption.CreateOrJoin)]
     Task FanOut(string[] keys, int amount, int failAt);

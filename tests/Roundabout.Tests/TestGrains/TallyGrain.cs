@@ -49,6 +49,15 @@ public sealed class TallyGrain([TransactionalState("tally")] ITransactionalState
         throw new TallyFailedException($"{this.GetPrimaryKeyString()} failed after adding {amount}");
     }
 
+    public async Task AddThere(string otherKey, int amount) => await GrainFactory.GetGrain<ITallyGrain>(otherKey).AddJoined(amount);
+
+    public async Task AddThereThenConflict(string otherKey, int amount)
+    {
+        var other = GrainFactory.GetGrain<ITallyGrain>(otherKey);
+        await other.AddJoined(amount);
+        await other.AddInNewTransaction(100);
+    }
+
     public async Task AddHereAndThere(string otherKey, int amount, bool throwAfterwards)
     {
         await AddCore(amount);

@@ -93,4 +93,16 @@ public sealed class ValidationTests
         Assert.Equal(option, error.ParamName);
         Assert.Contains("must be positive", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(RoundaboutTransactionOptions.MaxRootConflictRetries + 1)]
+    public void TransactionOptions_RootConflictRetriesOutOfRange_IsRefusedNamingIt(int retries)
+    {
+        var options = new RoundaboutTransactionOptions { RootConflictRetries = retries };
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+
+        Assert.Equal(nameof(RoundaboutTransactionOptions.RootConflictRetries), error.ParamName);
+    }
 }

@@ -1,0 +1,45 @@
+using Orleans.Transactions;
+
+namespace Roundabout.Transactions.Retries;
+
+/// <summary>
+/// What Roundabout's retry of conflicting transaction roots retries, and how long it waits between
+/// attempts (see <see cref="RoundaboutTransactionOptions.RootConflictRetries"/>).
+/// </summary>
+internal static class RootConflictRetry
+{
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Whether <paramref name="exception"/> says the transaction certainly took no effect and may
+    /// simply run again: a conflict, a snapshot no longer kept, any of Orleans' transient transaction
+    /// failures; itself or as the reason inside the <see cref="OrleansTransactionAbortedException"/>
+    /// that Orleans' pipeline wraps a joined call's failure in. Never an application's exception,
+    /// and never "in doubt".
+    /// </summary>
+    public static bool IsRetryable(Exception? exception)
+    {
+        for (var depth = 0; exception is not null && depth < 4; depth++, exception = exception.InnerException)
+        {
+            switch (exception)
+            {
+                case OrleansTransactionTransientFailureException:
+                    return true;
+                case OrleansTransactionAbortedException:
+                    continue; // Orleans' wrapper: the reason is inside
+                default:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Exponential back-off with full jitter: concurrent losers of one conflict spread out instead of meeting again.</summary>
+    public static Task BackoffAsync(int attempt)
+    {
+        var ceiling = Math.Min(MaxBackoff.TotalMilliseconds, FirstBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 16)));
+        return Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling));
+    }
+}
