@@ -15,8 +15,9 @@ internal static class SiloCommand
         var siloPort = new Option<int>("--silo-port") { Description = "Silo-to-silo port (refused when in use)", DefaultValueFactory = _ => 11111 }.Port();
         var gatewayPort = new Option<int>("--gateway-port") { Description = "Client gateway port (refused when in use)", DefaultValueFactory = _ => 30000 }.Port();
         var primary = new Option<int?>("--primary-port") { Description = "Silo port of the primary silo, when this one joins another (localhost clustering)" }.Port();
+        var postgres = new Option<string>("--postgres") { Description = "Keep the records in this PostgreSQL database (an Npgsql connection string) instead of the log in --data: what every silo of a cluster must share" };
         var verbose = CommandErrors.VerboseOption();
-        var command = new Command("silo", "Run a silo in the foreground (Ctrl+C stops it)") { data, siloPort, gatewayPort, primary, verbose };
+        var command = new Command("silo", "Run a silo in the foreground (Ctrl+C stops it)") { data, siloPort, gatewayPort, primary, postgres, verbose };
         command.RequireDifferent(siloPort, gatewayPort, "ports");
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(verbose), token, async () =>
         {
@@ -39,16 +40,27 @@ internal static class SiloCommand
             {
                 var primaryEndpoint = parse.GetValue(primary) is { } port ? new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port) : null;
                 silo.UseLocalhostClustering(parse.GetValue(siloPort), parse.GetValue(gatewayPort), primaryEndpoint);
-                silo.UseFileLog(options => options.DataDirectory = parse.GetValue(data)!);
+                if (parse.GetValue(postgres) is { } connectionString)
+                {
+                    silo.UsePostgres(options => options.ConnectionString = connectionString);
+                }
+                else
+                {
+                    silo.UseFileLog(options => options.DataDirectory = parse.GetValue(data)!);
+                }
+
                 silo.AddRoundabout();
                 silo.AddRoundaboutGrainStorage();
             });
-            if (parse.GetValue(primary) is not null)
+            if (parse.GetValue(primary) is not null && parse.GetValue(postgres) is null)
             {
-                Console.Error.WriteLine("warning: each silo keeps its own embedded log, and a grain may activate on either silo; until the cluster shares one store (PostgreSQL), use several silos for trying out membership only, not for data you keep.");
+                Console.Error.WriteLine("warning: each silo keeps its own embedded log, and a grain may activate on either silo; give every silo of a cluster the same --postgres database, or use several silos for trying out membership only, not for data you keep.");
             }
 
-            Console.WriteLine($"silo on port {parse.GetValue(siloPort)}, gateway {parse.GetValue(gatewayPort)}, data in {Path.GetFullPath(parse.GetValue(data)!)}; Ctrl+C stops it");
+            var dataIn = parse.GetValue(postgres) is { } database
+                ? $"PostgreSQL database {new Npgsql.NpgsqlConnectionStringBuilder(database) { Password = null }.ConnectionString}"
+                : Path.GetFullPath(parse.GetValue(data)!);
+            Console.WriteLine($"silo on port {parse.GetValue(siloPort)}, gateway {parse.GetValue(gatewayPort)}, data in {dataIn}; Ctrl+C stops it");
 
             // Ctrl+C (the token) is how this command is meant to end: a clean stop, exit 0. A data
             // directory that cannot be used (held by another process) is one line, through CommandErrors.

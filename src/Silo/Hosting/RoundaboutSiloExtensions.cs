@@ -5,6 +5,7 @@ using Orleans.Storage;
 using Roundabout.Hosting;
 using Roundabout.Silo.Persistence.GrainStorage;
 using Roundabout.Silo.Persistence.GroupCommit;
+using Roundabout.Silo.Persistence.Postgres;
 using Roundabout.Storage;
 using Roundabout.Transactions;
 
@@ -38,6 +39,24 @@ public static class RoundaboutSiloExtensions
     {
         ArgumentNullException.ThrowIfNull(configure);
         builder.ConfigureServices(services => services.Configure(configure));
+        return builder;
+    }
+
+    /// <summary>
+    /// Keeps the silo's records in PostgreSQL instead of the embedded log: the store for clusters,
+    /// since every silo of the cluster must reach the same records. Give each silo the same
+    /// connection string. Works before or after <see cref="AddRoundabout"/>.
+    /// </summary>
+    public static ISiloBuilder UsePostgres(this ISiloBuilder builder, Action<PostgresStoreOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.ConfigureServices(services =>
+        {
+            services.Configure(configure);
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgresStoreOptions>, PostgresStoreOptionsValidator>());
+            services.RemoveAll<IRecordStore>();
+            services.AddSingleton<IRecordStore>(sp => ActivatorUtilities.CreateInstance<PostgresRecordStore>(sp));
+        });
         return builder;
     }
 

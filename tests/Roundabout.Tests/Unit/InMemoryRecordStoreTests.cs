@@ -4,16 +4,37 @@ using Roundabout.Storage;
 
 namespace Roundabout.Tests.Unit;
 
-public sealed class InMemoryRecordStoreTests
+public sealed class InMemoryRecordStoreTests : RecordStoreContractTests
 {
-    private readonly InMemoryRecordStore _store = new();
+    private readonly InMemoryRecordStore _memory = new();
+
+    protected override IRecordStore Store => _memory;
+
+    [Fact]
+    public async Task Delete_WithCurrentETag_LeavesNothingCounted()
+    {
+        var etag = await Store.WriteAsync(RecordWrite.Put("a", new byte[] { 1 }, null));
+
+        await Store.WriteAsync(RecordWrite.Delete("a", etag));
+
+        Assert.Equal(0, _memory.Count);
+    }
+}
+
+/// <summary>What every <see cref="IRecordStore"/> promises, run against each store.</summary>
+public abstract class RecordStoreContractTests
+{
+    protected abstract IRecordStore Store { get; }
+
+    /// <summary>A key of this test's own, for stores shared between tests.</summary>
+    protected virtual string Key(string name) => name;
 
     [Fact]
     public async Task Write_NewKeyWithNullETag_StoresAndReturnsETag()
     {
-        var etag = await _store.WriteAsync(RecordWrite.Put("a", new byte[] { 1 }, null));
+        var etag = await Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 1 }, null));
 
-        var record = await _store.ReadAsync("a");
+        var record = await Store.ReadAsync(Key("a"));
         Assert.NotNull(record);
         Assert.Equal(etag, record.ETag);
         Assert.Equal(new byte[] { 1 }, record.Value.ToArray());
@@ -22,43 +43,112 @@ public sealed class InMemoryRecordStoreTests
     [Fact]
     public async Task Write_ExistingKeyWithNullETag_ThrowsInconsistentState()
     {
-        await _store.WriteAsync(RecordWrite.Put("a", new byte[] { 1 }, null));
+        await Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 1 }, null));
 
-        await Assert.ThrowsAsync<InconsistentStateException>(() => _store.WriteAsync(RecordWrite.Put("a", new byte[] { 2 }, null)));
-        Assert.Equal(new byte[] { 1 }, (await _store.ReadAsync("a"))!.Value.ToArray());
+        await Assert.ThrowsAsync<InconsistentStateException>(() => Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 2 }, null)));
+        Assert.Equal(new byte[] { 1 }, (await Store.ReadAsync(Key("a")))!.Value.ToArray());
     }
 
     [Fact]
     public async Task Write_StaleETag_ThrowsAndWritesNothingOfTheBatch()
     {
-        var etag = await _store.WriteAsync(RecordWrite.Put("a", new byte[] { 1 }, null));
-        await _store.WriteAsync(RecordWrite.Put("a", new byte[] { 2 }, etag));
+        var etag = await Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 1 }, null));
+        await Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 2 }, etag));
 
-        await Assert.ThrowsAsync<InconsistentStateException>(() => _store.WriteAsync(
-            [RecordWrite.Put("b", new byte[] { 9 }, null), RecordWrite.Put("a", new byte[] { 3 }, etag)]));
+        await Assert.ThrowsAsync<InconsistentStateException>(() => Store.WriteAsync(
+            [RecordWrite.Put(Key("b"), new byte[] { 9 }, null), RecordWrite.Put(Key("a"), new byte[] { 3 }, etag)]));
 
-        Assert.Null(await _store.ReadAsync("b"));
-        Assert.Equal(new byte[] { 2 }, (await _store.ReadAsync("a"))!.Value.ToArray());
+        Assert.Null(await Store.ReadAsync(Key("b")));
+        Assert.Equal(new byte[] { 2 }, (await Store.ReadAsync(Key("a")))!.Value.ToArray());
     }
 
     [Fact]
     public async Task Delete_WithCurrentETag_RemovesTheKey()
     {
-        var etag = await _store.WriteAsync(RecordWrite.Put("a", new byte[] { 1 }, null));
+        var etag = await Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 1 }, null));
 
-        await _store.WriteAsync(RecordWrite.Delete("a", etag));
+        await Store.WriteAsync(RecordWrite.Delete(Key("a"), etag));
 
-        Assert.Null(await _store.ReadAsync("a"));
-        Assert.Equal(0, _store.Count);
+        Assert.Null(await Store.ReadAsync(Key("a")));
     }
 
     [Fact]
     public async Task Write_CopiesTheValue_LaterChangesToTheCallersBufferDoNotLeakIn()
     {
         var buffer = new byte[] { 1, 2, 3 };
-        await _store.WriteAsync(RecordWrite.Put("a", buffer, null));
+        await Store.WriteAsync(RecordWrite.Put(Key("a"), buffer, null));
         buffer[0] = 42;
 
-        Assert.Equal(new byte[] { 1, 2, 3 }, (await _store.ReadAsync("a"))!.Value.ToArray());
+        Assert.Equal(new byte[] { 1, 2, 3 }, (await Store.ReadAsync(Key("a")))!.Value.ToArray());
+    }
+
+    [Fact]
+    public async Task Write_AnETagTheStoreNeverGave_ThrowsInconsistentState()
+    {
+        await Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 1 }, null));
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 2 }, "not-an-etag")));
+        await Assert.ThrowsAsync<InconsistentStateException>(() => Store.WriteAsync(RecordWrite.Put(Key("b"), new byte[] { 2 }, "1")));
+        Assert.Equal(new byte[] { 1 }, (await Store.ReadAsync(Key("a")))!.Value.ToArray());
+        Assert.Null(await Store.ReadAsync(Key("b")));
+    }
+
+    [Fact]
+    public async Task ConcurrentCreatesOfOneKey_ExactlyOneWins_AndItsValueIsKept()
+    {
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 16).Select(async i =>
+        {
+            try
+            {
+                return (Value: (byte)i, ETag: await Store.WriteAsync(RecordWrite.Put(Key("a"), new[] { (byte)i }, null)));
+            }
+            catch (InconsistentStateException)
+            {
+                return (Value: (byte)i, ETag: (string?)null);
+            }
+        }));
+
+        var winner = Assert.Single(attempts, attempt => attempt.ETag is not null);
+        var stored = await Store.ReadAsync(Key("a"));
+        Assert.Equal(winner.ETag, stored!.ETag);
+        Assert.Equal(new[] { winner.Value }, stored.Value.ToArray());
+    }
+
+    [Fact]
+    public async Task ConcurrentBatches_ARefusedOneChangesNothing_AndTheOthersAreWritten()
+    {
+        var etag = await Store.WriteAsync(RecordWrite.Put(Key("taken"), new byte[] { 1 }, null));
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 32).Select(async i =>
+        {
+            // Every fourth batch names a stale ETag for "taken" after a write of its own.
+            IReadOnlyList<RecordWrite> batch = i % 4 == 0
+                ? [RecordWrite.Put(Key($"k{i}"), new[] { (byte)i }, null), RecordWrite.Put(Key("taken"), new byte[] { 2 }, etag + "0")]
+                : [RecordWrite.Put(Key($"k{i}"), new[] { (byte)i }, null)];
+            try
+            {
+                await Store.WriteAsync(batch);
+                return true;
+            }
+            catch (InconsistentStateException)
+            {
+                return false;
+            }
+        }));
+
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            Assert.Equal(i % 4 != 0, outcomes[i]);
+            var stored = await Store.ReadAsync(Key($"k{i}"));
+            Assert.Equal(i % 4 != 0, stored is not null);
+        }
+
+        Assert.Equal(etag, (await Store.ReadAsync(Key("taken")))!.ETag);
+    }
+
+    [Fact]
+    public async Task Write_EmptyBatch_IsRefusedAsAnArgument()
+    {
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.WriteAsync([]));
     }
 }

@@ -65,6 +65,10 @@ public sealed class InMemoryRecordStore : IRecordStore
     private IReadOnlyList<string?> Write(IReadOnlyList<RecordWrite> writes)
     {
         ArgumentNullException.ThrowIfNull(writes);
+        if (writes.Count == 0)
+        {
+            throw new ArgumentException("A write batch needs at least one write.", nameof(writes));
+        }
         lock (_lock)
         {
             foreach (var write in writes)

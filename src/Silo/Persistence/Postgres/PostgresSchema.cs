@@ -1,0 +1,87 @@
+using Npgsql;
+
+namespace Roundabout.Silo.Persistence.Postgres;
+
+/// <summary>
+/// The PostgreSQL objects behind <see cref="PostgresRecordStore"/>: a table of records, a sequence
+/// for ETags and the function that applies one write batch, all named after the table; and the
+/// statements the store sends.
+/// </summary>
+/// <remarks>The table name was validated (letters, digits, underscores, an optional schema), so it goes into SQL as it is.</remarks>
+internal sealed class PostgresSchema(string table)
+{
+    private readonly string _sequence = $"{table}_etag";
+    private readonly string _function = $"{table}_write";
+
+    /// <summary>A record's value and ETag by key.</summary>
+    public string Read => $"SELECT value, etag FROM {table} WHERE key = $1";
+
+    /// <summary>One write batch: keys, values (NULL deletes) and expected ETags (NULL: must not exist).</summary>
+    public string WriteBatch => $"SELECT {_function}($1, $2, $3)";
+
+    /// <summary>
+    /// Creates what is missing. Silos that start together take an advisory lock first: PostgreSQL
+    /// refuses concurrent replacements of one function.
+    /// </summary>
+    public void EnsureCreated(NpgsqlDataSource dataSource)
+    {
+        using var connection = dataSource.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        using (var lockSchema = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext($1))", connection, transaction))
+        {
+            lockSchema.Parameters.AddWithValue($"roundabout:{table}");
+            lockSchema.ExecuteNonQuery();
+        }
+
+        using (var create = new NpgsqlCommand(CreateStatements, connection, transaction))
+        {
+            create.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>
+    /// The function returns the batch's new ETag, or -n when write n (from 1) did not match; then
+    /// the inner block's exception has rolled back whatever the batch had written, and nothing else
+    /// of the caller's transaction (other batches of the same flush) is touched.
+    /// </summary>
+    private string CreateStatements => $"""
+        CREATE TABLE IF NOT EXISTS {table} (
+            key text PRIMARY KEY,
+            value bytea NOT NULL,
+            etag bigint NOT NULL);
+        CREATE SEQUENCE IF NOT EXISTS {_sequence};
+        CREATE OR REPLACE FUNCTION {_function}(keys text[], vals bytea[], expected bigint[]) RETURNS bigint
+        LANGUAGE plpgsql AS $fn$
+        DECLARE
+            tag bigint := nextval('{_sequence}');
+            failed int := 0;
+        BEGIN
+            BEGIN
+                FOR i IN 1 .. coalesce(array_length(keys, 1), 0) LOOP
+                    failed := i;
+                    IF vals[i] IS NULL THEN
+                        IF expected[i] IS NULL THEN
+                            PERFORM 1 FROM {table} WHERE key = keys[i];
+                            IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'RB409'; END IF;
+                        ELSE
+                            DELETE FROM {table} WHERE key = keys[i] AND etag = expected[i];
+                            IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'RB409'; END IF;
+                        END IF;
+                    ELSIF expected[i] IS NULL THEN
+                        INSERT INTO {table} (key, value, etag) VALUES (keys[i], vals[i], tag) ON CONFLICT (key) DO NOTHING;
+                        IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'RB409'; END IF;
+                    ELSE
+                        UPDATE {table} SET value = vals[i], etag = tag WHERE key = keys[i] AND etag = expected[i];
+                        IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'RB409'; END IF;
+                    END IF;
+                END LOOP;
+            EXCEPTION WHEN SQLSTATE 'RB409' THEN
+                RETURN -failed;
+            END;
+            RETURN tag;
+        END
+        $fn$;
+        """;
+}

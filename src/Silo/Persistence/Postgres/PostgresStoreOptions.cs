@@ -1,0 +1,60 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace Roundabout.Silo.Persistence.Postgres;
+
+/// <summary>The PostgreSQL record store's settings. Every default is documented on its property.</summary>
+public sealed class PostgresStoreOptions
+{
+    /// <summary>An Npgsql connection string to the database every silo of the cluster shares. Required.</summary>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>
+    /// The table the records live in, created if missing (with a sequence and a function named after
+    /// it). Letters, digits and underscores, starting with a letter or underscore, at most 40 characters,
+    /// optionally prefixed by a schema ("schema.table"). Default: <c>roundabout_records</c>.
+    /// </summary>
+    public string Table { get; set; } = "roundabout_records";
+
+    /// <summary>The most write batches one database transaction carries (group commit). Default: 512.</summary>
+    public int MaxBatchRequests { get; set; } = 512;
+}
+
+/// <summary>Rejects settings that cannot work, with a message that says which and why.</summary>
+public sealed partial class PostgresStoreOptionsValidator : IValidateOptions<PostgresStoreOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PostgresStoreOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            failures.Add($"{nameof(options.ConnectionString)} must be set to the PostgreSQL database the silos share (\"Host=...;Username=...;Password=...;Database=...\").");
+        }
+        else
+        {
+            try
+            {
+                _ = new Npgsql.NpgsqlConnectionStringBuilder(options.ConnectionString);
+            }
+            catch (ArgumentException exception)
+            {
+                failures.Add($"{nameof(options.ConnectionString)} is not a valid connection string: {exception.Message}");
+            }
+        }
+
+        if (options.Table is null || !TableName().IsMatch(options.Table))
+        {
+            failures.Add($"{nameof(options.Table)} '{options.Table}' must be a table name of letters, digits and underscores (at most 40, not starting with a digit), optionally after a schema name and a dot.");
+        }
+
+        if (options.MaxBatchRequests is < 1 or > 65_536)
+        {
+            failures.Add($"{nameof(options.MaxBatchRequests)} is {options.MaxBatchRequests}; it must be between 1 and 65536.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    [GeneratedRegex("^([A-Za-z_][A-Za-z0-9_]{0,39}\\.)?[A-Za-z_][A-Za-z0-9_]{0,39}$")]
+    private static partial Regex TableName();
+}

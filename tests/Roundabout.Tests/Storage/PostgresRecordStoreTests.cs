@@ -1,0 +1,140 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Orleans.Storage;
+using Roundabout.Silo.Persistence.Postgres;
+using Roundabout.Storage;
+using Roundabout.Tests.Infrastructure;
+using Roundabout.Tests.Unit;
+
+namespace Roundabout.Tests.Storage;
+
+/// <summary>
+/// The PostgreSQL store keeps the record store's promises (the contract tests, on a private
+/// server), and those that a store shared by several silos needs: two store instances, as two silos
+/// would have, see each other's writes, and of two creates of one key from different silos exactly
+/// one wins (a decision record has one first writer). Records outlive the store that wrote them.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresRecordStoreTests(PostgresFixture postgres) : RecordStoreContractTests, IAsyncLifetime
+{
+    private readonly string _prefix = $"t-{Guid.NewGuid():N}/";
+    private PostgresRecordStore _store = null!;
+
+    protected override IRecordStore Store => _store;
+
+    protected override string Key(string name) => _prefix + name;
+
+    public Task InitializeAsync()
+    {
+        _store = Open();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _store.DisposeAsync();
+
+    [Fact]
+    public async Task TwoSilosStores_SeeEachOthersWrites_AndRefuseEachOthersStaleETags()
+    {
+        await using var other = Open();
+        var etag = await Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 1 }, null));
+
+        var seen = await other.ReadAsync(Key("a"));
+        Assert.Equal(etag, seen!.ETag);
+        var next = await other.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 2 }, etag));
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 3 }, etag)));
+        Assert.Equal(next, (await Store.ReadAsync(Key("a")))!.ETag);
+    }
+
+    [Fact]
+    public async Task ConcurrentCreatesFromTwoSilos_ExactlyOneWins()
+    {
+        await using var other = Open();
+        var stores = new IRecordStore[] { Store, other };
+
+        for (var round = 0; round < 20; round++)
+        {
+            var key = Key($"decision-{round}");
+            var outcomes = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+            {
+                try
+                {
+                    await stores[i % 2].WriteAsync(RecordWrite.Put(key, new[] { (byte)i }, null));
+                    return true;
+                }
+                catch (InconsistentStateException)
+                {
+                    return false;
+                }
+            }));
+
+            Assert.Equal(1, outcomes.Count(won => won));
+        }
+    }
+
+    [Fact]
+    public async Task Records_OutliveTheStoreThatWroteThem()
+    {
+        string? etag;
+        await using (var first = Open())
+        {
+            etag = await first.WriteAsync(RecordWrite.Put(Key("kept"), new byte[] { 7, 8 }, null));
+        }
+
+        await using var second = Open();
+        var record = await second.ReadAsync(Key("kept"));
+        Assert.Equal(etag, record!.ETag);
+        Assert.Equal(new byte[] { 7, 8 }, record.Value.ToArray());
+    }
+
+    [Fact]
+    public async Task ManyConcurrentWriters_AllAcknowledged_AndEachReadsBackItsOwnValue()
+    {
+        var writes = await Task.WhenAll(Enumerable.Range(0, 500).Select(i =>
+            Store.WriteAsync(RecordWrite.Put(Key($"w{i}"), BitConverter.GetBytes(i), null))));
+
+        Assert.Equal(500, writes.Where(etag => etag is not null).Distinct().Count());
+        for (var i = 0; i < 500; i += 50)
+        {
+            Assert.Equal(i, BitConverter.ToInt32((await Store.ReadAsync(Key($"w{i}")))!.Value.Span));
+        }
+    }
+
+    [Theory]
+    [InlineData("nul")]
+    [InlineData("lone surrogate")]
+    public async Task Write_KeyPostgresCannotHold_IsRefusedAsAnArgument_AndOtherWritesGoOn(string what)
+    {
+        // Made here: xUnit would carry a lone surrogate in test data as U+FFFD.
+        var badKey = what == "nul" ? "nul\0inside" : "lone" + (char)0xD800 + "surrogate";
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => Store.WriteAsync(RecordWrite.Put(Key(badKey), new byte[] { 1 }, null)));
+
+        Assert.Contains("key", refused.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.NotNull(await Store.WriteAsync(RecordWrite.Put(Key("fine"), new byte[] { 1 }, null)));
+    }
+
+    [Fact]
+    public void Options_NoConnectionString_IsRefusedSayingWhatToSet()
+    {
+        var refused = Assert.Throws<OptionsValidationException>(() => new PostgresRecordStore(Options.Create(new PostgresStoreOptions()), NullLogger<PostgresRecordStore>.Instance));
+
+        Assert.Contains(nameof(PostgresStoreOptions.ConnectionString), refused.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("records; drop table x")]
+    [InlineData("1starts_with_a_digit")]
+    [InlineData("")]
+    public void Options_TableNameThatIsNotAnIdentifier_IsRefused(string table)
+    {
+        var refused = Assert.Throws<OptionsValidationException>(() => new PostgresRecordStore(
+            Options.Create(new PostgresStoreOptions { ConnectionString = postgres.Server.ConnectionString, Table = table }), NullLogger<PostgresRecordStore>.Instance));
+
+        Assert.Contains(nameof(PostgresStoreOptions.Table), refused.Message, StringComparison.Ordinal);
+    }
+
+    private PostgresRecordStore Open() => new(
+        Options.Create(new PostgresStoreOptions { ConnectionString = postgres.Server.ConnectionString }),
+        NullLogger<PostgresRecordStore>.Instance);
+}
