@@ -22,7 +22,12 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public int GatewayPort { get; }
 
-    public static SiloProcess Start(string dataDirectory, string durability, string logFile)
+    /// <summary>A silo on the embedded log in <paramref name="dataDirectory"/>.</summary>
+    public static SiloProcess Start(string dataDirectory, string durability, string logFile) =>
+        Start(["--Roundabout:Storage:DataDirectory", dataDirectory, "--Roundabout:Storage:Durability", durability], logFile);
+
+    /// <param name="storage">The host's storage settings: the log's directory and durability, or a PostgreSQL connection string.</param>
+    public static SiloProcess Start(IEnumerable<string> storage, string logFile)
     {
         var siloPort = EmbeddedSilo.FreePort();
         var gatewayPort = EmbeddedSilo.FreePort();
@@ -32,15 +37,14 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[]
-                 {
+        foreach (var argument in (string[])
+                 [
                      SiloAssembly(),
-                     "--Roundabout:Storage:DataDirectory", dataDirectory,
-                     "--Roundabout:Storage:Durability", durability,
+                     .. storage,
                      "--Roundabout:SiloPort", siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--Roundabout:GatewayPort", gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--Logging:LogLevel:Default", "Warning",
-                 })
+                 ])
         {
             start.ArgumentList.Add(argument);
         }
