@@ -115,6 +115,29 @@ public sealed class PostgresRecordStoreTests(PostgresFixture postgres) : RecordS
     }
 
     [Fact]
+    public async Task DatabaseGoesDown_ReadsAndWritesFailAsUnavailable_AndWorkAgainOnceItIsBack()
+    {
+        var etag = await Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 1 }, null));
+
+        await postgres.Server.KillAsync();
+        try
+        {
+            var read = await Assert.ThrowsAsync<RecordStoreUnavailableException>(() => Store.ReadAsync(Key("a")));
+            Assert.Contains("PostgreSQL", read.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<RecordStoreUnavailableException>(() => Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 2 }, etag)));
+        }
+        finally
+        {
+            await postgres.Server.RestartAsync();
+        }
+
+        // The write that failed may or may not have happened (here it did not: the server was down).
+        var current = await Store.ReadAsync(Key("a"));
+        var next = await Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 3 }, current!.ETag));
+        Assert.Equal(next, (await Store.ReadAsync(Key("a")))!.ETag);
+    }
+
+    [Fact]
     public void Options_NoConnectionString_IsRefusedSayingWhatToSet()
     {
         var refused = Assert.Throws<OptionsValidationException>(() => new PostgresRecordStore(Options.Create(new PostgresStoreOptions()), NullLogger<PostgresRecordStore>.Instance));

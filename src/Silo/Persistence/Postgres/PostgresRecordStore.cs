@@ -32,9 +32,11 @@ namespace Roundabout.Silo.Persistence.Postgres;
 /// </para>
 /// <para>
 /// A transaction the database refused as a deadlock or a serialization failure changed nothing,
-/// and is sent again. Any other failure fails the batches it carried with that exception, which
-/// does not prove that nothing was written (a connection lost during the commit): callers treat
-/// it as unknown, and the writer starts the next flush on a new connection.
+/// and is sent again. Any other failure fails the batches it carried, which does not prove that
+/// nothing was written (a connection lost during the commit): callers treat it as unknown, and the
+/// writer starts the next flush on a new connection. The database's own errors reach callers as
+/// <see cref="RecordStoreUnavailableException"/>, which Orleans can carry to another silo or a
+/// client; the store logs the original.
 /// </para>
 /// </remarks>
 public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
@@ -63,7 +65,7 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
 
         _logger = logger;
         _schema = new PostgresSchema(_options.Table);
-        _dataSource = NpgsqlDataSource.Create(_options.ConnectionString);
+        _dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(_options.ConnectionString) { MaxPoolSize = _options.MaxConnections });
         try
         {
             // At construction, so that a silo whose database cannot be reached does not start.
@@ -81,6 +83,19 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
     public async Task<StoredRecord?> ReadAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
+        try
+        {
+            return await ReadFromDatabaseAsync(key, cancellationToken);
+        }
+        catch (NpgsqlException exception)
+        {
+            LogReadFailed(_logger, exception, key);
+            throw Unavailable(exception);
+        }
+    }
+
+    private async Task<StoredRecord?> ReadFromDatabaseAsync(string key, CancellationToken cancellationToken)
+    {
         await using var command = _dataSource.CreateCommand(_schema.Read);
         command.Parameters.Add(new NpgsqlParameter<string>() { TypedValue = key });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -193,9 +208,10 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
             catch (Exception exception)
             {
                 LogFlushFailed(_logger, exception, flush.Count);
+                var failure = exception is NpgsqlException database ? Unavailable(database) : exception;
                 foreach (var pending in flush)
                 {
-                    pending.Done.TrySetException(exception);
+                    pending.Done.TrySetException(failure);
                 }
             }
         }
@@ -263,6 +279,9 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
         return results;
     }
 
+    private static RecordStoreUnavailableException Unavailable(NpgsqlException exception) =>
+        new($"PostgreSQL failed ({(exception as PostgresException)?.SqlState ?? exception.GetType().Name}): {exception.Message}");
+
     private static string FormatETag(long etag) => etag.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A write batch waiting for the writer loop: the function's arguments and the caller's task.</summary>
@@ -294,6 +313,9 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A flush of {Count} write batches to PostgreSQL failed; they may or may not have been written")]
     private static partial void LogFlushFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reading record {Key} from PostgreSQL failed")]
+    private static partial void LogReadFailed(ILogger logger, Exception exception, string key);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "PostgreSQL refused a flush of {Count} write batches ({SqlState}); nothing of it was written, sending it again")]
     private static partial void LogTransactionRetried(ILogger logger, string sqlState, int count);

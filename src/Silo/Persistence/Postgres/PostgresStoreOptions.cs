@@ -18,6 +18,13 @@ public sealed class PostgresStoreOptions
 
     /// <summary>The most write batches one database transaction carries (group commit). Default: 512.</summary>
     public int MaxBatchRequests { get; set; } = 512;
+
+    /// <summary>
+    /// The most connections one silo opens (its writer loop and its reads share them; a read waits
+    /// for a free one). It replaces any pool size in <see cref="ConnectionString"/>: the database's own
+    /// limit (<c>max_connections</c>, 100 by default) is shared by every silo. Default: 16.
+    /// </summary>
+    public int MaxConnections { get; set; } = 16;
 }
 
 /// <summary>Rejects settings that cannot work, with a message that says which and why.</summary>
@@ -45,6 +52,11 @@ public sealed partial class PostgresStoreOptionsValidator : IValidateOptions<Pos
         if (options.Table is null || !TableName().IsMatch(options.Table))
         {
             failures.Add($"{nameof(options.Table)} '{options.Table}' must be a table name of letters, digits and underscores (at most 40, not starting with a digit), optionally after a schema name and a dot.");
+        }
+
+        if (options.MaxConnections is < 2 or > 1_000)
+        {
+            failures.Add($"{nameof(options.MaxConnections)} is {options.MaxConnections}; it must be between 2 (the writer and one reader) and 1000.");
         }
 
         if (options.MaxBatchRequests is < 1 or > 65_536)
