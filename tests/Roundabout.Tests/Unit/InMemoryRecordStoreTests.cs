@@ -63,6 +63,18 @@ public abstract class RecordStoreContractTests
     }
 
     [Fact]
+    public async Task Write_BatchWhoseLaterCreateFindsTheKeyTaken_WritesNothingOfIt()
+    {
+        await Store.WriteAsync(RecordWrite.Put(Key("taken"), new byte[] { 1 }, null));
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => Store.WriteAsync(
+            [RecordWrite.Put(Key("new"), new byte[] { 9 }, null), RecordWrite.Put(Key("taken"), new byte[] { 2 }, null)]));
+
+        Assert.Null(await Store.ReadAsync(Key("new")));
+        Assert.Equal(new byte[] { 1 }, (await Store.ReadAsync(Key("taken")))!.Value.ToArray());
+    }
+
+    [Fact]
     public async Task Delete_WithCurrentETag_RemovesTheKey()
     {
         var etag = await Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 1 }, null));
