@@ -164,12 +164,16 @@ public sealed partial class TransactionCoordinator(
     {
         var id = transactionId.ToString();
         var operationTimeout = options.Value.CommitOperationTimeout;
+
+        // Participants presume the coordinator gone only after the operation's time and a
+        // resolution time-out more (which also absorbs clocks that disagree between silos). The
+        // operation's own deadline counts from the same moment, so a slow Committing write eats
+        // into the operation's time, never into that margin.
+        var operationDeadline = DateTime.UtcNow + operationTimeout;
         RecordedDecision committing;
         try
         {
-            // Participants presume the coordinator gone only after the operation's time and a
-            // resolution time-out more (which also absorbs clocks that disagree between silos).
-            committing = await decisions.BeginCommittingAsync(transactionId, DateTime.UtcNow + operationTimeout + options.Value.PreparedResolutionTimeout);
+            committing = await decisions.BeginCommittingAsync(transactionId, operationDeadline + options.Value.PreparedResolutionTimeout);
         }
         catch (Exception exception)
         {
@@ -184,10 +188,18 @@ public sealed partial class TransactionCoordinator(
             throw new TransactionConflictException(id, $"Transaction {id} aborted: a participant waited too long for its outcome and decided abort first.");
         }
 
+        var timeLeft = operationDeadline - DateTime.UtcNow;
+        if (timeLeft <= TimeSpan.Zero)
+        {
+            // Recording Committing took the operation's whole time: it has not run, so abort.
+            await FinishAbortedAsync(transactionId, committing, writers);
+            throw new TransactionConflictException(id, $"Transaction {id} aborted: recording its commit as under way took longer than {operationTimeout}; the commit operation did not run.");
+        }
+
         CommitOperationAnswer answer;
         try
         {
-            answer = await Extension(committer).RunCommitOperation(committer.Name, transactionId).WaitAsync(operationTimeout);
+            answer = await Extension(committer).RunCommitOperation(committer.Name, transactionId).WaitAsync(timeLeft);
         }
         catch (Exception exception)
         {
@@ -232,9 +244,10 @@ public sealed partial class TransactionCoordinator(
     /// <summary>Replaces Committing with Abort and drops the prepared writes. Never throws.</summary>
     private async Task FinishAbortedAsync(Guid transactionId, RecordedDecision committing, List<ParticipantId> writers)
     {
+        RecordedDecision? aborted = null;
         try
         {
-            await decisions.FinishCommittingAsync(transactionId, committing, Decision.Abort);
+            aborted = await decisions.FinishCommittingAsync(transactionId, committing, Decision.Abort);
         }
         catch (Exception exception)
         {
@@ -243,6 +256,14 @@ public sealed partial class TransactionCoordinator(
         }
 
         await SendAbortsAsync(transactionId, writers);
+
+        // A declined operation is an ordinary outcome: its record must not stay for good. Safe to
+        // remove: nobody records Commit after Abort, and a participant that missed the abort and
+        // proposes it later just records Abort again.
+        if (aborted is { Decision: Decision.Abort } abort)
+        {
+            decisions.Forget(transactionId, abort);
+        }
     }
 
     /// <summary>

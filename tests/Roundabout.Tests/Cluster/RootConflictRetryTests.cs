@@ -87,7 +87,6 @@ public sealed class RootConflictRetryTests : IAsyncLifetime
             Interlocked.Increment(ref runs);
             await tally.AddThenThrow(5);
         }));
-        await Assert.ThrowsAnyAsync<Exception>(() => tally.AddThenThrow(5));
 
         Assert.Equal(1, runs);
         Assert.Equal(0, await tally.GetTotal());

@@ -2,6 +2,7 @@ using Orleans.Transactions;
 using Roundabout.Tests.Infrastructure;
 using Roundabout.Tests.TestGrains;
 using Roundabout.Transactions;
+using Roundabout.Transactions.Protocol;
 
 namespace Roundabout.Tests.Cluster;
 
@@ -45,7 +46,16 @@ public sealed class TransactionCommitterTests(ClusterFixture fixture)
         Assert.IsNotAssignableFrom<OrleansTransactionTransientFailureException>(aborted);
         Assert.Contains("declined", aborted.Message, StringComparison.Ordinal);
         Assert.Equal(new[] { 0, 0 }, await Totals(a, b));
-        Assert.Single(RecordingPaymentService.CallsFor(payment.Reference));
+        var call = Assert.Single(RecordingPaymentService.CallsFor(payment.Reference));
+
+        // A declined payment is an ordinary outcome: its decision record does not stay for good.
+        var decision = CommitDecisions.KeyOf(call.TransactionId);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await Cluster.Store.ReadAsync(decision) is not null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the decision record {decision} of a declined transaction was never removed");
+            await Task.Delay(50);
+        }
     }
 
     [Fact]

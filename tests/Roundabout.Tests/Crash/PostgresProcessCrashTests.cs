@@ -6,8 +6,8 @@ namespace Roundabout.Tests.Crash;
 /// <summary>
 /// The silo process on PostgreSQL, killed with SIGKILL ten times under a transfer load and started
 /// again on the same database (see <see cref="KillLoop"/>): nothing acknowledged is lost, nothing
-/// is half done. A killed silo's open database transaction is rolled back by the server, so a flush
-/// that was not acknowledged may or may not be there; the receipts tell which.
+/// is half done. A flush the killed silo had not heard back about may or may not have committed (the
+/// server commits what it received whole); the receipts tell which.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresProcessCrashTests(PostgresFixture postgres, ITestOutputHelper output)

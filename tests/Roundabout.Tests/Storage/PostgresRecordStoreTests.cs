@@ -103,10 +103,16 @@ public sealed class PostgresRecordStoreTests(PostgresFixture postgres) : RecordS
     [Theory]
     [InlineData("nul")]
     [InlineData("lone surrogate")]
+    [InlineData("too long")]
     public async Task Write_KeyPostgresCannotHold_IsRefusedAsAnArgument_AndOtherWritesGoOn(string what)
     {
         // Made here: xUnit would carry a lone surrogate in test data as U+FFFD.
-        var badKey = what == "nul" ? "nul\0inside" : "lone" + (char)0xD800 + "surrogate";
+        var badKey = what switch
+        {
+            "nul" => "nul\0inside",
+            "lone surrogate" => "lone" + (char)0xD800 + "surrogate",
+            _ => new string('k', PostgresRecordStore.MaxKeyBytes + 1),
+        };
 
         var refused = await Assert.ThrowsAsync<ArgumentException>(() => Store.WriteAsync(RecordWrite.Put(Key(badKey), new byte[] { 1 }, null)));
 

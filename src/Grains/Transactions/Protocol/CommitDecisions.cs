@@ -101,36 +101,39 @@ public sealed partial class CommitDecisions(IRecordStore store, IOptions<Roundab
     public async Task<Decision?> ProposeAbortAsync(Guid transactionId, Func<bool> stillPrepared, CancellationToken cancellationToken = default)
     {
         var key = KeyOf(transactionId);
-        var expected = (string?)null;
-        while (true)
+        var holding = await WriteUnlessDecidedAsync(key, Encode(Decision.Abort, null), expectedETag: null);
+        while (holding.Decision == Decision.Committing)
         {
-            var holding = await WriteUnlessDecidedAsync(key, Encode(Decision.Abort, null), expected);
-            if (holding.Decision != Decision.Committing)
-            {
-                return holding.Decision;
-            }
-
             var untilAbandoned = holding.AbandonedAfterUtc!.Value - DateTime.UtcNow;
-            if (untilAbandoned > TimeSpan.Zero)
-            {
-                var pollInterval = options.Value.PreparedResolutionTimeout;
-                await Task.Delay(untilAbandoned < pollInterval ? untilAbandoned : pollInterval, cancellationToken);
-                if (!stillPrepared())
-                {
-                    // Decided and installed, so the record may already be gone: an Abort proposal now
-                    // would leave a wrong decision behind.
-                    return null;
-                }
-
-                expected = null;
-            }
-            else
+            if (untilAbandoned <= TimeSpan.Zero)
             {
                 // The coordinator is presumed gone mid-operation: replace its record. If it finished
                 // meanwhile, the ETag refuses this and the loop reads its outcome.
-                expected = holding.ETag;
+                holding = await WriteUnlessDecidedAsync(key, Encode(Decision.Abort, null), holding.ETag);
+                continue;
             }
+
+            var pollInterval = options.Value.PreparedResolutionTimeout;
+            await Task.Delay(untilAbandoned < pollInterval ? untilAbandoned : pollInterval, cancellationToken);
+            if (!stillPrepared())
+            {
+                return null; // the coordinator's outcome reached the participant meanwhile
+            }
+
+            // Only read now: the record may have been decided, installed everywhere and removed
+            // since, and a "must not exist" proposal would then record Abort for a committed transaction.
+            var current = await store.ReadAsync(key, cancellationToken);
+            if (current is null)
+            {
+                // Removed. A Commit record goes only once every participant has installed, so if this
+                // one is still prepared, the record was the Abort that replaced Committing.
+                return stillPrepared() ? Decision.Abort : null;
+            }
+
+            holding = Decode(current.Value.Span, current.ETag);
         }
+
+        return holding.Decision;
     }
 
     /// <summary>Writes a decision record expecting <paramref name="expectedETag"/>; if refused, returns the record that is there.</summary>

@@ -44,6 +44,9 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
     /// <summary>How often a transaction refused as a deadlock or serialization failure is sent again.</summary>
     private const int MaxRetriesOfRefusedTransaction = 10;
 
+    /// <summary>The longest key, in UTF-8 bytes: well inside what a PostgreSQL B-tree index entry may hold.</summary>
+    public const int MaxKeyBytes = 2000;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly PostgresStoreOptions _options;
@@ -175,13 +178,21 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
             throw new ArgumentException($"A key cannot contain the NUL character (PostgreSQL text cannot hold it): '{key.Replace("\0", "\\0", StringComparison.Ordinal)}'.", "writes");
         }
 
+        int bytes;
         try
         {
-            _ = StrictUtf8.GetByteCount(key);
+            bytes = StrictUtf8.GetByteCount(key);
         }
         catch (EncoderFallbackException exception)
         {
             throw new ArgumentException($"The key '{key}' is not valid Unicode (it has an unpaired surrogate).", "writes", exception);
+        }
+
+        // PostgreSQL refuses a primary-key entry above about 2.7 KB, and that error would fail every
+        // batch of the flush, not just this one.
+        if (bytes > MaxKeyBytes)
+        {
+            throw new ArgumentException($"A key may be at most {MaxKeyBytes} bytes of UTF-8 here (PostgreSQL indexes it); this one has {bytes}: '{key[..64]}...'.", "writes");
         }
     }
 
@@ -273,6 +284,13 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
                 }
 
                 results[i] = reader.GetInt64(0);
+            }
+
+            // Read on to the batch's end, where the commit's answer is: disposing the reader would
+            // consume it too, but would swallow a time-out there and report a commit that may not be.
+            if (await reader.NextResultAsync())
+            {
+                throw new InvalidOperationException($"PostgreSQL answered more results than the {flush.Count} write batches sent.");
             }
         }
 

@@ -67,6 +67,6 @@ public sealed partial class PostgresStoreOptionsValidator : IValidateOptions<Pos
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    [GeneratedRegex("^([A-Za-z_][A-Za-z0-9_]{0,39}\\.)?[A-Za-z_][A-Za-z0-9_]{0,39}$")]
+    [GeneratedRegex("^([A-Za-z_][A-Za-z0-9_]{0,39}\\.)?[A-Za-z_][A-Za-z0-9_]{0,39}\\z")]
     private static partial Regex TableName();
 }
