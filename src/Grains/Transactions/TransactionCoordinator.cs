@@ -37,11 +37,16 @@ public sealed partial class TransactionCoordinator(
         var stamp = TransactionStamp.Of(info);
         var writers = new List<ParticipantId>();
         var readers = new List<ParticipantId>();
+        List<ParticipantId>? committers = null; // rare: no list unless there is one
         foreach (var (participant, access) in info.Participants)
         {
             if (access.Writes > 0)
             {
                 writers.Add(participant);
+                if (participant.IsPriorityManager())
+                {
+                    (committers ??= []).Add(participant);
+                }
             }
             else if (access.Reads > 0)
             {
@@ -59,8 +64,7 @@ public sealed partial class TransactionCoordinator(
             throw new OrleansReadOnlyViolatedException(info.Id);
         }
 
-        var committers = writers.Where(writer => writer.IsPriorityManager()).ToList();
-        if (committers.Count > 1)
+        if (committers is { Count: > 1 })
         {
             await SendAbortsAsync(info.TransactionId, writers);
             throw new OrleansTransactionAbortedException(
@@ -87,7 +91,7 @@ public sealed partial class TransactionCoordinator(
         }
         else
         {
-            await CommitManyWritersAsync(info, stamp, commitTimestamp, writers, validatedReaders, committers.Count == 1 ? committers[0] : null);
+            await CommitManyWritersAsync(info, stamp, commitTimestamp, writers, validatedReaders, committers?[0]);
         }
     }
 

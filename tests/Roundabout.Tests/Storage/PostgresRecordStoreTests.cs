@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Orleans.Storage;
 using Roundabout.Silo.Persistence.Postgres;
 using Roundabout.Storage;
@@ -141,6 +142,27 @@ public sealed class PostgresRecordStoreTests(PostgresFixture postgres) : RecordS
         var current = await Store.ReadAsync(Key("a"));
         var next = await Store.WriteAsync(RecordWrite.Put(Key("a"), new byte[] { 3 }, current!.ETag));
         Assert.Equal(next, (await Store.ReadAsync(Key("a")))!.ETag);
+    }
+
+    [Fact]
+    public async Task ManyConcurrentReads_OpenAtMostMaxConnections_WhateverPoolSizeTheConnectionStringNames()
+    {
+        // Two silos at Npgsql's default pool of 100 each exhausted the server's max_connections.
+        var application = $"cap{Guid.NewGuid():N}"[..20];
+        var connectionString = $"{postgres.Server.ConnectionString};Maximum Pool Size=100;Application Name={application}";
+        await using (var capped = new PostgresRecordStore(
+            Options.Create(new PostgresStoreOptions { ConnectionString = connectionString, MaxConnections = 3 }), NullLogger<PostgresRecordStore>.Instance))
+        {
+            await Task.WhenAll(Enumerable.Range(0, 200).Select(i => capped.ReadAsync(Key($"r{i}"))));
+
+            // The pool keeps what it opened (idle) for minutes: the count is the most it ever had.
+            await using var probe = new NpgsqlConnection(postgres.Server.ConnectionString);
+            await probe.OpenAsync();
+            await using var count = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", probe);
+            count.Parameters.AddWithValue(application);
+            var open = (long)(await count.ExecuteScalarAsync())!;
+            Assert.InRange(open, 1, 3);
+        }
     }
 
     [Fact]
