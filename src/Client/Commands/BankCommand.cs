@@ -173,7 +173,7 @@ internal static class BankCommand
             table.AddRow("conflicts retried", $"{workload.Conflicts:N0}");
             table.AddRow("refused (insufficient funds)", $"{workload.Insufficient:N0}");
             table.AddRow("in doubt", $"{workload.InDoubt:N0}");
-            table.AddRow("failed (time-out, transient)", $"{workload.Failed:N0}");
+            table.AddRow("failed (time-out, silo lost, transient)", $"{workload.Failed:N0}");
             table.AddRow("audits (mismatched)", $"{workload.Audits:N0} ({workload.AuditMismatches})");
             table.AddRow($"audited total of the run's {count:N0} accounts", $"{total:N0} (expected {workload.ExpectedTotal:N0})");
             console.Write(table);

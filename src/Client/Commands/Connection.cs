@@ -12,14 +12,17 @@ namespace Roundabout.Client.Commands;
 
 /// <summary>
 /// The connection options every command that talks to Roundabout shares: an embedded silo on
-/// <c>--data</c> (the default), or a cluster through <c>--gateway</c>.
+/// <c>--data</c> (the default), or a cluster through <c>--gateway</c> or the PostgreSQL database
+/// that holds its membership (<c>--postgres</c>).
 /// </summary>
 internal sealed class ConnectionOptions
 {
-    public Option<string> Data { get; } = new Option<string>("--data") { Description = "Data directory of the embedded silo (used when no --gateway is given)", DefaultValueFactory = _ => "./data" }.NonEmptyPath();
+    public Option<string> Data { get; } = new Option<string>("--data") { Description = "Data directory of the embedded silo (used when neither --gateway nor --postgres is given)", DefaultValueFactory = _ => "./data" }.NonEmptyPath();
 
     public Option<string[]> Gateways { get; } = new Option<string[]>("--gateway") { Description = "A silo gateway to connect to, host:port (repeatable); without it an embedded silo runs in this process", AllowMultipleArgumentsPerToken = true }
         .Check(gateways => gateways.FirstOrDefault(gateway => ParseGateway(gateway) is null) is { } bad ? $"'{bad}' is not host:port (for example localhost:30000)." : null);
+
+    public Option<string> Postgres { get; } = new Option<string>("--postgres") { Description = "The PostgreSQL database (an Npgsql connection string) where the cluster's silos keep their membership: the client finds the gateways there, and follows silos that come and go" }.ConnectionString();
 
     public Option<string> ClusterId { get; } = new Option<string>("--cluster-id") { Description = "The cluster's ClusterId (a silo refuses a client of another cluster)", DefaultValueFactory = _ => "default" }.NotEmpty();
 
@@ -34,6 +37,8 @@ internal sealed class ConnectionOptions
     {
         command.Options.Add(Data);
         command.Options.Add(Gateways);
+        command.Options.Add(Postgres);
+        command.Require(Postgres, Gateways, together: false, "a client finds its gateways either in the list or in the database");
         command.Options.Add(ClusterId);
         command.Options.Add(ServiceId);
         command.Options.Add(Verbose);
@@ -42,13 +47,14 @@ internal sealed class ConnectionOptions
     public async Task<Connection> ConnectAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var gateways = parse.GetValue(Gateways) ?? [];
-        if (gateways.Length == 0)
+        var postgres = parse.GetValue(Postgres);
+        if (gateways.Length == 0 && postgres is null)
         {
             var silo = await EmbeddedSilo.StartAsync(parse.GetValue(Data)!, cancellationToken, parse.GetValue(Verbose));
             return new Connection(silo.Roundabout, silo);
         }
 
-        // Malformed input was refused while the command line was parsed (the check above).
+        // Malformed input was refused while the command line was parsed (the checks above).
         var addresses = gateways.Select(gateway => ParseGateway(gateway)!.Value).ToArray();
         var endpoints = new IPEndPoint[addresses.Length];
         for (var i = 0; i < addresses.Length; i++)
@@ -56,11 +62,23 @@ internal sealed class ConnectionOptions
             endpoints[i] = await ResolveAsync(addresses[i].Host, addresses[i].Port, cancellationToken);
         }
 
+        var where = postgres is null
+            ? string.Join(", ", gateways)
+            : $"the gateways listed in PostgreSQL database {new Npgsql.NpgsqlConnectionStringBuilder(postgres) { Password = null }.ConnectionString}";
+
         var builder = Embedded.EmbeddedHost.CreateBuilder(parse.GetValue(Verbose));
         builder.Logging.SetMinimumLevel(parse.GetValue(Verbose) ? LogLevel.Warning : LogLevel.Critical);
         builder.UseOrleansClient(client =>
         {
-            client.UseStaticClustering(endpoints);
+            if (postgres is null)
+            {
+                client.UseStaticClustering(endpoints);
+            }
+            else
+            {
+                client.UsePostgresClustering(postgres);
+            }
+
             client.Configure<ClusterOptions>(options =>
             {
                 options.ClusterId = parse.GetValue(ClusterId)!;
@@ -84,10 +102,17 @@ internal sealed class ConnectionOptions
             // A silo refuses a client of another cluster, and the client only tries again until
             // the time-out: from here that looks just like no silo at all, so both are said.
             // (The service id is not compared when a client connects.)
-            var reason = exception is TimeoutException
-                ? $"no silo answered within {ConnectTimeout.TotalSeconds:F0} s. Either none runs there, or it belongs to another cluster: this client's --cluster-id is '{parse.GetValue(ClusterId)}', and a silo refuses clients whose cluster id is not its own."
-                : exception.Message;
-            throw new ClusterUnreachableException($"Cannot reach the cluster at {string.Join(", ", gateways)}: {reason}", exception);
+            var reason = exception switch
+            {
+                TimeoutException when postgres is not null =>
+                    $"no silo of cluster '{parse.GetValue(ClusterId)}' (--cluster-id) answered within {ConnectTimeout.TotalSeconds:F0} s: the database lists none as active, or none of those it lists can be reached from here.",
+                TimeoutException =>
+                    $"no silo answered within {ConnectTimeout.TotalSeconds:F0} s. Either none runs there, or it belongs to another cluster: this client's --cluster-id is '{parse.GetValue(ClusterId)}', and a silo refuses clients whose cluster id is not its own.",
+                Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UndefinedTable } =>
+                    "the database holds no cluster membership; start the silos with --postgres on it first.",
+                _ => exception.Message,
+            };
+            throw new ClusterUnreachableException($"Cannot reach the cluster at {where}: {reason}", exception);
         }
 
         return new Connection(host.Services.GetRequiredService<RoundaboutClient>(), new HostLifetime(host));

@@ -65,6 +65,32 @@ internal static class OptionRules
             }
         });
 
+    /// <summary>Refuses <paramref name="option"/> together with <paramref name="other"/>, or without it (<paramref name="together"/>).</summary>
+    /// <param name="why">Why, as a clause after "because".</param>
+    public static void Require(this Command command, Option option, Option other, bool together, string why) =>
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(option) is { Implicit: false } && (result.GetResult(other) is { Implicit: false }) != together)
+            {
+                result.AddError($"{option.Name} cannot be used {(together ? "without" : "with")} {other.Name}: {why}.");
+            }
+        });
+
+    /// <summary>An Npgsql connection string.</summary>
+    public static Option<string> ConnectionString(this Option<string> option) =>
+        option.Check(value =>
+        {
+            try
+            {
+                _ = new Npgsql.NpgsqlConnectionStringBuilder(value);
+                return string.IsNullOrWhiteSpace(value) ? "must not be empty." : null;
+            }
+            catch (ArgumentException exception)
+            {
+                return $"is not a PostgreSQL connection string ({exception.Message}); for example \"Host=db;Username=roundabout;Password=...;Database=roundabout\".";
+            }
+        });
+
     /// <summary>An integer from <paramref name="min"/> to <paramref name="max"/>; <paramref name="why"/> explains the upper bound.</summary>
     public static Option<int> Between(this Option<int> option, int min, Func<int> max, string why = "") =>
         option.Check(value => value >= min && value <= max() ? null : $"must be from {Number(min)} to {Number(max())}{why} (got {Number(value)}).");

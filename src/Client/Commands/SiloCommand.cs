@@ -2,11 +2,16 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Roundabout.Silo.Hosting;
 
 namespace Roundabout.Client.Commands;
 
-/// <summary>`roundabout silo`: a silo in the foreground, so a cluster of processes can be started by hand.</summary>
+/// <summary>
+/// `roundabout silo`: a silo in the foreground, so a cluster of processes can be started by hand:
+/// on one machine with the embedded log and localhost clustering, or on any hosts with PostgreSQL.
+/// </summary>
 internal static class SiloCommand
 {
     public static Command Create()
@@ -14,15 +19,34 @@ internal static class SiloCommand
         var data = new Option<string>("--data") { Description = "Data directory of this silo's log", DefaultValueFactory = _ => "./data" }.NonEmptyPath();
         var siloPort = new Option<int>("--silo-port") { Description = "Silo-to-silo port (refused when in use)", DefaultValueFactory = _ => 11111 }.Port();
         var gatewayPort = new Option<int>("--gateway-port") { Description = "Client gateway port (refused when in use)", DefaultValueFactory = _ => 30000 }.Port();
-        var primary = new Option<int?>("--primary-port") { Description = "Silo port of the primary silo, when this one joins another (localhost clustering)" }.Port();
-        var postgres = new Option<string>("--postgres") { Description = "Keep the records in this PostgreSQL database (an Npgsql connection string) instead of the log in --data: what every silo of a cluster must share" };
+        var primary = new Option<int?>("--primary-port") { Description = "Silo port of the silo this one joins on this machine (localhost clustering, without --postgres)" }.Port();
+        var postgres = new Option<string>("--postgres") { Description = "Keep the records and the cluster's membership in this PostgreSQL database (an Npgsql connection string): give every silo of a cluster the same one, on any host" }.ConnectionString();
+        var advertised = new Option<string>("--advertised-address") { Description = "With --postgres: the IP address or host name other silos and clients reach this silo at (default: this host's first non-loopback IPv4 address)" }.NotEmpty();
+        var clusterId = new Option<string>("--cluster-id") { Description = "The cluster's ClusterId, shared by its silos and clients", DefaultValueFactory = _ => ClusterOptions.DefaultClusterId }.NotEmpty();
+        var serviceId = new Option<string>("--service-id") { Description = "The cluster's ServiceId", DefaultValueFactory = _ => ClusterOptions.DefaultServiceId }.NotEmpty();
         var verbose = CommandErrors.VerboseOption();
-        var command = new Command("silo", "Run a silo in the foreground (Ctrl+C stops it)") { data, siloPort, gatewayPort, primary, postgres, verbose };
+        var command = new Command("silo", "Run a silo in the foreground (Ctrl+C stops it)") { data, siloPort, gatewayPort, primary, postgres, advertised, clusterId, serviceId, verbose };
         command.RequireDifferent(siloPort, gatewayPort, "ports");
+        command.Require(primary, postgres, together: false, "silos that share a PostgreSQL database find each other there");
+        command.Require(advertised, postgres, together: true, "localhost clustering always uses the loopback address");
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(verbose), token, async () =>
         {
-            // Orleans would share a port in use with the silo there (see ListeningPorts).
-            ListeningPorts.EnsureFree(System.Net.IPAddress.Loopback, (parse.GetValue(siloPort), siloPort.Name), (parse.GetValue(gatewayPort), gatewayPort.Name));
+            var connectionString = parse.GetValue(postgres);
+            var settings = new SiloClusterSettings
+            {
+                SiloPort = parse.GetValue(siloPort),
+                GatewayPort = parse.GetValue(gatewayPort),
+                Clustering = connectionString is null ? SiloClustering.Localhost : SiloClustering.Postgres,
+                PrimarySiloPort = parse.GetValue(primary),
+                AdvertisedAddress = parse.GetValue(advertised),
+                ClusterId = parse.GetValue(clusterId)!,
+                ServiceId = parse.GetValue(serviceId)!,
+            };
+
+            // Orleans would share a port in use with the silo there (see ListeningPorts). A
+            // PostgreSQL silo listens on every address, so the check does too.
+            var listensOn = connectionString is null ? System.Net.IPAddress.Loopback : System.Net.IPAddress.Any;
+            ListeningPorts.EnsureFree(listensOn, (settings.SiloPort, siloPort.Name), (settings.GatewayPort, gatewayPort.Name));
             var builder = Embedded.EmbeddedHost.CreateBuilder(parse.GetValue(verbose));
             var started = false;
             if (!parse.GetValue(verbose))
@@ -38,9 +62,8 @@ internal static class SiloCommand
 
             builder.UseOrleans(silo =>
             {
-                var primaryEndpoint = parse.GetValue(primary) is { } port ? new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port) : null;
-                silo.UseLocalhostClustering(parse.GetValue(siloPort), parse.GetValue(gatewayPort), primaryEndpoint);
-                if (parse.GetValue(postgres) is { } connectionString)
+                silo.UseClusterSettings(settings, connectionString);
+                if (connectionString is not null)
                 {
                     silo.UsePostgres(options => options.ConnectionString = connectionString);
                 }
@@ -52,19 +75,19 @@ internal static class SiloCommand
                 silo.AddRoundabout();
                 silo.AddRoundaboutGrainStorage();
             });
-            if (parse.GetValue(primary) is not null && parse.GetValue(postgres) is null)
+            if (settings.PrimarySiloPort is not null)
             {
-                Console.Error.WriteLine("warning: each silo keeps its own embedded log, and a grain may activate on either silo; give every silo of a cluster the same --postgres database, or use several silos for trying out membership only, not for data you keep.");
+                Console.Error.WriteLine("warning: each silo keeps its own embedded log, and a grain may activate on either silo; for data you keep, start every silo of a cluster with the same --postgres database instead (--primary-port is for trying out membership).");
             }
-
-            var dataIn = parse.GetValue(postgres) is { } database
-                ? $"PostgreSQL database {new Npgsql.NpgsqlConnectionStringBuilder(database) { Password = null }.ConnectionString}"
-                : Path.GetFullPath(parse.GetValue(data)!);
-            Console.WriteLine($"silo on port {parse.GetValue(siloPort)}, gateway {parse.GetValue(gatewayPort)}, data in {dataIn}; Ctrl+C stops it");
 
             // Ctrl+C (the token) is how this command is meant to end: a clean stop, exit 0. A data
             // directory that cannot be used (held by another process) is one line, through CommandErrors.
             var host = builder.Build();
+            var endpoint = host.Services.GetRequiredService<IOptions<EndpointOptions>>().Value;
+            var dataIn = connectionString is not null
+                ? $"records and membership in PostgreSQL database {new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Password = null }.ConnectionString}"
+                : $"data in {Path.GetFullPath(parse.GetValue(data)!)}";
+            Console.WriteLine($"silo {endpoint.AdvertisedIPAddress}:{settings.SiloPort}, gateway {settings.GatewayPort}, cluster '{settings.ClusterId}', {dataIn}; Ctrl+C stops it");
             host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() => Volatile.Write(ref started, true));
             await host.RunAsync(token);
             return CommandErrors.Ok;

@@ -153,12 +153,13 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
     }
 
     /// <summary>
-    /// Failures that say nothing about the workload's correctness: a call that timed out (a
-    /// transfer's outcome is then unknown, but a transfer keeps the total either way) or a
-    /// transaction that may be tried again (a snapshot too old for the versions still kept).
+    /// Failures that say nothing about the workload's correctness: a call that timed out or whose
+    /// silo went away (a transfer's outcome is then unknown, but a transfer keeps the total either
+    /// way; a cluster that loses a silo goes on without it) or a transaction that may be tried
+    /// again (a snapshot too old for the versions still kept).
     /// </summary>
     private static bool IsTransient(Exception exception) =>
-        exception is TimeoutException or OrleansTransactionTransientFailureException;
+        exception is TimeoutException or OrleansTransactionTransientFailureException or OrleansMessageRejectionException;
 
     /// <summary>Two different accounts; with the hot-spot shape, most transfers touch the first few.</summary>
     private (int From, int To) PickAccounts(Random random)

@@ -1,18 +1,27 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
 using Roundabout.Silo.Hosting;
 
-// A silo on localhost clustering. Settings come from the usual .NET configuration sources,
-// for instance: --Roundabout:Storage:DataDirectory ./data --Roundabout:SiloPort 11111 --Roundabout:GatewayPort 30000,
-// or --Roundabout:Postgres:ConnectionString "Host=...;Database=..." to keep the records in PostgreSQL.
+// A Roundabout silo. Settings come from the usual .NET configuration sources (command line,
+// environment variables such as Roundabout__Postgres__ConnectionString, appsettings.json), all
+// under "Roundabout":
+//   SiloPort, GatewayPort, ClusterId, ServiceId       where it listens, which cluster it joins
+//   Clustering = Localhost (default) | Postgres       how silos find each other
+//   PrimarySiloPort                                   Localhost: the silo to join (none for the first)
+//   AdvertisedAddress                                 Postgres: the IP or host name others reach it at
+//   Postgres:ConnectionString (Table, MaxConnections) keep the records (and the membership) in PostgreSQL
+//   Storage:DataDirectory (Durability, ...)           otherwise: the embedded log's settings
+//   Membership:ProbeTimeout, ...                      Orleans' ClusterMembershipOptions (failure detection)
+// For example: --Roundabout:Clustering Postgres --Roundabout:Postgres:ConnectionString "Host=db;Username=...;Database=roundabout".
 var builder = Host.CreateApplicationBuilder(args);
 var settings = builder.Configuration.GetSection("Roundabout");
+var cluster = settings.Get<SiloClusterSettings>() ?? new SiloClusterSettings();
 builder.UseOrleans(silo =>
 {
-    silo.UseLocalhostClustering(
-        siloPort: settings.GetValue("SiloPort", 11111),
-        gatewayPort: settings.GetValue("GatewayPort", 30000));
     var postgres = settings.GetSection("Postgres");
+    silo.UseClusterSettings(cluster, postgres["ConnectionString"]);
+    silo.Configure<ClusterMembershipOptions>(settings.GetSection("Membership"));
     if (postgres.Exists())
     {
         silo.UsePostgres(options => postgres.Bind(options));

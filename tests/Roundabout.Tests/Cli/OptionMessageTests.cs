@@ -26,6 +26,10 @@ public sealed class OptionMessageTests
     [InlineData("error: --key: An account id or record key is at most 256 characters long; this one has 257.", "records", "get", "--key", "{long}")]
     [InlineData("error: --silo-port must be a port from 1 to 65535 (got 0).", "silo", "--silo-port", "0")]
     [InlineData("error: --silo-port and --gateway-port must be two different ports (both are 30000).", "silo", "--silo-port", "30000")]
+    [InlineData("error: --primary-port cannot be used with --postgres: silos that share a PostgreSQL database find each other there.", "silo", "--postgres", "Host=db", "--primary-port", "11111")]
+    [InlineData("error: --advertised-address cannot be used without --postgres: localhost clustering always uses the loopback address.", "silo", "--advertised-address", "10.0.0.1")]
+    [InlineData("error: --postgres is not a PostgreSQL connection string (Couldn't set bogus (Parameter 'bogus')); for example \"Host=db;Username=roundabout;Password=...;Database=roundabout\".", "silo", "--postgres", "Bogus=1")]
+    [InlineData("error: --postgres cannot be used with --gateway: a client finds its gateways either in the list or in the database.", "bank", "audit", "--postgres", "Host=db")]
     [InlineData("error: --writers values must each be at least 1 (got 0).", "bench", "storage", "--writers", "1", "0")]
     public async Task BadValue_OneLineNamingTheOptionThenTheHint(string expected, params string[] args)
     {

@@ -1,0 +1,123 @@
+using Orleans.Configuration;
+using Roundabout.Silo.Clustering;
+
+namespace Roundabout.Silo.Hosting;
+
+/// <summary>How the silos of a cluster find each other.</summary>
+public enum SiloClustering
+{
+    /// <summary>
+    /// Orleans' development clustering on one machine: the first silo keeps the membership, the
+    /// others name its port (<see cref="SiloClusterSettings.PrimarySiloPort"/>). Loopback only.
+    /// </summary>
+    Localhost,
+
+    /// <summary>
+    /// The membership in PostgreSQL (<see cref="PostgresClusteringExtensions.UsePostgresClustering"/>):
+    /// silos on any hosts, any of them may stop, and clients read the gateways from the database.
+    /// </summary>
+    Postgres,
+}
+
+/// <summary>
+/// A silo process's place in its cluster: ports, identity, membership. The silo host (src/Silo/Host)
+/// binds it from configuration (the "Roundabout" section) and <c>roundabout silo</c> fills it from
+/// its options, so both start silos the same way.
+/// </summary>
+public sealed class SiloClusterSettings
+{
+    /// <summary>Silo-to-silo port. Default: 11111.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Client gateway port. Default: 30000.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>How silos find each other. Default: <see cref="SiloClustering.Localhost"/>.</summary>
+    public SiloClustering Clustering { get; set; } = SiloClustering.Localhost;
+
+    /// <summary>With <see cref="SiloClustering.Localhost"/>: the silo port of the silo this one joins; none for the first.</summary>
+    public int? PrimarySiloPort { get; set; }
+
+    /// <summary>
+    /// With <see cref="SiloClustering.Postgres"/>: the IP address or host name other silos and clients
+    /// reach this silo at (a pod's IP, a compose service's name). Default: this host's first
+    /// non-loopback IPv4 address. The silo listens on every address either way.
+    /// </summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>The cluster's id: silos and clients of one cluster share it. Default: "default".</summary>
+    public string ClusterId { get; set; } = ClusterOptions.DefaultClusterId;
+
+    /// <summary>The service's id, which outlives clusters (deployments) of it. Default: "default".</summary>
+    public string ServiceId { get; set; } = ClusterOptions.DefaultServiceId;
+}
+
+public static class SiloClusterSettingsExtensions
+{
+    /// <summary>
+    /// Configures the silo's endpoints, identity and membership from <paramref name="settings"/>.
+    /// <paramref name="postgresConnectionString"/> is the database for <see cref="SiloClustering.Postgres"/>.
+    /// Settings that contradict each other are refused with an <see cref="ArgumentException"/> that
+    /// names them.
+    /// </summary>
+    public static ISiloBuilder UseClusterSettings(this ISiloBuilder builder, SiloClusterSettings settings, string? postgresConnectionString)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(settings);
+        Validate(settings, postgresConnectionString);
+        builder.Configure<ClusterOptions>(options =>
+        {
+            options.ClusterId = settings.ClusterId;
+            options.ServiceId = settings.ServiceId;
+        });
+        if (settings.Clustering == SiloClustering.Localhost)
+        {
+            var primary = settings.PrimarySiloPort is { } port ? new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port) : null;
+            builder.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, primary, settings.ServiceId, settings.ClusterId);
+        }
+        else
+        {
+            // Listening on every address: in a container the advertised address may be the
+            // service's, not one of the host's own.
+            builder.ConfigureEndpoints(settings.AdvertisedAddress, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
+            builder.UsePostgresClustering(options => options.ConnectionString = postgresConnectionString!);
+        }
+
+        return builder;
+    }
+
+    private static void Validate(SiloClusterSettings settings, string? postgresConnectionString)
+    {
+        foreach (var (port, name) in new[] { (settings.SiloPort, nameof(settings.SiloPort)), (settings.GatewayPort, nameof(settings.GatewayPort)), (settings.PrimarySiloPort ?? 1, nameof(settings.PrimarySiloPort)) })
+        {
+            if (port is < 1 or > 65_535)
+            {
+                throw new ArgumentException($"{name} must be a port from 1 to 65535 (got {port}).", nameof(settings));
+            }
+        }
+
+        if (settings.SiloPort == settings.GatewayPort)
+        {
+            throw new ArgumentException($"{nameof(settings.SiloPort)} and {nameof(settings.GatewayPort)} must be two different ports (both are {settings.SiloPort}).", nameof(settings));
+        }
+
+        if (string.IsNullOrWhiteSpace(settings.ClusterId) || string.IsNullOrWhiteSpace(settings.ServiceId))
+        {
+            throw new ArgumentException($"{nameof(settings.ClusterId)} and {nameof(settings.ServiceId)} must not be empty.", nameof(settings));
+        }
+
+        switch (settings.Clustering)
+        {
+            case SiloClustering.Localhost when settings.AdvertisedAddress is not null:
+                throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} is for PostgreSQL clustering; localhost clustering always uses the loopback address.", nameof(settings));
+            case SiloClustering.Postgres when settings.PrimarySiloPort is not null:
+                throw new ArgumentException($"{nameof(settings.PrimarySiloPort)} is for localhost clustering; with PostgreSQL clustering the silos find each other in the database.", nameof(settings));
+            case SiloClustering.Postgres when string.IsNullOrWhiteSpace(postgresConnectionString):
+                throw new ArgumentException("PostgreSQL clustering needs the database's connection string.", nameof(postgresConnectionString));
+            case SiloClustering.Localhost or SiloClustering.Postgres:
+                break;
+            default:
+                throw new ArgumentException($"{nameof(settings.Clustering)} {settings.Clustering} is not one of {string.Join(", ", Enum.GetNames<SiloClustering>())}.", nameof(settings));
+        }
+    }
+}
