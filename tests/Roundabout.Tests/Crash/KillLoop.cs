@@ -18,10 +18,10 @@ namespace Roundabout.Tests.Crash;
 /// </summary>
 public sealed class KillLoop(ITestOutputHelper output)
 {
-    private const int Accounts = 12;
+    internal const int Accounts = 12;
     private const long InitialBalance = 1_000_000;
     private const int Kills = 10;
-    private const int Workers = 8;
+    internal const int Workers = 8;
 
     public static void AssertBalancesMatchReceipts(CrashHistory history)
     {
@@ -97,7 +97,7 @@ public sealed class KillLoop(ITestOutputHelper output)
         }
     }
 
-    private static async Task OpenAccountsAsync(IGrainFactory grains)
+    internal static async Task OpenAccountsAsync(IGrainFactory grains)
     {
         foreach (var account in Enumerable.Range(0, Accounts))
         {
@@ -105,7 +105,7 @@ public sealed class KillLoop(ITestOutputHelper output)
         }
     }
 
-    private static async Task RunTransfersAsync(
+    internal static async Task RunTransfersAsync(
         IGrainFactory grains,
         IRoundaboutTransactions transactions,
         Random random,
@@ -154,7 +154,7 @@ public sealed class KillLoop(ITestOutputHelper output)
         }
     }
 
-    private static async Task<CrashHistory> ReadBackAsync(
+    internal static async Task<CrashHistory> ReadBackAsync(
         IGrainFactory grains,
         ConcurrentDictionary<Guid, TransferAttempt> attempted,
         ConcurrentBag<TransferAttempt> acknowledged)
@@ -194,7 +194,7 @@ public sealed class KillLoop(ITestOutputHelper output)
         }
     }
 
-    private static async Task StopQuietlyAsync(IHost client)
+    internal static async Task StopQuietlyAsync(IHost client)
     {
         try
         {

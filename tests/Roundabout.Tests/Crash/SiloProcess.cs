@@ -85,8 +85,11 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Connects a client with Roundabout's agent, retrying until the silo answers.</summary>
-    public async Task<IHost> ConnectAsync(TimeSpan timeout)
+    /// <summary>
+    /// Connects a client with Roundabout's agent, retrying until the silo answers: to this silo's
+    /// gateway, or as <paramref name="clustering"/> says (the gateways of a cluster it is part of).
+    /// </summary>
+    public async Task<IHost> ConnectAsync(TimeSpan timeout, Action<IClientBuilder>? clustering = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
@@ -100,7 +103,15 @@ public sealed class SiloProcess : IAsyncDisposable
             builder.Logging.SetMinimumLevel(LogLevel.Critical);
             builder.UseOrleansClient(client =>
             {
-                client.UseLocalhostClustering(gatewayPort: GatewayPort);
+                if (clustering is null)
+                {
+                    client.UseLocalhostClustering(gatewayPort: GatewayPort);
+                }
+                else
+                {
+                    clustering(client);
+                }
+
                 client.UseRoundaboutTransactions();
 
                 // A killed silo never answers: give up on its calls quickly rather than after 30 s.

@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Orleans.Configuration;
+using Roundabout.Client.Library;
+using Roundabout.Tests.Crash;
+using Roundabout.Tests.Infrastructure;
+using Roundabout.Transactions;
+using Xunit.Abstractions;
+
+namespace Roundabout.Tests.Clustering;
+
+/// <summary>
+/// Three silo processes (src/Silo/Host, configured as the docker-compose file and the Kubernetes
+/// manifests configure it) that find each other only through PostgreSQL: records and membership in
+/// one database, no silo named to another, the client reading its gateways from the database. One
+/// silo is killed with SIGKILL under a transfer load: the others declare it dead and carry on with
+/// its grains, a new silo joins, and afterwards nothing acknowledged is lost and nothing is half done
+/// (each transfer writes a receipt in the same transaction, as in <see cref="KillLoop"/>).
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresClusterProcessTests(PostgresFixture postgres, ITestOutputHelper output)
+{
+    private static readonly TimeSpan MembershipChange = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task SilosFindEachOtherInTheDatabase_SurviveAKilledSilo_AndTakeInANewOne()
+    {
+        var database = await postgres.Server.CreateDatabaseAsync($"cluster_{Guid.NewGuid():N}");
+        var clusterId = $"c{Guid.NewGuid():N}";
+        var logFile = Path.Combine(Path.GetTempPath(), $"roundabout-cluster-{Guid.NewGuid():N}.log");
+        var silos = new List<SiloProcess>();
+        SiloProcess StartSilo()
+        {
+            var silo = SiloProcess.Start(
+            [
+                "--Roundabout:Postgres:ConnectionString", database,
+                "--Roundabout:Clustering", "Postgres",
+                "--Roundabout:ClusterId", clusterId,
+                "--Roundabout:AdvertisedAddress", "127.0.0.1",
+                // Failure detection in seconds rather than the default half minute or more.
+                "--Roundabout:Membership:ProbeTimeout", "00:00:01",
+                "--Roundabout:Membership:NumMissedProbesLimit", "2",
+                "--Roundabout:Membership:TableRefreshTimeout", "00:00:02",
+                "--Roundabout:Membership:IAmAliveTablePublishTimeout", "00:00:03",
+            ], logFile);
+            silos.Add(silo);
+            return silo;
+        }
+
+        try
+        {
+            var (first, victim) = (StartSilo(), StartSilo());
+            StartSilo();
+            using var client = await first.ConnectAsync(MembershipChange, builder =>
+            {
+                builder.UsePostgresClustering(database);
+                builder.Configure<ClusterOptions>(options => options.ClusterId = clusterId);
+                builder.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(2));
+            });
+            var grains = client.Services.GetRequiredService<IClusterClient>();
+            var transactions = client.Services.GetRequiredService<IRoundaboutTransactions>();
+            await WaitForActiveSilosAsync(grains, 3);
+
+            await KillLoop.OpenAccountsAsync(grains);
+            var attempted = new ConcurrentDictionary<Guid, KillLoop.TransferAttempt>();
+            var acknowledged = new ConcurrentBag<KillLoop.TransferAttempt>();
+            using var stop = new CancellationTokenSource();
+            var random = new Random(Environment.TickCount);
+            var workers = Enumerable.Range(0, KillLoop.Workers)
+                .Select(_ => KillLoop.RunTransfersAsync(grains, transactions, new Random(random.Next()), 0, attempted, acknowledged, stop.Token))
+                .ToArray();
+
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var beforeKill = acknowledged.Count;
+            victim.Kill();
+            await WaitForActiveSilosAsync(grains, 2);
+            var atDeath = acknowledged.Count;
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            var afterDeath = acknowledged.Count;
+
+            StartSilo();
+            await WaitForActiveSilosAsync(grains, 3);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await stop.CancelAsync();
+            var finished = Task.WhenAll(workers);
+            Assert.True(await Task.WhenAny(finished, Task.Delay(TimeSpan.FromSeconds(60))) == finished, "transfers did not finish");
+            output.WriteLine($"acknowledged: {beforeKill} before the kill, {atDeath} when the silo was declared dead, {afterDeath} 5 s later, {acknowledged.Count} in all");
+
+            var history = await KillLoop.ReadBackAsync(grains, attempted, acknowledged);
+            Assert.True(afterDeath > atDeath, "no transfer committed after the dead silo was declared dead");
+            var missing = history.Acknowledged.Where(t => !history.Applied.Contains(t.Id)).ToList();
+            Assert.True(missing.Count == 0, $"{missing.Count} acknowledged transfers are gone, e.g. {missing.FirstOrDefault()}");
+            KillLoop.AssertBalancesMatchReceipts(history);
+            await KillLoop.StopQuietlyAsync(client);
+        }
+        catch
+        {
+            if (File.Exists(logFile))
+            {
+                output.WriteLine(string.Join('\n', File.ReadLines(logFile).TakeLast(80)));
+            }
+
+            throw;
+        }
+        finally
+        {
+            foreach (var silo in silos)
+            {
+                await silo.DisposeAsync();
+            }
+
+            KillLoop.TryDelete(logFile);
+        }
+    }
+
+    /// <summary>Waits until the cluster's membership lists exactly <paramref name="count"/> active silos.</summary>
+    private async Task WaitForActiveSilosAsync(IGrainFactory grains, int count)
+    {
+        var deadline = DateTime.UtcNow + MembershipChange;
+        var management = grains.GetGrain<IManagementGrain>(0);
+        Dictionary<SiloAddress, SiloStatus> hosts = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                hosts = await management.GetHosts(onlyActive: true);
+                if (hosts.Count == count)
+                {
+                    output.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)}: {count} active silos: {string.Join(", ", hosts.Keys)}");
+                    return;
+                }
+            }
+            catch (Exception exception) when (exception is TimeoutException or OrleansMessageRejectionException)
+            {
+                // The management grain may have lived on the silo that was killed.
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Fail($"the cluster did not reach {count} active silos within {MembershipChange.TotalSeconds} s (last seen: {string.Join(", ", hosts.Keys)})");
+    }
+}
