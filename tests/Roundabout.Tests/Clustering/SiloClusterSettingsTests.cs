@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Roundabout.Silo.Hosting;
+
+namespace Roundabout.Tests.Clustering;
+
+/// <summary>
+/// The settings the silo host and `roundabout silo` share: contradictions are refused with a message
+/// naming them, before anything starts; consistent ones configure what they say.
+/// </summary>
+public sealed class SiloClusterSettingsTests
+{
+    [Theory]
+    [InlineData("PrimarySiloPort is for localhost clustering", SiloClustering.Postgres, 11111, null, "Host=db")]
+    [InlineData("AdvertisedAddress is for PostgreSQL clustering", SiloClustering.Localhost, null, "10.0.0.1", null)]
+    [InlineData("PostgreSQL clustering needs the database's connection string", SiloClustering.Postgres, null, null, null)]
+    [InlineData("Clustering 7 is not one of Localhost, Postgres", (SiloClustering)7, null, null, null)]
+    public void Contradictions_AreRefusedByName(string expected, SiloClustering clustering, int? primary, string? advertised, string? connectionString)
+    {
+        var settings = new SiloClusterSettings { Clustering = clustering, PrimarySiloPort = primary, AdvertisedAddress = advertised };
+        var exception = Assert.Throws<ArgumentException>(() => Configure(settings, connectionString));
+        Assert.StartsWith(expected, exception.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("SiloPort and GatewayPort must be two different ports (both are 30000).", 30000, 30000)]
+    [InlineData("GatewayPort must be a port from 1 to 65535 (got 0).", 11111, 0)]
+    public void Ports_AreChecked(string expected, int siloPort, int gatewayPort)
+    {
+        var exception = Assert.Throws<ArgumentException>(() => Configure(new SiloClusterSettings { SiloPort = siloPort, GatewayPort = gatewayPort }, null));
+        Assert.StartsWith(expected, exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PostgresClustering_ListensEverywhere_AdvertisesTheGivenAddress_AndNamesTheCluster()
+    {
+        var services = Configure(new SiloClusterSettings
+        {
+            Clustering = SiloClustering.Postgres,
+            AdvertisedAddress = "10.1.2.3",
+            SiloPort = 12000,
+            GatewayPort = 32000,
+            ClusterId = "c1",
+            ServiceId = "s1",
+        }, "Host=db;Database=roundabout");
+
+        var endpoints = services.GetRequiredService<IOptions<EndpointOptions>>().Value;
+        Assert.Equal("10.1.2.3", endpoints.AdvertisedIPAddress.ToString());
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 12000), endpoints.SiloListeningEndpoint);
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 32000), endpoints.GatewayListeningEndpoint);
+        var cluster = services.GetRequiredService<IOptions<ClusterOptions>>().Value;
+        Assert.Equal(("c1", "s1"), (cluster.ClusterId, cluster.ServiceId));
+        Assert.Contains(services.GetServices<IMembershipTable>(), table => table.GetType().Name == "AdoNetClusteringTable");
+    }
+
+    private static IServiceProvider Configure(SiloClusterSettings settings, string? connectionString)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.UseOrleans(silo => silo.UseClusterSettings(settings, connectionString));
+        return builder.Build().Services;
+    }
+}
