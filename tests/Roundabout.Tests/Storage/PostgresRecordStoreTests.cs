@@ -174,6 +174,26 @@ public sealed class PostgresRecordStoreTests(PostgresFixture postgres) : RecordS
     }
 
     [Theory]
+    [InlineData("order", "order")]
+    [InlineData("Mixed_Case", "mixed_case")]
+    [InlineData("public.user", "user")]
+    public async Task Options_TableNamedByAReservedWordOrInMixedCase_Works(string table, string created)
+    {
+        await using (var store = new PostgresRecordStore(
+            Options.Create(new PostgresStoreOptions { ConnectionString = postgres.Server.ConnectionString, Table = table }), NullLogger<PostgresRecordStore>.Instance))
+        {
+            var etag = await store.WriteAsync(RecordWrite.Put(Key("named"), new byte[] { 7 }, null));
+            Assert.Equal(etag, (await store.ReadAsync(Key("named")))?.ETag);
+        }
+
+        await using var connection = new NpgsqlConnection(postgres.Server.ConnectionString);
+        await connection.OpenAsync();
+        await using var find = new NpgsqlCommand("SELECT count(*) FROM pg_class WHERE relname = $1 AND relkind = 'r'", connection);
+        find.Parameters.AddWithValue(created);
+        Assert.Equal(1L, await find.ExecuteScalarAsync());
+    }
+
+    [Theory]
     [InlineData("records; drop table x")]
     [InlineData("1starts_with_a_digit")]
     [InlineData("")]

@@ -7,14 +7,30 @@ namespace Roundabout.Silo.Persistence.Postgres;
 /// for ETags and the function that applies one write batch, all named after the table; and the
 /// statements the store sends.
 /// </summary>
-/// <remarks>The table name was validated (letters, digits, underscores, an optional schema), so it goes into SQL as it is.</remarks>
-internal sealed class PostgresSchema(string table)
+/// <remarks>
+/// The table name was validated (letters, digits, underscores, an optional schema). It goes into SQL
+/// folded to lower case, as PostgreSQL folds a name without quotes, and then quoted: so a name that
+/// is a reserved word ("order", "user") works, and any other names the table it always did.
+/// </remarks>
+internal sealed class PostgresSchema
 {
-    private readonly string _sequence = $"{table}_etag";
-    private readonly string _function = $"{table}_write";
+    private readonly string _name;
+    private readonly string _table;
+    private readonly string _sequence;
+    private readonly string _function;
+
+    public PostgresSchema(string table)
+    {
+        _name = table;
+        var parts = table.ToLowerInvariant().Split('.');
+        string Quoted(string suffix) => string.Join('.', parts[..^1].Append(parts[^1] + suffix).Select(part => $"\"{part}\""));
+        _table = Quoted("");
+        _sequence = Quoted("_etag");
+        _function = Quoted("_write");
+    }
 
     /// <summary>A record's value and ETag by key.</summary>
-    public string Read => $"SELECT value, etag FROM {table} WHERE key = $1";
+    public string Read => $"SELECT value, etag FROM {_table} WHERE key = $1";
 
     /// <summary>One write batch: keys, values (NULL deletes) and expected ETags (NULL: must not exist).</summary>
     public string WriteBatch => $"SELECT {_function}($1, $2, $3)";
@@ -29,7 +45,7 @@ internal sealed class PostgresSchema(string table)
         using var transaction = connection.BeginTransaction();
         using (var lockSchema = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext($1))", connection, transaction))
         {
-            lockSchema.Parameters.AddWithValue($"roundabout:{table}");
+            lockSchema.Parameters.AddWithValue($"roundabout:{_name}");
             lockSchema.ExecuteNonQuery();
         }
 
@@ -51,7 +67,7 @@ internal sealed class PostgresSchema(string table)
     /// flush carries hundreds of batches.
     /// </summary>
     private string CreateStatements => $"""
-        CREATE TABLE IF NOT EXISTS {table} (
+        CREATE TABLE IF NOT EXISTS {_table} (
             key text PRIMARY KEY,
             value bytea NOT NULL,
             etag bigint NOT NULL);
@@ -66,19 +82,19 @@ internal sealed class PostgresSchema(string table)
         BEGIN
             FOR i IN 1 .. n LOOP
                 IF expected[i] IS NOT NULL THEN
-                    SELECT etag INTO current FROM {table} WHERE key = keys[i] FOR UPDATE;
+                    SELECT etag INTO current FROM {_table} WHERE key = keys[i] FOR UPDATE;
                     IF NOT FOUND OR current <> expected[i] THEN RETURN -i; END IF;
                 ELSIF vals[i] IS NULL THEN
-                    PERFORM 1 FROM {table} WHERE key = keys[i];
+                    PERFORM 1 FROM {_table} WHERE key = keys[i];
                     IF FOUND THEN RETURN -i; END IF;
                 END IF;
             END LOOP;
             tag := nextval('{_sequence}');
             FOR i IN 1 .. n LOOP
                 IF expected[i] IS NULL AND vals[i] IS NOT NULL THEN
-                    INSERT INTO {table} (key, value, etag) VALUES (keys[i], vals[i], tag) ON CONFLICT (key) DO NOTHING;
+                    INSERT INTO {_table} (key, value, etag) VALUES (keys[i], vals[i], tag) ON CONFLICT (key) DO NOTHING;
                     IF NOT FOUND THEN
-                        DELETE FROM {table} WHERE key = ANY (created);
+                        DELETE FROM {_table} WHERE key = ANY (created);
                         RETURN -i;
                     END IF;
                     created := created || keys[i];
@@ -87,9 +103,9 @@ internal sealed class PostgresSchema(string table)
             FOR i IN 1 .. n LOOP
                 IF expected[i] IS NOT NULL THEN
                     IF vals[i] IS NULL THEN
-                        DELETE FROM {table} WHERE key = keys[i];
+                        DELETE FROM {_table} WHERE key = keys[i];
                     ELSE
-                        UPDATE {table} SET value = vals[i], etag = tag WHERE key = keys[i];
+                        UPDATE {_table} SET value = vals[i], etag = tag WHERE key = keys[i];
                     END IF;
                 END IF;
             END LOOP;
