@@ -33,12 +33,17 @@ internal sealed class ConnectionOptions
     /// <summary>How long a client waits for a gateway to accept it.</summary>
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>The pause before another attempt to connect.</summary>
+    private static readonly TimeSpan ConnectRetryDelay = TimeSpan.FromSeconds(1);
+
     public void AddTo(Command command)
     {
         command.Options.Add(Data);
         command.Options.Add(Gateways);
         command.Options.Add(Postgres);
         command.Require(Postgres, Gateways, together: false, "a client finds its gateways either in the list or in the database");
+        command.Require(Data, Gateways, together: false, "the data directory is the embedded silo's, and a cluster's silos keep their own");
+        command.Require(Data, Postgres, together: false, "the data directory is the embedded silo's, and the cluster keeps its records in the database");
         command.Options.Add(ClusterId);
         command.Options.Add(ServiceId);
         command.Options.Add(Verbose);
@@ -85,6 +90,20 @@ internal sealed class ConnectionOptions
                 options.ServiceId = parse.GetValue(ServiceId)!;
             });
             client.AddRoundaboutClient();
+
+            // A cluster still starting lists no gateway yet, and Orleans gives up at once: try again
+            // until the connect time-out, as a person would.
+            var deadline = DateTime.UtcNow + ConnectTimeout;
+            client.UseConnectionRetryFilter(async (_, token) =>
+            {
+                if (DateTime.UtcNow + ConnectRetryDelay >= deadline)
+                {
+                    return false;
+                }
+
+                await Task.Delay(ConnectRetryDelay, token);
+                return true;
+            });
         });
         var host = builder.Build();
         try
@@ -104,7 +123,7 @@ internal sealed class ConnectionOptions
             // (The service id is not compared when a client connects.)
             var reason = exception switch
             {
-                TimeoutException when postgres is not null =>
+                TimeoutException or SiloUnavailableException when postgres is not null =>
                     $"no silo of cluster '{parse.GetValue(ClusterId)}' (--cluster-id) answered within {ConnectTimeout.TotalSeconds:F0} s: the database lists none as active, or none of those it lists can be reached from here.",
                 TimeoutException =>
                     $"no silo answered within {ConnectTimeout.TotalSeconds:F0} s. Either none runs there, or it belongs to another cluster: this client's --cluster-id is '{parse.GetValue(ClusterId)}', and a silo refuses clients whose cluster id is not its own.",

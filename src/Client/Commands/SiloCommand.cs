@@ -29,6 +29,7 @@ internal static class SiloCommand
         command.RequireDifferent(siloPort, gatewayPort, "ports");
         command.Require(primary, postgres, together: false, "silos that share a PostgreSQL database find each other there");
         command.Require(advertised, postgres, together: true, "localhost clustering always uses the loopback address");
+        command.Require(data, postgres, together: false, "the data directory holds the embedded log, and this silo keeps its records in the database");
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(verbose), token, async () =>
         {
             var connectionString = parse.GetValue(postgres);
@@ -36,7 +37,6 @@ internal static class SiloCommand
             {
                 SiloPort = parse.GetValue(siloPort),
                 GatewayPort = parse.GetValue(gatewayPort),
-                Clustering = connectionString is null ? SiloClustering.Localhost : SiloClustering.Postgres,
                 PrimarySiloPort = parse.GetValue(primary),
                 AdvertisedAddress = parse.GetValue(advertised),
                 ClusterId = parse.GetValue(clusterId)!,

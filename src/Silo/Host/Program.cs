@@ -7,9 +7,11 @@ using Roundabout.Silo.Hosting;
 // environment variables such as Roundabout__Postgres__ConnectionString, appsettings.json), all
 // under "Roundabout":
 //   SiloPort, GatewayPort, ClusterId, ServiceId       where it listens, which cluster it joins
-//   Clustering = Localhost (default) | Postgres       how silos find each other
+//   Clustering = Localhost | Postgres                 how silos find each other (default: Postgres when the
+//                                                     records are in PostgreSQL, else Localhost)
 //   PrimarySiloPort                                   Localhost: the silo to join (none for the first)
-//   AdvertisedAddress                                 Postgres: the IP or host name others reach it at
+//   AdvertisedAddress, CreateMembershipSchema         Postgres: the IP others reach it at; create the tables
+//   ReadyFile                                         a file that exists while the silo is in the cluster
 //   Postgres:ConnectionString (Table, MaxConnections) keep the records (and the membership) in PostgreSQL
 //   Storage:DataDirectory (Durability, ...)           otherwise: the embedded log's settings
 //   Membership:ProbeTimeout, ...                      Orleans' ClusterMembershipOptions (failure detection)
@@ -22,6 +24,11 @@ builder.UseOrleans(silo =>
     var postgres = settings.GetSection("Postgres");
     silo.UseClusterSettings(cluster, postgres["ConnectionString"]);
     silo.Configure<ClusterMembershipOptions>(settings.GetSection("Membership"));
+    if (settings[ReadinessFileExtensions.SettingName] is { Length: > 0 } readyFile)
+    {
+        silo.UseReadinessFile(readyFile);
+    }
+
     if (postgres.Exists())
     {
         silo.UsePostgres(options => postgres.Bind(options));

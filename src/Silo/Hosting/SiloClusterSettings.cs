@@ -32,16 +32,21 @@ public sealed class SiloClusterSettings
     /// <summary>Client gateway port. Default: 30000.</summary>
     public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>How silos find each other. Default: <see cref="SiloClustering.Localhost"/>.</summary>
-    public SiloClustering Clustering { get; set; } = SiloClustering.Localhost;
+    /// <summary>
+    /// How silos find each other. Default: <see cref="SiloClustering.Postgres"/> when the silo keeps
+    /// its records in PostgreSQL (silos that share records must share a membership too, or each
+    /// would activate the same grains), else <see cref="SiloClustering.Localhost"/>.
+    /// </summary>
+    public SiloClustering? Clustering { get; set; }
 
     /// <summary>With <see cref="SiloClustering.Localhost"/>: the silo port of the silo this one joins; none for the first.</summary>
     public int? PrimarySiloPort { get; set; }
 
     /// <summary>
-    /// With <see cref="SiloClustering.Postgres"/>: the IP address or host name other silos and clients
-    /// reach this silo at (a pod's IP, a compose service's name). Default: this host's first
-    /// non-loopback IPv4 address. The silo listens on every address either way.
+    /// With <see cref="SiloClustering.Postgres"/>: the IP address (or a host name that resolves to it)
+    /// other silos and clients reach this silo at, such as a pod's IP. Default: an IPv4 address of
+    /// this host that Orleans picks (not a loopback one); name it on hosts with several. The silo
+    /// listens on every address either way.
     /// </summary>
     public string? AdvertisedAddress { get; set; }
 
@@ -50,6 +55,12 @@ public sealed class SiloClusterSettings
 
     /// <summary>The service's id, which outlives clusters (deployments) of it. Default: "default".</summary>
     public string ServiceId { get; set; } = ClusterOptions.DefaultServiceId;
+
+    /// <summary>
+    /// With <see cref="SiloClustering.Postgres"/>: whether the silo creates the membership tables when
+    /// they are missing (<see cref="PostgresClusteringOptions.CreateSchema"/>). Default: true.
+    /// </summary>
+    public bool CreateMembershipSchema { get; set; } = true;
 }
 
 public static class SiloClusterSettingsExtensions
@@ -64,13 +75,14 @@ public static class SiloClusterSettingsExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(settings);
-        Validate(settings, postgresConnectionString);
+        var clustering = settings.Clustering ?? (string.IsNullOrWhiteSpace(postgresConnectionString) ? SiloClustering.Localhost : SiloClustering.Postgres);
+        Validate(settings, clustering, postgresConnectionString);
         builder.Configure<ClusterOptions>(options =>
         {
             options.ClusterId = settings.ClusterId;
             options.ServiceId = settings.ServiceId;
         });
-        if (settings.Clustering == SiloClustering.Localhost)
+        if (clustering == SiloClustering.Localhost)
         {
             var primary = settings.PrimarySiloPort is { } port ? new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port) : null;
             builder.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, primary, settings.ServiceId, settings.ClusterId);
@@ -80,13 +92,17 @@ public static class SiloClusterSettingsExtensions
             // Listening on every address: in a container the advertised address may be the
             // service's, not one of the host's own.
             builder.ConfigureEndpoints(settings.AdvertisedAddress, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
-            builder.UsePostgresClustering(options => options.ConnectionString = postgresConnectionString!);
+            builder.UsePostgresClustering(options =>
+            {
+                options.ConnectionString = postgresConnectionString!;
+                options.CreateSchema = settings.CreateMembershipSchema;
+            });
         }
 
         return builder;
     }
 
-    private static void Validate(SiloClusterSettings settings, string? postgresConnectionString)
+    private static void Validate(SiloClusterSettings settings, SiloClustering clustering, string? postgresConnectionString)
     {
         foreach (var (port, name) in new[] { (settings.SiloPort, nameof(settings.SiloPort)), (settings.GatewayPort, nameof(settings.GatewayPort)), (settings.PrimarySiloPort ?? 1, nameof(settings.PrimarySiloPort)) })
         {
@@ -106,7 +122,13 @@ public static class SiloClusterSettingsExtensions
             throw new ArgumentException($"{nameof(settings.ClusterId)} and {nameof(settings.ServiceId)} must not be empty.", nameof(settings));
         }
 
-        switch (settings.Clustering)
+        if (settings.AdvertisedAddress is { } advertised && System.Net.IPAddress.TryParse(advertised, out var address)
+            && (address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any)))
+        {
+            throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} {advertised} is not an address others can reach this silo at; name one of this host's addresses.", nameof(settings));
+        }
+
+        switch (clustering)
         {
             case SiloClustering.Localhost when settings.AdvertisedAddress is not null:
                 throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} is for PostgreSQL clustering; localhost clustering always uses the loopback address.", nameof(settings));

@@ -29,13 +29,15 @@ public sealed class OptionMessageTests
     [InlineData("error: --primary-port cannot be used with --postgres: silos that share a PostgreSQL database find each other there.", "silo", "--postgres", "Host=db", "--primary-port", "11111")]
     [InlineData("error: --advertised-address cannot be used without --postgres: localhost clustering always uses the loopback address.", "silo", "--advertised-address", "10.0.0.1")]
     [InlineData("error: --postgres is not a PostgreSQL connection string (Couldn't set bogus (Parameter 'bogus')); for example \"Host=db;Username=roundabout;Password=...;Database=roundabout\".", "silo", "--postgres", "Bogus=1")]
-    [InlineData("error: --postgres cannot be used with --gateway: a client finds its gateways either in the list or in the database.", "bank", "audit", "--postgres", "Host=db")]
+    [InlineData("error: --postgres cannot be used with --gateway: a client finds its gateways either in the list or in the database.", "bank", "audit", "--postgres", "Host=db", "--gateway", "localhost:1")]
+    [InlineData("error: --data cannot be used with --postgres: the data directory holds the embedded log, and this silo keeps its records in the database.", "silo", "--postgres", "Host=db", "--data", "d")]
+    [InlineData("error: --data cannot be used with --gateway: the data directory is the embedded silo's, and a cluster's silos keep their own.", "bank", "audit", "--gateway", "localhost:1", "--data", "d")]
     [InlineData("error: --writers values must each be at least 1 (got 0).", "bench", "storage", "--writers", "1", "0")]
     public async Task BadValue_OneLineNamingTheOptionThenTheHint(string expected, params string[] args)
     {
         args = args.Select(arg => arg == "{long}" ? new string('k', 257) : arg).ToArray();
         // Were the value let through, the command would run: on nothing that matters, and not for long.
-        string[] harmless = args.Contains("--data") ? []
+        string[] harmless = args.Contains("--data") || args.Contains("--postgres") ? []
             : args[0] is "bank" or "records" ? ["--gateway", "localhost:1"]
             : ["--data", Path.Combine(Path.GetTempPath(), $"roundabout-options-{Guid.NewGuid():N}")];
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));

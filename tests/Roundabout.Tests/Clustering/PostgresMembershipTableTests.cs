@@ -89,6 +89,38 @@ public sealed class PostgresMembershipTableTests(PostgresFixture postgres)
         var afterHeartbeat = await table.ReadRowAsync(second.SiloAddress);
         Assert.Equal(3, afterHeartbeat.Version.Version);
         Assert.Equal(Start.AddMinutes(3), Member(afterHeartbeat).IAmAliveTime);
+
+        // Another silo's older copy of the row (its heartbeat at Start) does not move it back.
+        var active = Entry(11112, SiloStatus.Active);
+        Assert.True(await table.UpdateRowAsync(active, RowETag(afterHeartbeat, active), afterHeartbeat.Version.Next()));
+        var afterUpdate = Member(await table.ReadRowAsync(second.SiloAddress));
+        Assert.Equal(SiloStatus.Active, afterUpdate.Status);
+        Assert.Equal(Start.AddMinutes(3), afterUpdate.IAmAliveTime);
+    }
+
+    [Fact]
+    public async Task Schema_ReplacesItsOwnEarlierStatements_AndKeepsOthersOwn()
+    {
+        var database = await CreateDatabaseAsync();
+        await ExecuteAsync(database, "UPDATE OrleansQuery SET QueryText = '-- roundabout (an earlier version)' WHERE QueryKey = 'GatewaysQueryKey'");
+        await ExecuteAsync(database, "UPDATE OrleansQuery SET QueryText = '-- the administrator''s own' || QueryText WHERE QueryKey = 'MembershipReadAllKey'");
+
+        await PostgresClusteringSchema.EnsureCreatedAsync(database, CancellationToken.None);
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var read = new NpgsqlCommand("SELECT QueryKey, QueryText FROM OrleansQuery WHERE QueryKey IN ('GatewaysQueryKey', 'MembershipReadAllKey')", connection);
+        var texts = new Dictionary<string, string>();
+        await using (var reader = await read.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                texts[reader.GetString(0)] = reader.GetString(1);
+            }
+        }
+
+        Assert.Contains("ProxyPort > 0", texts["GatewaysQueryKey"], StringComparison.Ordinal);
+        Assert.StartsWith("-- the administrator's own", texts["MembershipReadAllKey"], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -116,6 +148,20 @@ public sealed class PostgresMembershipTableTests(PostgresFixture postgres)
             Assert.True(await table.InsertRowAsync(entry, (await table.ReadAllAsync()).Version.Next()));
         }
 
+        // Two more dead silos, as membership leaves them: declared dead with votes. One last beat
+        // after the cut below, so it stays.
+        foreach (var (port, lastBeat) in new[] { (11116, Start), (11117, Start.AddDays(2)) })
+        {
+            var entry = Entry(port, SiloStatus.Joining);
+            entry.IAmAliveTime = lastBeat;
+            Assert.True(await table.InsertRowAsync(entry, (await table.ReadAllAsync()).Version.Next()));
+            var read = await table.ReadAllAsync();
+            var dead = Entry(port, SiloStatus.Dead);
+            dead.IAmAliveTime = lastBeat;
+            dead.SuspectTimes = [Tuple.Create(SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 11111), 7), Start.AddSeconds(30))];
+            Assert.True(await table.UpdateRowAsync(dead, RowETag(read, dead), read.Version.Next()));
+        }
+
         Assert.True(await other.InsertRowAsync(Entry(11115, SiloStatus.Active), (await other.ReadAllAsync()).Version.Next()));
 
         var gateways = Gateways(database, "cluster-g");
@@ -123,12 +169,21 @@ public sealed class PostgresMembershipTableTests(PostgresFixture postgres)
         var uri = Assert.Single(await gateways.GetGateways());
         Assert.Equal(30000, uri.Port);
 
-        // Dead rows older than the cut are removed; active ones stay, however old their heartbeat.
+        // Dead rows older than the cut are removed, with their votes or without; active ones stay,
+        // however old their heartbeat, and so does a dead one that beat after the cut.
         await table.CleanupDefunctSiloEntriesAsync(Start.AddDays(1));
-        Assert.Equal([11111, 11112, 11113], (await table.ReadAllAsync()).Members.Select(member => member.Item1.SiloAddress.Endpoint.Port).Order());
+        Assert.Equal([11111, 11112, 11113, 11117], (await table.ReadAllAsync()).Members.Select(member => member.Item1.SiloAddress.Endpoint.Port).Order());
 
         await table.DeleteMembershipTableEntriesAsync("cluster-g");
         Assert.Single((await other.ReadAllAsync()).Members);
+    }
+
+    private static async Task ExecuteAsync(string database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     private async Task<string> CreateDatabaseAsync()

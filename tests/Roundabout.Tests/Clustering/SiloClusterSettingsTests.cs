@@ -16,6 +16,7 @@ public sealed class SiloClusterSettingsTests
     [InlineData("AdvertisedAddress is for PostgreSQL clustering", SiloClustering.Localhost, null, "10.0.0.1", null)]
     [InlineData("PostgreSQL clustering needs the database's connection string", SiloClustering.Postgres, null, null, null)]
     [InlineData("Clustering 7 is not one of Localhost, Postgres", (SiloClustering)7, null, null, null)]
+    [InlineData("AdvertisedAddress 0.0.0.0 is not an address others can reach this silo at", SiloClustering.Postgres, null, "0.0.0.0", "Host=db")]
     public void Contradictions_AreRefusedByName(string expected, SiloClustering clustering, int? primary, string? advertised, string? connectionString)
     {
         var settings = new SiloClusterSettings { Clustering = clustering, PrimarySiloPort = primary, AdvertisedAddress = advertised };
@@ -52,6 +53,18 @@ public sealed class SiloClusterSettingsTests
         var cluster = services.GetRequiredService<IOptions<ClusterOptions>>().Value;
         Assert.Equal(("c1", "s1"), (cluster.ClusterId, cluster.ServiceId));
         Assert.Contains(services.GetServices<IMembershipTable>(), table => table.GetType().Name == "AdoNetClusteringTable");
+    }
+
+    [Theory]
+    [InlineData(null, "Host=db", true)]
+    [InlineData(null, null, false)]
+    [InlineData(SiloClustering.Localhost, "Host=db", false)]
+    public void Clustering_DefaultsToPostgresWhenTheRecordsAreThere(SiloClustering? clustering, string? connectionString, bool inPostgres)
+    {
+        // Silos that share their records must share their membership: separate localhost clusters
+        // over one records table would each activate the same grains.
+        var services = Configure(new SiloClusterSettings { Clustering = clustering }, connectionString);
+        Assert.Equal(inPostgres, services.GetServices<IMembershipTable>().Any(table => table.GetType().Name == "AdoNetClusteringTable"));
     }
 
     private static IServiceProvider Configure(SiloClusterSettings settings, string? connectionString)

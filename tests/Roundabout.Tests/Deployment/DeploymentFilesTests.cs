@@ -20,13 +20,15 @@ public sealed partial class DeploymentFilesTests
 {
     private static readonly string Root = FindRoot();
 
-    public static TheoryData<string> DeploymentFiles => ["docker-compose.yml", "deploy/kubernetes/silo.yaml", "deploy/kubernetes/bank-demo.yaml"];
+    /// <summary>The files that configure the silo host through environment variables.</summary>
+    public static TheoryData<string> DeploymentFiles => ["docker-compose.yml", "deploy/kubernetes/silo.yaml", "deploy/Dockerfile"];
 
     [Theory]
     [MemberData(nameof(DeploymentFiles))]
     public void EnvironmentVariables_EachNameASettingTheSiloHostReads(string file)
     {
         var text = File.ReadAllText(Path.Combine(Root, file));
+        Assert.NotEmpty(EnvironmentVariable().Matches(text));
         foreach (Match variable in EnvironmentVariable().Matches(text))
         {
             var key = variable.Groups["key"].Value.Replace("__", ":", StringComparison.Ordinal);
@@ -38,7 +40,7 @@ public sealed partial class DeploymentFilesTests
     public void ClusteringValues_AreClusteringModes()
     {
         var seen = 0;
-        foreach (var file in DeploymentFiles)
+        foreach (var file in new[] { "docker-compose.yml", "deploy/kubernetes/silo.yaml" })
         {
             var text = File.ReadAllText(Path.Combine(Root, file));
             foreach (Match value in ClusteringValue().Matches(text))
@@ -69,6 +71,18 @@ public sealed partial class DeploymentFilesTests
     }
 
     [Fact]
+    public void ReadinessProbes_TestTheFileTheSilosAreToldToWrite()
+    {
+        foreach (var file in new[] { "docker-compose.yml", "deploy/kubernetes/silo.yaml" })
+        {
+            var text = File.ReadAllText(Path.Combine(Root, file));
+            var readyFile = Regex.Match(text, @"Roundabout__ReadyFile(?::\s*|\s*\n\s*value:\s*)(\S+)");
+            Assert.True(readyFile.Success, $"{file} sets no Roundabout__ReadyFile");
+            Assert.Contains($"\"test\", \"-f\", \"{readyFile.Groups[1].Value}\"", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Dockerfile_PublishesProjectsThatExist_AndRunsTheAssembliesTheyBuild()
     {
         var dockerfile = File.ReadAllText(Path.Combine(Root, "deploy", "Dockerfile"));
@@ -86,6 +100,7 @@ public sealed partial class DeploymentFilesTests
     private static readonly HashSet<string> KnownSettings =
     [
         .. Properties<SiloClusterSettings>(""),
+        ReadinessFileExtensions.SettingName,
         .. Properties<PostgresStoreOptions>("Postgres:"),
         .. Properties<GroupCommitOptions>("Storage:"),
         .. Properties<ClusterMembershipOptions>("Membership:"),
