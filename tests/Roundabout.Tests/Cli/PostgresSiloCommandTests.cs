@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using Roundabout.Client.Embedded;
+using Roundabout.Tests.Infrastructure;
+
+namespace Roundabout.Tests.Cli;
+
+/// <summary>
+/// `roundabout silo --postgres` as a person starts a cluster by hand: two processes given nothing
+/// but the database (no silo named to the other) form one cluster, and the `bank` verbs reach it
+/// through the same database.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresSiloCommandTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task TwoSilosGivenOnlyTheDatabase_FormOneCluster_ThatTheBankVerbsReachThroughIt()
+    {
+        var database = await postgres.Server.CreateDatabaseAsync($"cli_{Guid.NewGuid():N}");
+        var clusterId = $"cli-{Guid.NewGuid():N}";
+        var silos = new[] { StartSilo(database, clusterId), StartSilo(database, clusterId) };
+        try
+        {
+            await WaitForActiveSilosAsync(database, clusterId, silos, 2);
+            string[] cluster = ["--postgres", database, "--cluster-id", clusterId];
+
+            var init = await CliRunner.RunAsync(["bank", "init", "--accounts", "4", .. cluster]);
+            Assert.True(init.Code == 0, init.Error);
+            var transfer = await CliRunner.RunAsync(["bank", "transfer", "--from", "account-0", "--to", "account-3", "--amount", "250", .. cluster]);
+            Assert.True(transfer.Code == 0, transfer.Error);
+            var balance = await CliRunner.RunAsync(["bank", "balance", "--account", "account-3", .. cluster]);
+            Assert.Contains("1250", balance.Output.Replace(",", "", StringComparison.Ordinal), StringComparison.Ordinal);
+            var audit = await CliRunner.RunAsync(["bank", "audit", .. cluster]);
+            Assert.Equal("4 accounts, total 4000", audit.Output.Trim());
+        }
+        finally
+        {
+            foreach (var silo in silos)
+            {
+                silo.Kill(entireProcessTree: true);
+                await silo.WaitForExitAsync();
+                silo.Dispose();
+            }
+        }
+    }
+
+    private static Process StartSilo(string database, string clusterId)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in (string[])
+                 [
+                     CliRunner.ToolAssembly(), "silo", "--postgres", database, "--cluster-id", clusterId, "--advertised-address", "127.0.0.1",
+                     "--silo-port", EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture),
+                     "--gateway-port", EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture),
+                 ])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task WaitForActiveSilosAsync(string database, string clusterId, Process[] silos, int count)
+    {
+        var deadline = Stopwatch.StartNew();
+        await using var connection = new NpgsqlConnection(database);
+        while (true)
+        {
+            Assert.All(silos, silo => Assert.False(silo.HasExited, "a silo exited"));
+            try
+            {
+                if (connection.State != System.Data.ConnectionState.Open)
+                {
+                    await connection.OpenAsync();
+                }
+
+                await using var active = new NpgsqlCommand("SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = $1 AND Status = 3", connection);
+                active.Parameters.AddWithValue(clusterId);
+                if ((long)(await active.ExecuteScalarAsync())! == count)
+                {
+                    return;
+                }
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UndefinedTable)
+            {
+                // The first silo has not created the tables yet.
+            }
+
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(90), $"{count} silos did not become active within 90 s");
+            await Task.Delay(250);
+        }
+    }
+}
