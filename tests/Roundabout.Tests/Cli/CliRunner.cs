@@ -84,6 +84,31 @@ internal static class CliRunner
         return (process.ExitCode, await output, await error);
     }
 
+    /// <summary>
+    /// Starts `roundabout` with <paramref name="args"/> as a child process that runs on (a silo), its
+    /// output drained and dropped; the caller kills it.
+    /// </summary>
+    public static Process StartInBackground(string? workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null)
+        {
+            start.WorkingDirectory = workingDirectory;
+        }
+
+        foreach (var argument in (string[])[ToolAssembly(), .. args])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
     /// <summary>src/Client's roundabout.dll, built in the test's configuration.</summary>
     public static string ToolAssembly()
     {

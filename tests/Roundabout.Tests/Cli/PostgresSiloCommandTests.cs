@@ -45,26 +45,11 @@ public sealed class PostgresSiloCommandTests(PostgresFixture postgres)
         }
     }
 
-    private static Process StartSilo(string database, string clusterId)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])
-                 [
-                     CliRunner.ToolAssembly(), "silo", "--postgres", database, "--cluster-id", clusterId, "--advertised-address", "127.0.0.1",
-                     "--silo-port", EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture),
-                     "--gateway-port", EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture),
-                 ])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private static Process StartSilo(string database, string clusterId) => CliRunner.StartInBackground(
+        null,
+        "silo", "--postgres", database, "--cluster-id", clusterId, "--advertised-address", "127.0.0.1",
+        "--silo-port", EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture),
+        "--gateway-port", EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture));
 
     private static async Task WaitForActiveSilosAsync(string database, string clusterId, Process[] silos, int count)
     {

@@ -99,21 +99,7 @@ public sealed class SiloPortTests
         return socket;
     }
 
-    private static Process StartSilo(string data, string[] ports)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = data };
-        foreach (var argument in (string[])[CliRunner.ToolAssembly(), "silo", "--data", data, .. ports])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private static Process StartSilo(string data, string[] ports) => CliRunner.StartInBackground(data, ["silo", "--data", data, .. ports]);
 
     /// <summary>Connects rather than binds: a probe holding the port for a moment could make the silo's own bind fail.</summary>
     private static async Task WaitUntilListeningAsync(Process silo, int port)
