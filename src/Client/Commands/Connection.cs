@@ -71,6 +71,9 @@ internal sealed class ConnectionOptions
             ? string.Join(", ", gateways)
             : $"the gateways listed in PostgreSQL database {new Npgsql.NpgsqlConnectionStringBuilder(postgres) { Password = null }.ConnectionString}";
 
+        // Set when the retries below ran out of time: whatever Orleans threw last, the cluster did
+        // not answer in time.
+        var outOfTime = false;
         var builder = Embedded.EmbeddedHost.CreateBuilder(parse.GetValue(Verbose));
         builder.Logging.SetMinimumLevel(parse.GetValue(Verbose) ? LogLevel.Warning : LogLevel.Critical);
         builder.UseOrleansClient(client =>
@@ -98,6 +101,7 @@ internal sealed class ConnectionOptions
             {
                 if (DateTime.UtcNow + ConnectRetryDelay >= deadline)
                 {
+                    outOfTime = true;
                     return false;
                 }
 
@@ -123,12 +127,12 @@ internal sealed class ConnectionOptions
             // (The service id is not compared when a client connects.)
             var reason = exception switch
             {
-                TimeoutException or SiloUnavailableException when postgres is not null =>
-                    $"no silo of cluster '{parse.GetValue(ClusterId)}' (--cluster-id) answered within {ConnectTimeout.TotalSeconds:F0} s: the database lists none as active, or none of those it lists can be reached from here.",
-                TimeoutException =>
-                    $"no silo answered within {ConnectTimeout.TotalSeconds:F0} s. Either none runs there, or it belongs to another cluster: this client's --cluster-id is '{parse.GetValue(ClusterId)}', and a silo refuses clients whose cluster id is not its own.",
                 Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UndefinedTable } =>
                     "the database holds no cluster membership; start the silos with --postgres on it first.",
+                _ when postgres is not null && (outOfTime || exception is TimeoutException) =>
+                    $"no silo of cluster '{parse.GetValue(ClusterId)}' (--cluster-id) answered within {ConnectTimeout.TotalSeconds:F0} s: the database lists none as active, or none of those it lists can be reached from here.",
+                _ when outOfTime || exception is TimeoutException =>
+                    $"no silo answered within {ConnectTimeout.TotalSeconds:F0} s. Either none runs there, or it belongs to another cluster: this client's --cluster-id is '{parse.GetValue(ClusterId)}', and a silo refuses clients whose cluster id is not its own.",
                 _ => exception.Message,
             };
             throw new ClusterUnreachableException($"Cannot reach the cluster at {where}: {reason}", exception);

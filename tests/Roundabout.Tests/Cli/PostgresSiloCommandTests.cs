@@ -33,6 +33,11 @@ public sealed class PostgresSiloCommandTests(PostgresFixture postgres)
             Assert.Contains("1250", balance.Output.Replace(",", "", StringComparison.Ordinal), StringComparison.Ordinal);
             var audit = await CliRunner.RunAsync(["bank", "audit", .. cluster]);
             Assert.Equal("4 accounts, total 4000", audit.Output.Trim());
+
+            // The same database, another cluster id: none of its silos is listed.
+            var other = await CliRunner.RunAsync("bank", "audit", "--postgres", database, "--cluster-id", "another");
+            Assert.Equal(6, other.Code);
+            Assert.Contains("no silo of cluster 'another' (--cluster-id) answered within 15 s", CliRunner.ErrorLine(other.Error), StringComparison.Ordinal);
         }
         finally
         {
@@ -43,6 +48,17 @@ public sealed class PostgresSiloCommandTests(PostgresFixture postgres)
                 silo.Dispose();
             }
         }
+    }
+
+    [Fact]
+    public async Task ClientOfADatabaseNoSiloHasUsed_IsToldSo()
+    {
+        var database = await postgres.Server.CreateDatabaseAsync($"cli_{Guid.NewGuid():N}");
+
+        var (code, _, error) = await CliRunner.RunAsync("bank", "audit", "--postgres", database);
+
+        Assert.Equal(6, code);
+        Assert.EndsWith("the database holds no cluster membership; start the silos with --postgres on it first.", CliRunner.ErrorLine(error), StringComparison.Ordinal);
     }
 
     private static Process StartSilo(string database, string clusterId) => CliRunner.StartInBackground(
