@@ -21,7 +21,7 @@ internal static class SiloCommand
         var gatewayPort = new Option<int>("--gateway-port") { Description = "Client gateway port (refused when in use)", DefaultValueFactory = _ => 30000 }.Port();
         var primary = new Option<int?>("--primary-port") { Description = "Silo port of the silo this one joins on this machine (localhost clustering, without --postgres)" }.Port();
         var postgres = new Option<string>("--postgres") { Description = "Keep the records and the cluster's membership in this PostgreSQL database (an Npgsql connection string): give every silo of a cluster the same one, on any host" }.ConnectionString();
-        var advertised = new Option<string>("--advertised-address") { Description = "With --postgres: the IP address or host name other silos and clients reach this silo at (default: this host's first non-loopback IPv4 address)" }.NotEmpty();
+        var advertised = new Option<string>("--advertised-address") { Description = "With --postgres: the IP address or host name other silos and clients reach this silo at (default: an IPv4 address of this host that Orleans picks, not a loopback one; name one on hosts with several)" }.NotEmpty();
         var clusterId = new Option<string>("--cluster-id") { Description = "The cluster's ClusterId, shared by its silos and clients", DefaultValueFactory = _ => ClusterOptions.DefaultClusterId }.NotEmpty();
         var serviceId = new Option<string>("--service-id") { Description = "The cluster's ServiceId", DefaultValueFactory = _ => ClusterOptions.DefaultServiceId }.NotEmpty();
         var verbose = CommandErrors.VerboseOption();

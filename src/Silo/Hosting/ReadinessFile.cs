@@ -1,14 +1,13 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Roundabout.Silo.Hosting;
 
 /// <summary>
 /// A file that exists while the silo is a member of its cluster, for container probes
-/// (<c>test -f FILE</c>): written once the host has started, which Orleans' silo service only lets
-/// happen after the silo has joined the cluster and become active; removed as soon as the host
-/// begins to stop. A gateway port that accepts connections says less: Orleans listens on it before
-/// the silo has joined.
+/// (<c>test -f FILE</c>): written when the silo's lifecycle reaches
+/// <see cref="ServiceLifecycleStage.Active"/>, after it has joined the cluster, and removed as the
+/// silo begins to stop (that stage stops first). A gateway port that accepts connections says less:
+/// Orleans listens on it before the silo has joined.
 /// </summary>
 public static class ReadinessFileExtensions
 {
@@ -19,24 +18,26 @@ public static class ReadinessFileExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        builder.Services.AddHostedService(services => new ReadinessFile(Path.GetFullPath(path), services.GetRequiredService<IHostApplicationLifetime>()));
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new ReadinessFile(Path.GetFullPath(path)));
         return builder;
     }
 }
 
-internal sealed class ReadinessFile(string path, IHostApplicationLifetime lifetime) : IHostedService
+internal sealed class ReadinessFile(string path) : ILifecycleParticipant<ISiloLifecycle>
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public void Participate(ISiloLifecycle lifecycle)
     {
         // A container restarted in place keeps its files: the last run's file must not say "ready"
-        // before this run has joined.
-        File.Delete(path);
-        lifetime.ApplicationStarted.Register(() => File.WriteAllText(path, $"{DateTime.UtcNow:O}{Environment.NewLine}"));
-        lifetime.ApplicationStopping.Register(() => File.Delete(path));
-        return Task.CompletedTask;
+        // while this run is still joining.
+        lifecycle.Subscribe(nameof(ReadinessFile), ServiceLifecycleStage.First, _ => Remove());
+        lifecycle.Subscribe(
+            nameof(ReadinessFile),
+            ServiceLifecycleStage.Active,
+            _ => File.WriteAllTextAsync(path, $"{DateTime.UtcNow:O}{Environment.NewLine}"),
+            _ => Remove());
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    private Task Remove()
     {
         File.Delete(path);
         return Task.CompletedTask;
