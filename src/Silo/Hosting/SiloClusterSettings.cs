@@ -91,7 +91,18 @@ public static class SiloClusterSettingsExtensions
         {
             // Listening on every address: in a container the advertised address may be the
             // service's, not one of the host's own.
-            builder.ConfigureEndpoints(settings.AdvertisedAddress, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
+            try
+            {
+                builder.ConfigureEndpoints(settings.AdvertisedAddress, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
+            }
+            catch (Exception exception) when (exception is ArgumentException or System.Net.Sockets.SocketException)
+            {
+                // Orleans says "Hostname '' with subnet [] ... is not a valid IP address or DNS name",
+                // or the resolver's "Name or service not known".
+                throw new ArgumentException(settings.AdvertisedAddress is null
+                    ? $"This host has no IPv4 address for other silos to reach this one at; set {nameof(settings.AdvertisedAddress)}."
+                    : $"{nameof(settings.AdvertisedAddress)} '{settings.AdvertisedAddress}' is neither an IPv4 address nor a host name that resolves to one.", nameof(settings), exception);
+            }
             builder.UsePostgresClustering(options =>
             {
                 options.ConnectionString = postgresConnectionString!;

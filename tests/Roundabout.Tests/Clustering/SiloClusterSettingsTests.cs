@@ -17,6 +17,7 @@ public sealed class SiloClusterSettingsTests
     [InlineData("PostgreSQL clustering needs the database's connection string", SiloClustering.Postgres, null, null, null)]
     [InlineData("Clustering 7 is not one of Localhost, Postgres", (SiloClustering)7, null, null, null)]
     [InlineData("AdvertisedAddress 0.0.0.0 is not an address others can reach this silo at", SiloClustering.Postgres, null, "0.0.0.0", "Host=db")]
+    [InlineData("AdvertisedAddress 'no-such-host.invalid' is neither an IPv4 address nor a host name that resolves to one.", SiloClustering.Postgres, null, "no-such-host.invalid", "Host=db")]
     public void Contradictions_AreRefusedByName(string expected, SiloClustering clustering, int? primary, string? advertised, string? connectionString)
     {
         var settings = new SiloClusterSettings { Clustering = clustering, PrimarySiloPort = primary, AdvertisedAddress = advertised };
