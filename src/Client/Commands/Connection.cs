@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Roundabout.Client.Embedded;
 using Roundabout.Client.Library;
+using Roundabout.Silo.Persistence.Postgres;
 
 namespace Roundabout.Client.Commands;
 
@@ -69,7 +70,7 @@ internal sealed class ConnectionOptions
 
         var where = postgres is null
             ? string.Join(", ", gateways)
-            : $"the gateways listed in PostgreSQL database {new Npgsql.NpgsqlConnectionStringBuilder(postgres) { Password = null }.ConnectionString}";
+            : $"the gateways listed in PostgreSQL database {PostgresConnectionStrings.Describe(postgres)}";
 
         // Set when the retries below ran out of time: whatever Orleans threw last, the cluster did
         // not answer in time.

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using Roundabout.Accounts;
 using Roundabout.Records;
+using Roundabout.Silo.Persistence.Postgres;
 
 namespace Roundabout.Client.Commands;
 
@@ -78,18 +79,9 @@ internal static class OptionRules
 
     /// <summary>An Npgsql connection string.</summary>
     public static Option<string> ConnectionString(this Option<string> option) =>
-        option.Check(value =>
-        {
-            try
-            {
-                _ = new Npgsql.NpgsqlConnectionStringBuilder(value);
-                return string.IsNullOrWhiteSpace(value) ? "must not be empty." : null;
-            }
-            catch (ArgumentException exception)
-            {
-                return $"is not a PostgreSQL connection string ({exception.Message}); for example \"Host=db;Username=roundabout;Password=...;Database=roundabout\".";
-            }
-        });
+        option.Check(value => PostgresConnectionStrings.ParseError(value) is { } error
+            ? $"is not a PostgreSQL connection string ({error}); for example \"Host=db;Username=roundabout;Password=...;Database=roundabout\"."
+            : string.IsNullOrWhiteSpace(value) ? "must not be empty." : null);
 
     /// <summary>An integer from <paramref name="min"/> to <paramref name="max"/>; <paramref name="why"/> explains the upper bound.</summary>
     public static Option<int> Between(this Option<int> option, int min, Func<int> max, string why = "") =>

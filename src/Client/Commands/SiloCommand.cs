@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Roundabout.Silo.Hosting;
+using Roundabout.Silo.Persistence.Postgres;
 
 namespace Roundabout.Client.Commands;
 
@@ -85,7 +86,7 @@ internal static class SiloCommand
             var host = builder.Build();
             var endpoint = host.Services.GetRequiredService<IOptions<EndpointOptions>>().Value;
             var dataIn = connectionString is not null
-                ? $"records and membership in PostgreSQL database {new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Password = null }.ConnectionString}"
+                ? $"records and membership in PostgreSQL database {PostgresConnectionStrings.Describe(connectionString)}"
                 : $"data in {Path.GetFullPath(parse.GetValue(data)!)}";
             Console.WriteLine($"silo {endpoint.AdvertisedIPAddress}:{settings.SiloPort}, gateway {settings.GatewayPort}, cluster '{settings.ClusterId}', {dataIn}; Ctrl+C stops it");
             host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() => Volatile.Write(ref started, true));

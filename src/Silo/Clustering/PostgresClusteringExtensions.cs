@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
+using Roundabout.Silo.Persistence.Postgres;
 
 namespace Roundabout.Silo.Clustering;
 
@@ -35,19 +36,6 @@ public static class PostgresClusteringExtensions
         }));
         return builder;
     }
-
-    /// <summary>The connection string without its password, for messages.</summary>
-    internal static string Describe(string connectionString)
-    {
-        try
-        {
-            return new NpgsqlConnectionStringBuilder(connectionString) { Password = null }.ConnectionString;
-        }
-        catch (ArgumentException)
-        {
-            return "(a connection string that does not parse)";
-        }
-    }
 }
 
 /// <summary>
@@ -71,7 +59,7 @@ internal sealed class PostgresClusteringSchemaCreator(IOptions<PostgresClusterin
             catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
             {
                 throw new InvalidOperationException(
-                    $"Cannot prepare the cluster's membership tables in PostgreSQL ({PostgresClusteringExtensions.Describe(options.Value.ConnectionString)}): {exception.Message}", exception);
+                    $"Cannot prepare the cluster's membership tables in PostgreSQL ({PostgresConnectionStrings.Describe(options.Value.ConnectionString)}): {exception.Message}", exception);
             }
         });
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Roundabout.Silo.Persistence.Postgres;
 
 namespace Roundabout.Silo.Clustering;
 
@@ -29,13 +30,9 @@ public sealed class PostgresClusteringOptionsValidator : IValidateOptions<Postgr
             return ValidateOptionsResult.Fail($"{nameof(options.ConnectionString)} must be set to the PostgreSQL database that holds the cluster's membership (\"Host=...;Username=...;Password=...;Database=...\").");
         }
 
-        try
+        if (PostgresConnectionStrings.ParseError(options.ConnectionString) is { } error)
         {
-            _ = new Npgsql.NpgsqlConnectionStringBuilder(options.ConnectionString);
-        }
-        catch (ArgumentException exception)
-        {
-            return ValidateOptionsResult.Fail($"{nameof(options.ConnectionString)} is not a valid connection string: {exception.Message}");
+            return ValidateOptionsResult.Fail($"{nameof(options.ConnectionString)} is not a valid connection string: {error}");
         }
 
         return ValidateOptionsResult.Success;

@@ -37,16 +37,9 @@ public sealed partial class PostgresStoreOptionsValidator : IValidateOptions<Pos
         {
             failures.Add($"{nameof(options.ConnectionString)} must be set to the PostgreSQL database the silos share (\"Host=...;Username=...;Password=...;Database=...\").");
         }
-        else
+        else if (PostgresConnectionStrings.ParseError(options.ConnectionString) is { } error)
         {
-            try
-            {
-                _ = new Npgsql.NpgsqlConnectionStringBuilder(options.ConnectionString);
-            }
-            catch (ArgumentException exception)
-            {
-                failures.Add($"{nameof(options.ConnectionString)} is not a valid connection string: {exception.Message}");
-            }
+            failures.Add($"{nameof(options.ConnectionString)} is not a valid connection string: {error}");
         }
 
         if (options.Table is null || !TableName().IsMatch(options.Table))
