@@ -1,3 +1,5 @@
+using Roundabout.Transactions.Retries;
+
 namespace Roundabout.Client.Library;
 
 /// <summary>How the runner retries conflicts: exponential back-off with full jitter, bounded attempts.</summary>
@@ -18,11 +20,8 @@ public sealed record RetryPolicy
     public static RetryPolicy Default { get; } = new();
 
     /// <summary>The back-off after <paramref name="failedAttempts"/> conflicts: random in [0, min(max, base * 2^(n-1))].</summary>
-    public TimeSpan DelayAfter(int failedAttempts, Random random)
-    {
-        var ceiling = Math.Min(MaxDelay.TotalMilliseconds, BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failedAttempts - 1, 30)));
-        return TimeSpan.FromMilliseconds(random.NextDouble() * ceiling);
-    }
+    public TimeSpan DelayAfter(int failedAttempts, Random random) =>
+        ExponentialBackoff.FullJitter(failedAttempts, BaseDelay, MaxDelay, random);
 
     /// <summary>The longest back-off a timer can wait (Task.Delay's limit, about 49 days).</summary>
     public static TimeSpan LongestDelay { get; } = TimeSpan.FromMilliseconds(uint.MaxValue - 1);

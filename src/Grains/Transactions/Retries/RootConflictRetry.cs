@@ -36,10 +36,7 @@ internal static class RootConflictRetry
         return false;
     }
 
-    /// <summary>Exponential back-off with full jitter: concurrent losers of one conflict spread out instead of meeting again.</summary>
-    public static Task BackoffAsync(int attempt)
-    {
-        var ceiling = Math.Min(MaxBackoff.TotalMilliseconds, FirstBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 16)));
-        return Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling));
-    }
+    /// <summary>The pause after attempt <paramref name="attempt"/> (from 0) failed.</summary>
+    public static Task BackoffAsync(int attempt) =>
+        Task.Delay(ExponentialBackoff.FullJitter(attempt + 1, FirstBackoff, MaxBackoff, Random.Shared));
 }
