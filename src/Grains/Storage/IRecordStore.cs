@@ -7,7 +7,8 @@ namespace Roundabout.Storage;
 /// <para>
 /// Every write names the ETag it expects: <c>null</c> means "the key must not exist",
 /// anything else must match the key's current ETag. A mismatch fails the whole batch with
-/// <see cref="Orleans.Storage.InconsistentStateException"/> and writes nothing of it.
+/// <see cref="Orleans.Storage.InconsistentStateException"/> and writes nothing of it. A batch
+/// names each key at most once (<see cref="RecordBatch.ThrowIfInvalid"/>).
 /// </para>
 /// <para>
 /// A batch is atomic and durable when <see cref="WriteAsync"/> completes: all of its writes

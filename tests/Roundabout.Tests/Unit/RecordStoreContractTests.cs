@@ -145,4 +145,23 @@ public abstract class RecordStoreContractTests
     {
         await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.WriteAsync([]));
     }
+
+    [Fact]
+    public async Task Write_BatchNamingAKeyTwice_IsRefusedAsAnArgument_AndWritesNothing()
+    {
+        var etag = await Store.WriteAsync(RecordWrite.Put(Key("twice"), new byte[] { 1 }, null));
+
+        var refused = await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.WriteAsync(
+        [
+            RecordWrite.Put(Key("other"), new byte[] { 9 }, null),
+            RecordWrite.Put(Key("twice"), new byte[] { 2 }, etag),
+            RecordWrite.Put(Key("twice"), new byte[] { 3 }, etag),
+        ]));
+
+        Assert.Contains("twice", refused.Message, StringComparison.Ordinal);
+        Assert.Null(await Store.ReadAsync(Key("other")));
+        var kept = await Store.ReadAsync(Key("twice"));
+        Assert.Equal(new byte[] { 1 }, kept!.Value.ToArray());
+        Assert.Equal(etag, kept.ETag);
+    }
 }

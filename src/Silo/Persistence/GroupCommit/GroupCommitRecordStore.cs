@@ -149,17 +149,12 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
     /// <summary>Validates, sequences and queues a batch (throws if it is refused).</summary>
     private PendingBatch Accept(IReadOnlyList<RecordWrite> writes)
     {
-        ArgumentNullException.ThrowIfNull(writes);
-        if (writes.Count == 0)
-        {
-            throw new ArgumentException("A write batch needs at least one write.", nameof(writes));
-        }
+        RecordBatch.ThrowIfInvalid(writes);
 
         var logged = new LoggedWrite[writes.Count];
         for (var i = 0; i < writes.Count; i++)
         {
             var write = writes[i];
-            ArgumentException.ThrowIfNullOrEmpty(write.Key, nameof(writes));
             ValidateKey(write.Key);
             if (write.Value is { Length: var length } && length > _options.MaxRecordBytes)
             {

@@ -64,11 +64,7 @@ public sealed class InMemoryRecordStore : IRecordStore
 
     private IReadOnlyList<string?> Write(IReadOnlyList<RecordWrite> writes)
     {
-        ArgumentNullException.ThrowIfNull(writes);
-        if (writes.Count == 0)
-        {
-            throw new ArgumentException("A write batch needs at least one write.", nameof(writes));
-        }
+        RecordBatch.ThrowIfInvalid(writes);
         lock (_lock)
         {
             foreach (var write in writes)

@@ -145,11 +145,7 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
     /// <summary>Checks a batch and turns it into the function's arguments; throws for a batch that can never be written.</summary>
     private static PendingBatch Prepare(IReadOnlyList<RecordWrite> writes)
     {
-        ArgumentNullException.ThrowIfNull(writes);
-        if (writes.Count == 0)
-        {
-            throw new ArgumentException("A write batch needs at least one write.", nameof(writes));
-        }
+        RecordBatch.ThrowIfInvalid(writes);
 
         var keys = new string[writes.Count];
         var values = new byte[]?[writes.Count];
@@ -157,7 +153,6 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
         for (var i = 0; i < writes.Count; i++)
         {
             var write = writes[i];
-            ArgumentException.ThrowIfNullOrEmpty(write.Key, nameof(writes));
             ValidateKey(write.Key);
             keys[i] = write.Key;
             values[i] = write.Value?.ToArray();
