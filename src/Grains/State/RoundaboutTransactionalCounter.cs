@@ -311,7 +311,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         }
         catch (Exception exception)
         {
-            return new Vote(VoteKind.StorageFailure, $"{Describe} could not make its {(commitsWhenDurable ? "commit" : "prepare")} durable: {exception.Message}");
+            return Vote.OfFailedWrite(exception, $"{Describe} could not make its {(commitsWhenDurable ? "commit" : "prepare")} durable: {exception.Message}");
         }
 
         if (commitsWhenDurable)

@@ -189,7 +189,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         {
             // Whether the prepared record became durable is unknown; the next activation reads the
             // truth from storage and settles it through the decision record.
-            return new Vote(VoteKind.StorageFailure, $"{Describe} could not make its prepare durable: {exception.Message}");
+            return Vote.OfFailedWrite(exception, $"{Describe} could not make its prepare durable: {exception.Message}");
         }
 
         return Vote.Yes;
@@ -215,7 +215,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         }
         catch (Exception exception)
         {
-            return new Vote(VoteKind.StorageFailure, $"{Describe} could not make its commit durable: {exception.Message}");
+            return Vote.OfFailedWrite(exception, $"{Describe} could not make its commit durable: {exception.Message}");
         }
 
         Install(prepared);

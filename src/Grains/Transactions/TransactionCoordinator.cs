@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Transactions;
 using Roundabout.Hosting;
+using Roundabout.Storage;
 using Roundabout.Transactions.Committers;
 using Roundabout.Transactions.OneRound;
 using Roundabout.Transactions.Protocol;
@@ -123,6 +124,12 @@ public sealed partial class TransactionCoordinator(
         catch (Exception exception)
         {
             throw new OrleansTransactionInDoubtException(info.Id, $"the commit at {Describe(writer)} did not answer; it may or may not have taken effect", exception);
+        }
+
+        if (vote.Kind == VoteKind.NotWritten)
+        {
+            // The one write that would have been the commit certainly did not happen.
+            throw new OrleansTransactionTransientFailureException(info.Id, $"Transaction {info.Id} aborted, nothing took effect: {vote.Reason}");
         }
 
         if (vote.Kind is VoteKind.StorageFailure or VoteKind.OperationFailed)
@@ -307,6 +314,12 @@ public sealed partial class TransactionCoordinator(
         {
             decision = await decisions.DecideAsync(transactionId, Decision.Commit);
         }
+        catch (Exception exception) when (RecordStoreUnavailableException.CertainlyNotWritten(exception))
+        {
+            // No decision exists, and the coordinator will not write one now: certainly aborted.
+            await SendAbortsAsync(transactionId, writers);
+            throw new OrleansTransactionTransientFailureException(id, $"Transaction {id} aborted, nothing took effect: its commit decision could not be recorded ({exception.Message})", exception);
+        }
         catch (Exception exception)
         {
             throw new OrleansTransactionInDoubtException(id, "the commit decision could not be recorded; it may or may not have taken effect", exception);
@@ -408,6 +421,12 @@ public sealed partial class TransactionCoordinator(
         if (vote is null)
         {
             return new TransactionConflictException(transactionId, $"Transaction {transactionId} aborted: {Describe(participant)} did not answer prepare ({error?.Message}).", error);
+        }
+
+        if (vote.Kind is VoteKind.StorageFailure or VoteKind.NotWritten)
+        {
+            // Before the decision a failed prepare is a certain abort, whatever became of its write.
+            return new TransactionConflictException(transactionId, $"Transaction {transactionId} aborted: {vote.Reason}.");
         }
 
         if (vote.Kind == VoteKind.Declined)

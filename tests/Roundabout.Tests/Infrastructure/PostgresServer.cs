@@ -75,6 +75,18 @@ public sealed class PostgresServer : IAsyncDisposable
         return ConnectionStringFor(name);
     }
 
+    /// <summary>Runs statements, in order, on the server's administrative database (ALTER DATABASE, pg_terminate_backend...).</summary>
+    public async Task AdministerAsync(params string[] statements)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        foreach (var statement in statements)
+        {
+            await using var command = new Npgsql.NpgsqlCommand(statement, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
     /// <summary>
     /// Immediate shutdown: the server stops without a checkpoint, so the next start runs crash
     /// recovery, as after a crash.

@@ -145,6 +145,57 @@ public sealed class PostgresRecordStoreTests(PostgresFixture postgres) : RecordS
     }
 
     [Fact]
+    public async Task DatabaseStopsTakingConnections_AFailedOpenSaysNothingWritten_ALostConnectionDoesNot()
+    {
+        var database = $"outage_{Guid.NewGuid():N}";
+        var connectionString = await postgres.Server.CreateDatabaseAsync(database);
+        await using var store = new PostgresRecordStore(Options.Create(new PostgresStoreOptions { ConnectionString = connectionString }), NullLogger<PostgresRecordStore>.Instance);
+        var etag = await store.WriteAsync(RecordWrite.Put("a", new byte[] { 1 }, null));
+
+        await postgres.Server.AdministerAsync($"ALTER DATABASE {database} ALLOW_CONNECTIONS false", $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'");
+        try
+        {
+            // The writer's connection was cut under it: that proves nothing about what was written.
+            var lost = await Assert.ThrowsAsync<RecordStoreUnavailableException>(() => store.WriteAsync(RecordWrite.Put("a", new byte[] { 2 }, etag)));
+            Assert.False(lost.NothingWritten, $"a lost connection was said to have written nothing: {lost.Message}");
+
+            // The next flush cannot open a connection at all: certainly nothing written.
+            var refused = await Assert.ThrowsAsync<RecordStoreUnavailableException>(() => store.WriteAsync(RecordWrite.Put("a", new byte[] { 3 }, etag)));
+            Assert.True(refused.NothingWritten, $"a write whose connection could not be opened was not said to have written nothing: {refused.Message}");
+            Assert.Contains("Nothing was written", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await postgres.Server.AdministerAsync($"ALTER DATABASE {database} ALLOW_CONNECTIONS true");
+        }
+
+        var kept = await store.ReadAsync("a");
+        Assert.Equal(etag, kept!.ETag);
+        Assert.Equal(new byte[] { 1 }, kept.Value.ToArray());
+    }
+
+    [Fact]
+    public async Task DatabaseAnswersAWriteWithAnError_TheFailureSaysNothingWritten()
+    {
+        var database = $"refusing_{Guid.NewGuid():N}";
+        var connectionString = await postgres.Server.CreateDatabaseAsync(database);
+        await using var store = new PostgresRecordStore(Options.Create(new PostgresStoreOptions { ConnectionString = connectionString }), NullLogger<PostgresRecordStore>.Instance);
+        await store.WriteAsync(RecordWrite.Put("a", new byte[] { 1 }, null));
+
+        // An error the server answers (here: the table is gone) rolls the flush's transaction back.
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand("DROP TABLE roundabout_records", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        var refused = await Assert.ThrowsAsync<RecordStoreUnavailableException>(() => store.WriteAsync(RecordWrite.Put("b", new byte[] { 2 }, null)));
+        Assert.True(refused.NothingWritten, refused.Message);
+        Assert.Contains("42P01", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ManyConcurrentReads_OpenAtMostMaxConnections_WhateverPoolSizeTheConnectionStringNames()
     {
         // Two silos at Npgsql's default pool of 100 each exhausted the server's max_connections.

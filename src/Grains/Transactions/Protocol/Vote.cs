@@ -1,3 +1,5 @@
+using Roundabout.Storage;
+
 namespace Roundabout.Transactions.Protocol;
 
 /// <summary>A participant's answer to prepare.</summary>
@@ -21,6 +23,13 @@ public enum VoteKind
 
     /// <summary>A transaction committer's operation threw: whether it took effect is unknown.</summary>
     OperationFailed,
+
+    /// <summary>
+    /// The participant's store certainly wrote nothing of its prepare or commit (it could not be
+    /// reached, or refused the write): the transaction did not take effect there.
+    /// </summary>
+    /// <remarks>Last, so that the numbers of the others stay what silos of earlier versions send.</remarks>
+    NotWritten,
 }
 
 [GenerateSerializer, Immutable]
@@ -29,4 +38,12 @@ public sealed record Vote([property: Id(0)] VoteKind Kind, [property: Id(1)] str
     public static Vote Yes { get; } = new(VoteKind.Yes);
 
     public bool IsYes => Kind == VoteKind.Yes;
+
+    /// <summary>
+    /// The vote of a participant whose durable write failed with <paramref name="exception"/>:
+    /// <see cref="VoteKind.NotWritten"/> when the store says it certainly wrote nothing, otherwise
+    /// <see cref="VoteKind.StorageFailure"/> (unknown).
+    /// </summary>
+    public static Vote OfFailedWrite(Exception exception, string reason) =>
+        new(RecordStoreUnavailableException.CertainlyNotWritten(exception) ? VoteKind.NotWritten : VoteKind.StorageFailure, reason);
 }

@@ -32,11 +32,13 @@ namespace Roundabout.Silo.Persistence.Postgres;
 /// </para>
 /// <para>
 /// A transaction the database refused as a deadlock or a serialization failure changed nothing,
-/// and is sent again. Any other failure fails the batches it carried, which does not prove that
-/// nothing was written (a connection lost during the commit): callers treat it as unknown, and the
-/// writer starts the next flush on a new connection. The database's own errors reach callers as
+/// and is sent again. Any other failure fails the batches it carried, and the writer starts the next
+/// flush on a new connection. The database's own errors reach callers as
 /// <see cref="RecordStoreUnavailableException"/>, which Orleans can carry to another silo or a
-/// client; the store logs the original.
+/// client; the store logs the original. It says <see cref="RecordStoreUnavailableException.NothingWritten"/>
+/// when that is certain: no connection could be opened, or the database answered the batch with an
+/// error (which rolled its transaction back). A connection lost or a time-out passed during the
+/// commit proves nothing, and callers treat that outcome as unknown.
 /// </para>
 /// </remarks>
 public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
@@ -214,7 +216,13 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
             catch (Exception exception)
             {
                 LogFlushFailed(_logger, exception, flush.Count);
-                var failure = exception is NpgsqlException database ? Unavailable(database) : exception;
+                var failure = exception switch
+                {
+                    NotSentException notSent => Unavailable(notSent.Cause, nothingWritten: true),
+                    PostgresException { InvariantSeverity: "ERROR" } refused => Unavailable(refused, nothingWritten: true),
+                    NpgsqlException database => Unavailable(database),
+                    _ => exception,
+                };
                 foreach (var pending in flush)
                 {
                     pending.Done.TrySetException(failure);
@@ -254,7 +262,18 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
 
     private async Task<long[]> SendAsync(List<PendingBatch> flush)
     {
-        _writerConnection ??= await _dataSource.OpenConnectionAsync();
+        if (_writerConnection is null)
+        {
+            try
+            {
+                _writerConnection = await _dataSource.OpenConnectionAsync();
+            }
+            catch (NpgsqlException cause)
+            {
+                // Nothing was sent: whatever the reason (refused, unreachable, a FATAL at log-in), nothing was written.
+                throw new NotSentException(cause);
+            }
+        }
 
         // Several statements in one batch run in one implicit transaction, committed when the
         // batch ends: all of them or none, in one round trip.
@@ -292,8 +311,15 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
         return results;
     }
 
-    private static RecordStoreUnavailableException Unavailable(NpgsqlException exception) =>
-        new($"PostgreSQL failed ({(exception as PostgresException)?.SqlState ?? exception.GetType().Name}): {exception.Message}");
+    private static RecordStoreUnavailableException Unavailable(NpgsqlException exception, bool nothingWritten = false) =>
+        new($"PostgreSQL failed ({(exception as PostgresException)?.SqlState ?? exception.GetType().Name}): {exception.Message}"
+            + (nothingWritten ? " Nothing was written." : ""), nothingWritten);
+
+    /// <summary>The writer could not open a connection, so the flush was never sent.</summary>
+    private sealed class NotSentException(NpgsqlException cause) : Exception(cause.Message, cause)
+    {
+        public NpgsqlException Cause { get; } = cause;
+    }
 
     private static string FormatETag(long etag) => etag.ToString(CultureInfo.InvariantCulture);
 
