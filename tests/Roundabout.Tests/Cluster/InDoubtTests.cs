@@ -1,5 +1,6 @@
 using Orleans.Transactions;
 using Roundabout.Accounts;
+using Roundabout.Storage;
 using Roundabout.Tests.Infrastructure;
 using Roundabout.Transactions.Protocol;
 
@@ -24,7 +25,7 @@ public sealed class InDoubtTests() : WrappedStoreClusterTest<FaultInjectingRecor
         await Cluster.Grains.GetGrain<IAccountGrain>(b).Deposit(100);
 
         Store.Fault = fault;
-        Store.FailWrites = writes => writes.Any(w => w.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && w.ExpectedETag is null && w.Value is { Length: 1 } v && v.Span[0] == (byte)Decision.Commit);
+        Store.FailWrites = IsCommitDecision;
         await Assert.ThrowsAsync<OrleansTransactionInDoubtException>(() => bank.Transfer(a, b, 30));
         Store.FailWrites = null;
         Assert.Equal(1, Store.InjectedFailures);
@@ -36,6 +37,32 @@ public sealed class InDoubtTests() : WrappedStoreClusterTest<FaultInjectingRecor
             Cluster.Grains.GetGrain<IAccountGrain>(b).GetBalance());
         Assert.Equal(expectCommitted ? new long[] { 70, 130 } : new long[] { 100, 100 }, balances);
         Assert.Equal(200, await bank.Audit([a, b]));
+    }
+
+    [Fact]
+    public async Task Transfer_DecisionWriteCertainlyNotWritten_AbortsSayingSo_AndReleasesThePreparedWrites()
+    {
+        var (a, b) = (Keys.New("acct"), Keys.New("acct"));
+        var bank = Cluster.Grains.GetGrain<IBankGrain>(0);
+        await Cluster.Grains.GetGrain<IAccountGrain>(a).Deposit(100);
+        await Cluster.Grains.GetGrain<IAccountGrain>(b).Deposit(100);
+        var decisionsBefore = Cluster.Store.KeysWithPrefix("roundabout/tx/").ToHashSet();
+
+        Store.Fault = InjectedFault.RefuseSayingNothingWritten;
+        Store.FailWrites = IsCommitDecision;
+        var aborted = await Assert.ThrowsAsync<OrleansTransactionTransientFailureException>(() => bank.Transfer(a, b, 30));
+        Store.FailWrites = null;
+        Assert.Contains("nothing took effect", aborted.Message, StringComparison.Ordinal);
+
+        Assert.Equal(new long[] { 100, 100 }, await Task.WhenAll(
+            Cluster.Grains.GetGrain<IAccountGrain>(a).GetBalance(),
+            Cluster.Grains.GetGrain<IAccountGrain>(b).GetBalance()));
+
+        // The coordinator told both accounts to drop their prepared writes: the reads above did
+        // not have to wait them out and propose Abort in a decision record of their own.
+        Assert.Empty(Cluster.Store.KeysWithPrefix("roundabout/tx/").Except(decisionsBefore));
+        await bank.Transfer(a, b, 30);
+        Assert.Equal(70, await Cluster.Grains.GetGrain<IAccountGrain>(a).GetBalance());
     }
 
     [Fact]
@@ -93,6 +120,9 @@ public sealed class InDoubtTests() : WrappedStoreClusterTest<FaultInjectingRecor
         Assert.Equal(new long[] { 70, 130 }, balances);
         Assert.Equal(200, await bank.Audit([a, b]));
     }
+
+    private static bool IsCommitDecision(IReadOnlyList<RecordWrite> writes) =>
+        writes.Any(w => w.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && w.ExpectedETag is null && w.Value is { Length: 1 } v && v.Span[0] == (byte)Decision.Commit);
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {

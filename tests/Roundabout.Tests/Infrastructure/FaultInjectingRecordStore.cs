@@ -10,6 +10,9 @@ public enum InjectedFault
 
     /// <summary>The write happens, and the caller still gets an exception (a lost acknowledgement).</summary>
     FailAfterWriting,
+
+    /// <summary>The write never happens, and the store says so (<see cref="RecordStoreUnavailableException.NothingWritten"/>), as PostgreSQL does when it cannot be reached.</summary>
+    RefuseSayingNothingWritten,
 }
 
 /// <summary>A store that fails chosen writes, to show that an unknown outcome is reported as unknown.</summary>
@@ -37,6 +40,8 @@ public sealed class FaultInjectingRecordStore(IRecordStore inner) : IRecordStore
             await inner.WriteAsync(writes, cancellationToken);
         }
 
-        throw new IOException("Injected storage failure.");
+        throw Fault == InjectedFault.RefuseSayingNothingWritten
+            ? new RecordStoreUnavailableException("Injected storage failure. Nothing was written.", nothingWritten: true)
+            : new IOException("Injected storage failure.");
     }
 }
