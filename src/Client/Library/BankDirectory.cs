@@ -67,6 +67,29 @@ public sealed class BankDirectory(RoundaboutClient client)
     }
 
     /// <summary>
+    /// An audit sums every listed account in 64 bits: refuse to open accounts whose opening
+    /// balances would take the bank's total past <see cref="long.MaxValue"/>, before anything is
+    /// paid. Otherwise every later audit of the bank would fail, and accounts cannot be closed.
+    /// </summary>
+    private async Task ThrowIfTotalWouldOverflowAsync(IReadOnlyList<string> listed, int newlyListed, long initialBalance)
+    {
+        if (initialBalance == 0 || newlyListed == 0)
+        {
+            return; // nothing paid in
+        }
+
+        // At most this much is paid in; an account found holding money is listed, not paid.
+        var paidIn = (Int128)newlyListed * initialBalance;
+        var held = listed.Count == 0 ? 0 : await client.AuditAsync(listed);
+        if (held + paidIn > long.MaxValue)
+        {
+            throw new ArgumentException(
+                $"Opening {newlyListed:N0} accounts with {initialBalance:N0} each would take the bank's total to {held + paidIn:N0}, past the {long.MaxValue:N0} an audit can add up; open fewer accounts or give each less.",
+                "accounts");
+        }
+    }
+
+    /// <summary>
     /// Opens <paramref name="accounts"/> that do not exist yet with <paramref name="initialBalance"/>
     /// each; returns how many were new (and paid). An account exists when the directory lists it,
     /// or when it holds money without being listed (a demo of an earlier version paid its accounts
@@ -84,7 +107,8 @@ public sealed class BankDirectory(RoundaboutClient client)
 
         // Checked before anything is written: a directory that would outgrow its record failed
         // half-way through, with some accounts paid and open and the rest not.
-        var all = (await GetAccountsAsync()).Union(accounts, StringComparer.Ordinal).ToArray();
+        var listed = await GetAccountsAsync();
+        var all = listed.Union(accounts, StringComparer.Ordinal).ToArray();
         var size = JsonSerializer.SerializeToUtf8Bytes(all).Length;
         if (size > RecordLimits.MaxValueBytes)
         {
@@ -92,6 +116,8 @@ public sealed class BankDirectory(RoundaboutClient client)
                 $"The bank's account directory is one record of at most {RecordLimits.MaxValueBytes / 1024} KiB; {all.Length} accounts would take {size / 1024} KiB.",
                 nameof(accounts));
         }
+
+        await ThrowIfTotalWouldOverflowAsync(listed, all.Length - listed.Count, initialBalance);
 
         // Each chunk opens its accounts and adds them to the directory in one transaction, so an
         // account is in the directory exactly when its opening deposit committed (or it held money

@@ -80,7 +80,15 @@ public sealed class BankGrain(IRoundaboutTransactions transactions, GrainReferen
             async () =>
             {
                 var balances = await Task.WhenAll(accounts.Select(id => references.Get<IAccountGrain>(id).GetBalance()));
-                return balances.Sum();
+                try
+                {
+                    return balances.Sum();
+                }
+                catch (OverflowException)
+                {
+                    throw new InvalidOperationException(
+                        $"The {accounts.Length} accounts hold {balances.Aggregate(Int128.Zero, (sum, balance) => sum + balance):N0} in all, more than the {long.MaxValue:N0} an audit can add up in 64 bits; audit fewer accounts at a time.");
+                }
             },
             TransactionOptions.ReadOnlySnapshot);
     }

@@ -170,6 +170,7 @@ public sealed class BankAndRecordsCommandTests(SiloProcessFixture silo) : IClass
     [InlineData("must not be negative", "bank", "init", "--accounts", "2", "--balance", "-50")]
     [InlineData("17,078", "bank", "init", "--accounts", "20000", "--balance", "1")]
     [InlineData("17,078", "bank", "run", "--accounts", "20000")]
+    [InlineData("past the 9,223,372,036,854,775,807 an audit can add up", "bank", "init", "--accounts", "9300", "--balance", "1000000000000000")]
     public async Task Bank_InitOutOfRange_IsRefusedBeforeAnythingIsWritten(string expectedText, params string[] args)
     {
         await Run("bank", "init", "--accounts", "4", "--balance", "100");
