@@ -72,7 +72,7 @@ internal static class BenchScratch
             {
                 using var held = Roundabout.Silo.Persistence.FileLog.OsLogFileSystem.Instance.LockExclusively(lockFile);
             }
-            catch (IOException exception)
+            catch (Roundabout.Silo.Persistence.FileLog.LockHeldException exception)
             {
                 throw new Roundabout.Silo.Persistence.FileLog.DataDirectoryInUseException(Path.GetDirectoryName(lockFile)!, exception);
             }

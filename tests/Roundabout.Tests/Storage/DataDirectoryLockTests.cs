@@ -55,6 +55,21 @@ public sealed class DataDirectoryLockTests
     }
 
     [Fact]
+    public void Open_LockFileCannotBeCreated_SaysWhy_NotThatAnotherStoreHoldsIt()
+    {
+        // A path the file system refuses for a reason of its own (here a link into a directory
+        // that does not exist; a read-only file system is another): not "in use by another silo".
+        using var directory = new TempDataDirectory();
+        Directory.CreateDirectory(directory.Path);
+        File.CreateSymbolicLink(Path.Combine(directory.Path, "LOCK"), Path.Combine(directory.Path, "missing", "LOCK"));
+
+        var refused = Assert.ThrowsAny<IOException>(() => StorageTestKit.Open(directory.Path));
+
+        Assert.IsNotType<DataDirectoryInUseException>(refused);
+        Assert.DoesNotContain("in use", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Open_RecoveryFails_TheDirectoryIsNotLeftLocked()
     {
         using var directory = new TempDataDirectory();

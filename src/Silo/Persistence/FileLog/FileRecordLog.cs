@@ -73,7 +73,7 @@ internal sealed partial class FileRecordLog : IDisposable
         {
             return _files.LockExclusively(Path.Combine(_directory, LockFileName));
         }
-        catch (IOException exception)
+        catch (LockHeldException exception)
         {
             throw new DataDirectoryInUseException(_directory, exception);
         }

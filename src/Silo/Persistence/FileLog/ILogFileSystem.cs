@@ -31,8 +31,9 @@ public interface ILogFileSystem
 
     /// <summary>
     /// Takes an exclusive lock on <paramref name="path"/> (created if needed), held until the
-    /// result is disposed or the process ends; throws <see cref="IOException"/> if it is held
-    /// elsewhere, by this process or another.
+    /// result is disposed or the process ends; throws <see cref="LockHeldException"/> if it is held
+    /// elsewhere, by this process or another, and the file system's own exception for anything
+    /// else (a read-only file system, a missing directory, no permission).
     /// </summary>
     IDisposable LockExclusively(string path);
 }

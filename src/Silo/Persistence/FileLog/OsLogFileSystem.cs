@@ -75,8 +75,31 @@ public sealed partial class OsLogFileSystem : ILogFileSystem
     /// other open of the file with a share mode (another store, in any process) runs into, and
     /// which the kernel drops when the process dies: a killed silo leaves no stale lock behind.
     /// </remarks>
-    public IDisposable LockExclusively(string path) =>
-        new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
+    public IDisposable LockExclusively(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
+        }
+        catch (IOException exception) when (IsSharingViolation(exception))
+        {
+            throw new LockHeldException(path, exception);
+        }
+    }
+
+    /// <summary>
+    /// Whether opening failed on the lock. A read-only file system fails as a plain
+    /// <see cref="IOException"/> too, so only the code tells them apart: on Unix .NET reports a
+    /// lock held elsewhere with the errno of flock's refusal (EWOULDBLOCK), on Windows as a sharing
+    /// or lock violation.
+    /// </summary>
+    private static bool IsSharingViolation(IOException exception) => exception.HResult switch
+    {
+        11 when OperatingSystem.IsLinux() => true, // EWOULDBLOCK (EAGAIN) on Linux
+        35 when OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() => true, // EWOULDBLOCK there
+        unchecked((int)0x80070020) or unchecked((int)0x80070021) => true, // ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION
+        _ => false,
+    };
 
     private sealed class OsLogFile : ILogFile
     {
