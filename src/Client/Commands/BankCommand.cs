@@ -165,7 +165,18 @@ internal static class BankCommand
             var elapsed = stopwatch.Elapsed.TotalSeconds;
             var latencies = workload.LatenciesMs;
             Array.Sort(latencies);
-            var total = await workload.AuditAsync();
+            // The run's numbers are worth printing even when the cluster is gone by the end.
+            long? total = null;
+            Exception? auditFailure = null;
+            try
+            {
+                total = await workload.AuditAsync();
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                auditFailure = exception;
+            }
+
             var table = new Table().AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
             table.AddRow("transfers committed", $"{workload.Committed:N0}");
             table.AddRow("transfers/s", $"{workload.Committed / elapsed:N0}");
@@ -175,8 +186,15 @@ internal static class BankCommand
             table.AddRow("in doubt", $"{workload.InDoubt:N0}");
             table.AddRow("failed (time-out, silo lost, transient)", $"{workload.Failed:N0}");
             table.AddRow("audits (mismatched)", $"{workload.Audits:N0} ({workload.AuditMismatches})");
-            table.AddRow($"audited total of the run's {count:N0} accounts", $"{total:N0} (expected {workload.ExpectedTotal:N0})");
+            table.AddRow($"audited total of the run's {count:N0} accounts", total is { } audited
+                ? $"{audited:N0} (expected {workload.ExpectedTotal:N0})"
+                : $"not read (expected {workload.ExpectedTotal:N0}): see below");
             console.Write(table);
+            if (auditFailure is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(auditFailure);
+            }
+
             return total == workload.ExpectedTotal && workload.AuditMismatches == 0 ? CommandErrors.Ok : CommandErrors.Failed;
         }));
         return command;

@@ -63,6 +63,7 @@ internal static class CommandErrors
         TimeoutException e => (InDoubt, $"No answer in time ({e.Message.Split('\n')[0].TrimEnd('.')}). A change may or may not have taken effect: check before retrying (or retry with the same --key)."),
         ClusterUnreachableException e => (Unreachable, e.Message),
         SiloUnavailableException e => (Unreachable, $"The cluster stopped answering: {e.Message}"),
+        Orleans.Runtime.Messaging.ConnectionFailedException e => (Unreachable, $"The cluster stopped answering: {e.Message}"),
         FormatException e => (BadInput, e.Message),
         PortInUseException e => (Failed, e.Message),
         // A data directory that cannot be used (a file, no permission, or held by another process).

@@ -17,6 +17,7 @@ public sealed class CommandErrorsTests
         { new TimeoutException("did not commit", new OrleansTransactionTransientFailureException("tx", "no oracle")), CommandErrors.Conflict },
         { new TimeoutException("nothing changed", new RetryRequestedException([], 5)), CommandErrors.Conflict },
         { new ArgumentException("The amount must be positive."), CommandErrors.BadInput },
+        { new Orleans.Runtime.Messaging.ConnectionFailedException("Unable to connect to S127.0.0.1:30060:0, will retry after 57.4049ms"), CommandErrors.Unreachable },
         { new InvalidOperationException("something else"), CommandErrors.Failed },
     };
 
