@@ -71,6 +71,10 @@ internal sealed class ConnectionOptions
         var where = postgres is null
             ? string.Join(", ", gateways)
             : $"the gateways listed in PostgreSQL database {PostgresConnectionStrings.Describe(postgres)}";
+        if (postgres is not null)
+        {
+            await ThrowIfDatabaseUnreachableAsync(postgres, where, cancellationToken);
+        }
 
         // Set when the retries below ran out of time: whatever Orleans threw last, the cluster did
         // not answer in time.
@@ -128,8 +132,7 @@ internal sealed class ConnectionOptions
             // (The service id is not compared when a client connects.)
             var reason = exception switch
             {
-                Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UndefinedTable } =>
-                    "the database holds no cluster membership; start the silos with --postgres on it first.",
+                Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UndefinedTable } => NoMembership,
                 _ when postgres is not null && (outOfTime || exception is TimeoutException) =>
                     $"no silo of cluster '{parse.GetValue(ClusterId)}' (--cluster-id) answered within {ConnectTimeout.TotalSeconds:F0} s: the database lists none as active, or none of those it lists can be reached from here.",
                 _ when outOfTime || exception is TimeoutException =>
@@ -141,6 +144,42 @@ internal sealed class ConnectionOptions
 
         return new Connection(host.Services.GetRequiredService<RoundaboutClient>(), new HostLifetime(host));
     }
+
+    /// <summary>
+    /// Opens a connection to the membership's database first. Orleans' client would retry a
+    /// database it cannot reach until the connect time-out, and its last error would read as "no
+    /// silo answered"; this says at once that the database itself is the problem, and why. A
+    /// database without the membership tables yet is waited for (its first silo may be starting
+    /// as the client is), up to the connect time-out.
+    /// </summary>
+    private static async Task ThrowIfDatabaseUnreachableAsync(string connectionString, string where, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + ConnectTimeout;
+        try
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync(cancellationToken);
+
+            // Unquoted in the schema script, so folded to lower case (and found on the search path).
+            await using var probe = new Npgsql.NpgsqlCommand("SELECT to_regclass('orleansmembershiptable') IS NOT NULL", connection);
+            while (!(bool)(await probe.ExecuteScalarAsync(cancellationToken))!)
+            {
+                if (DateTime.UtcNow + ConnectRetryDelay >= deadline)
+                {
+                    throw new ClusterUnreachableException($"Cannot reach the cluster at {where}: {NoMembership}", null);
+                }
+
+                await Task.Delay(ConnectRetryDelay, cancellationToken);
+            }
+        }
+        catch (Npgsql.NpgsqlException exception)
+        {
+            var why = exception is Npgsql.PostgresException refused ? $"{refused.SqlState}: {refused.MessageText}" : exception.Message;
+            throw new ClusterUnreachableException($"Cannot reach the cluster's PostgreSQL database {PostgresConnectionStrings.Describe(connectionString)}: {why}", exception);
+        }
+    }
+
+    private const string NoMembership = "the database holds no cluster membership; start the silos with --postgres on it first.";
 
     /// <summary>host:port, or null when <paramref name="text"/> is not that.</summary>
     private static (string Host, int Port)? ParseGateway(string text)

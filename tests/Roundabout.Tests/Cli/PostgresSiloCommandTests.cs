@@ -61,6 +61,23 @@ public sealed class PostgresSiloCommandTests(PostgresFixture postgres)
         Assert.EndsWith("the database holds no cluster membership; start the silos with --postgres on it first.", CliRunner.ErrorLine(error), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Host=127.0.0.1;Port={closed};Username=roundabout;Database=nowhere", "Failed to connect")]
+    [InlineData("{server};Database=no_such_database", "3D000")]
+    public async Task ClientOfADatabaseItCannotReach_IsToldSoAtOnce(string connectionString, string expectedCause)
+    {
+        var given = connectionString
+            .Replace("{closed}", EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{server}", postgres.Server.ConnectionString.Replace(";Database=postgres", "", StringComparison.Ordinal), StringComparison.Ordinal);
+
+        var (code, _, error) = await CliRunner.RunAsync("bank", "audit", "--postgres", given);
+
+        Assert.Equal(6, code);
+        var line = CliRunner.ErrorLine(error);
+        Assert.StartsWith("error: Cannot reach the cluster's PostgreSQL database", line, StringComparison.Ordinal);
+        Assert.Contains(expectedCause, line, StringComparison.Ordinal);
+    }
+
     private static Process StartSilo(string database, string clusterId) => CliRunner.StartInBackground(
         null,
         "silo", "--postgres", database, "--cluster-id", clusterId, "--advertised-address", "127.0.0.1",
