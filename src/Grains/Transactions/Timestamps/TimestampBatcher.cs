@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Roundabout.Hosting;
 
@@ -33,11 +34,29 @@ public sealed partial class TimestampBatcher : ITimestampSource, IAsyncDisposabl
     private Task? _heartbeat;
     private volatile SnapshotHorizon _horizon = SnapshotHorizon.None;
 
-    public TimestampBatcher(GrainReferences references, ActiveSnapshotRegistry registry, ILogger<TimestampBatcher> logger)
+    /// <param name="lifetime">
+    /// The host's, when there is one: the heartbeat stops as soon as the host begins to stop. A
+    /// silo that is shutting down refuses calls to the oracle, and Orleans logs each refused call
+    /// as an error with its stack, so heartbeats until disposal made a clean stop look like a failure.
+    /// </param>
+    public TimestampBatcher(GrainReferences references, ActiveSnapshotRegistry registry, ILogger<TimestampBatcher> logger, IHostApplicationLifetime? lifetime = null)
     {
         _references = references;
         _registry = registry;
         _logger = logger;
+        lifetime?.ApplicationStopping.Register(StopHeartbeat);
+    }
+
+    private void StopHeartbeat()
+    {
+        try
+        {
+            _stopping.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed first (a host that is torn down without being stopped): nothing beats any more.
+        }
     }
 
     public SnapshotHorizon Horizon => _horizon;
