@@ -2,6 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Roundabout.Silo.Hosting;
+using Roundabout.Silo.Persistence.GroupCommit;
+using Roundabout.Silo.Persistence.Postgres;
 
 // A Roundabout silo. Settings come from the usual .NET configuration sources (command line,
 // environment variables such as Roundabout__Postgres__ConnectionString, appsettings.json), all
@@ -16,30 +18,51 @@ using Roundabout.Silo.Hosting;
 //   Storage:DataDirectory (Durability, ...)           otherwise: the embedded log's settings
 //   Membership:ProbeTimeout, ...                      Orleans' ClusterMembershipOptions (failure detection)
 // For example: --Roundabout:Clustering Postgres --Roundabout:Postgres:ConnectionString "Host=db;Username=...;Database=roundabout".
-var builder = Host.CreateApplicationBuilder(args);
-var settings = builder.Configuration.GetSection("Roundabout");
-var cluster = settings.Get<SiloClusterSettings>() ?? new SiloClusterSettings();
-builder.UseOrleans(silo =>
+try
 {
-    var postgres = settings.GetSection("Postgres");
-    silo.UseClusterSettings(cluster, postgres["ConnectionString"]);
-    silo.Configure<ClusterMembershipOptions>(settings.GetSection("Membership"));
-    if (settings[ReadinessFileExtensions.SettingName] is { Length: > 0 } readyFile)
-    {
-        silo.UseReadinessFile(readyFile);
-    }
+    var builder = Host.CreateApplicationBuilder(args);
+    var settings = builder.Configuration.GetSection("Roundabout");
+    var cluster = settings.Get<SiloClusterSettings>() ?? new SiloClusterSettings();
 
-    if (postgres.Exists())
+    // Bound once here, so that a value that does not convert stops the host before it starts
+    // (one line, below), not half-way through the start with the host's own log of the failure.
+    _ = settings.GetSection("Storage").Get<GroupCommitOptions>();
+    _ = settings.GetSection("Postgres").Get<PostgresStoreOptions>();
+    _ = settings.GetSection("Membership").Get<ClusterMembershipOptions>();
+    builder.UseOrleans(silo =>
     {
-        silo.UsePostgres(options => postgres.Bind(options));
-    }
-    else
-    {
-        silo.UseFileLog(options => settings.GetSection("Storage").Bind(options));
-    }
+        var postgres = settings.GetSection("Postgres");
+        silo.UseClusterSettings(cluster, postgres["ConnectionString"]);
+        silo.Configure<ClusterMembershipOptions>(settings.GetSection("Membership"));
+        if (settings[ReadinessFileExtensions.SettingName] is { Length: > 0 } readyFile)
+        {
+            silo.UseReadinessFile(readyFile);
+        }
 
-    silo.AddRoundabout();
-    silo.AddRoundaboutGrainStorage();
-});
+        if (postgres.Exists())
+        {
+            silo.UsePostgres(options => postgres.Bind(options));
+        }
+        else
+        {
+            silo.UseFileLog(options => settings.GetSection("Storage").Bind(options));
+        }
 
-await builder.Build().RunAsync();
+        silo.AddRoundabout();
+        silo.AddRoundaboutGrainStorage();
+    });
+
+    await builder.Build().RunAsync();
+        return 0;
+}
+catch (Exception exception) when (HostErrors.SettingsProblem(exception) is { } problem)
+{
+    // A supervisor (Kubernetes, compose) shows the last lines: one that says what to fix, not an abort's stack.
+    Console.Error.WriteLine($"error: {problem}");
+    return 2;
+}
+catch (Exception exception)
+{
+    Console.Error.WriteLine($"error: the silo stopped: {exception.GetType().Name}: {exception.Message}");
+    return 1;
+}

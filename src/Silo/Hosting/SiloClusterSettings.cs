@@ -146,7 +146,7 @@ public static class SiloClusterSettingsExtensions
             case SiloClustering.Postgres when settings.PrimarySiloPort is not null:
                 throw new ArgumentException($"{nameof(settings.PrimarySiloPort)} is for localhost clustering; with PostgreSQL clustering the silos find each other in the database.", nameof(settings));
             case SiloClustering.Postgres when string.IsNullOrWhiteSpace(postgresConnectionString):
-                throw new ArgumentException("PostgreSQL clustering needs the database's connection string.", nameof(postgresConnectionString));
+                throw new ArgumentException("PostgreSQL clustering needs the database's connection string (the host's Roundabout:Postgres:ConnectionString setting).", nameof(postgresConnectionString));
             case SiloClustering.Localhost or SiloClustering.Postgres:
                 break;
             default:

@@ -139,7 +139,7 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>The silo process's build output (src/Silo/Host) for the configuration these tests were built in.</summary>
-    private static string SiloAssembly()
+    internal static string SiloAssembly()
     {
         var testOutput = AppContext.BaseDirectory; // .../tests/Roundabout.Tests/bin/<Configuration>/<tfm>/
         var framework = new DirectoryInfo(testOutput).Name;

@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using Roundabout.Client.Embedded;
+using Roundabout.Tests.Crash;
+using Roundabout.Tests.Storage;
+
+namespace Roundabout.Tests.Deployment;
+
+/// <summary>
+/// The silo host (the containers' entrypoint) refuses settings a person must fix with one line that
+/// names the setting and exit code 2. It used to abort (exit 134, SIGABRT) with an unhandled
+/// exception's stack, or log a whole failed start, which a supervisor shows as a crash.
+/// </summary>
+public sealed class SiloHostSettingsTests
+{
+    [Theory]
+    [InlineData("Roundabout:Postgres:ConnectionString", "--Roundabout:Clustering", "Postgres")]
+    [InlineData("'abc' at 'Roundabout:GatewayPort'", "--Roundabout:GatewayPort", "abc")]
+    [InlineData("'Bogus' at 'Roundabout:Clustering'", "--Roundabout:Clustering", "Bogus")]
+    [InlineData("'Foo' at 'Roundabout:Storage:Durability'", "--Roundabout:Storage:Durability", "Foo")]
+    [InlineData("'soon' at 'Roundabout:Membership:ProbeTimeout'", "--Roundabout:Membership:ProbeTimeout", "soon")]
+    public async Task Host_SettingThatCannotWork_OneLineNamingItAndExitCode2(string named, string setting, string value)
+    {
+        using var data = new TempDataDirectory();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in (string[])[
+            SiloProcess.SiloAssembly(),
+            "--Roundabout:Storage:DataDirectory", data.Path,
+            "--Roundabout:SiloPort", EmbeddedSilo.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--Roundabout:GatewayPort", EmbeddedSilo.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            setting, value])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var host = Process.Start(start)!;
+        var output = host.StandardOutput.ReadToEndAsync();
+        var error = host.StandardError.ReadToEndAsync();
+        await host.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, host.ExitCode);
+        var line = Assert.Single((await output + await error).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains(named, line, StringComparison.Ordinal);
+    }
+}
