@@ -51,7 +51,7 @@ internal static class BankCommand
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
-            await using var session = await connection.ConnectAsync(parse, token);
+            await using var session = await connection.ConnectAsync(parse, token, onlyReads: true);
             var known = await new BankDirectory(session.Client).GetAccountsAsync();
             Console.WriteLine(known.Count == 0 ? "no accounts; open some with `roundabout bank init`" : string.Join(Environment.NewLine, known));
             return CommandErrors.Ok;
@@ -90,7 +90,7 @@ internal static class BankCommand
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
-            await using var session = await connection.ConnectAsync(parse, token);
+            await using var session = await connection.ConnectAsync(parse, token, onlyReads: true);
             var id = parse.GetValue(account)!;
             await RequireOpenAsync(session.Client, id);
             Console.WriteLine($"{id}: {await session.Client.GetBalanceAsync(id)}");
@@ -106,7 +106,7 @@ internal static class BankCommand
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
-            await using var session = await connection.ConnectAsync(parse, token);
+            await using var session = await connection.ConnectAsync(parse, token, onlyReads: true);
             var known = await new BankDirectory(session.Client).GetAccountsAsync();
             var total = known.Count == 0 ? 0 : await session.Client.AuditAsync(known);
             Console.WriteLine($"{known.Count} accounts, total {total}");

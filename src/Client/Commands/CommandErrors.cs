@@ -8,7 +8,7 @@ namespace Roundabout.Client.Commands;
 /// Turns the errors a person can fix into one clear line and an exit code; <c>--verbose</c>
 /// prints the whole exception instead.
 /// </summary>
-internal static class CommandErrors
+internal static partial class CommandErrors
 {
     public const int Ok = 0;
     public const int BadInput = 2;
@@ -74,10 +74,17 @@ internal static class CommandErrors
     /// <summary>
     /// The message without ".NET"'s " (Parameter 'idempotencyKey')": for whatever the library
     /// still finds after the options were checked, and for the option checks (OptionRules) that
-    /// ask the library and name the option themselves.
+    /// ask the library and name the option themselves. An exception that crossed from a silo has
+    /// the suffix in its message but no <see cref="ArgumentException.ParamName"/> any more, so the
+    /// suffix is found by its shape.
     /// </summary>
     public static string WithoutParameterName(ArgumentException exception) =>
-        exception.ParamName is { } name ? exception.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : exception.Message;
+        exception.ParamName is { } name
+            ? exception.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)
+            : ParameterSuffix().Replace(exception.Message, "");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@" \(Parameter '[^']*'\)")]
+    private static partial System.Text.RegularExpressions.Regex ParameterSuffix();
 }
 
 /// <summary>An account that `bank init` did not open.</summary>

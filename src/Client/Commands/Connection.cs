@@ -50,12 +50,23 @@ internal sealed class ConnectionOptions
         command.Options.Add(Verbose);
     }
 
-    public async Task<Connection> ConnectAsync(ParseResult parse, CancellationToken cancellationToken)
+    /// <param name="onlyReads">
+    /// The command only reads: an embedded silo's --data that does not exist is refused, since it
+    /// could only be a mistyped path (the silo would create it, and the command would report an
+    /// empty bank or a missing record as if that were the answer).
+    /// </param>
+    public async Task<Connection> ConnectAsync(ParseResult parse, CancellationToken cancellationToken, bool onlyReads = false)
     {
         var gateways = parse.GetValue(Gateways) ?? [];
         var postgres = parse.GetValue(Postgres);
         if (gateways.Length == 0 && postgres is null)
         {
+            var data = parse.GetValue(Data)!;
+            if (onlyReads && !Directory.Exists(data))
+            {
+                throw new ArgumentException($"--data {data} does not exist, so there is nothing to read there: check the path (or write something there first, e.g. `roundabout bank init --data {data}`).");
+            }
+
             var silo = await EmbeddedSilo.StartAsync(parse.GetValue(Data)!, cancellationToken, parse.GetValue(Verbose));
             return new Connection(silo.Roundabout, silo);
         }

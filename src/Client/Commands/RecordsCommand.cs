@@ -36,7 +36,7 @@ internal static class RecordsCommand
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
-            await using var session = await connection.ConnectAsync(parse, token);
+            await using var session = await connection.ConnectAsync(parse, token, onlyReads: true);
             var id = parse.GetValue(key)!;
             var record = await session.Client.GetAsync(id);
             if (record.Value is null)

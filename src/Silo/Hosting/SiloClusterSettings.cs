@@ -65,6 +65,12 @@ public sealed class SiloClusterSettings
 
 public static class SiloClusterSettingsExtensions
 {
+    /// <summary>What is wrong with <paramref name="advertised"/> as the address others reach a silo at (the text after it), or <c>null</c>.</summary>
+    public static string? AdvertisedAddressProblem(string advertised) =>
+        System.Net.IPAddress.TryParse(advertised, out var address) && (address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any))
+            ? "is not an address others can reach this silo at; name one of this host's addresses."
+            : null;
+
     /// <summary>
     /// Configures the silo's endpoints, identity and membership from <paramref name="settings"/>.
     /// <paramref name="postgresConnectionString"/> is the database for <see cref="SiloClustering.Postgres"/>.
@@ -133,10 +139,9 @@ public static class SiloClusterSettingsExtensions
             throw new ArgumentException($"{nameof(settings.ClusterId)} and {nameof(settings.ServiceId)} must not be empty.", nameof(settings));
         }
 
-        if (settings.AdvertisedAddress is { } advertised && System.Net.IPAddress.TryParse(advertised, out var address)
-            && (address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any)))
+        if (settings.AdvertisedAddress is { } advertised && AdvertisedAddressProblem(advertised) is { } problem)
         {
-            throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} {advertised} is not an address others can reach this silo at; name one of this host's addresses.", nameof(settings));
+            throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} {advertised} {problem}", nameof(settings));
         }
 
         switch (clustering)

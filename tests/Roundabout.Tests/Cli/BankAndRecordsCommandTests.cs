@@ -183,6 +183,24 @@ public sealed class BankAndRecordsCommandTests(SiloProcessFixture silo) : IClass
         Assert.Equal(listBefore.Output, (await Run("bank", "list")).Output);
     }
 
+    /// <summary>A mistyped --data is not an empty bank: the silo would create it and the verb would report nothing as the answer.</summary>
+    [Theory]
+    [InlineData("bank", "audit")]
+    [InlineData("bank", "list")]
+    [InlineData("bank", "balance", "--account", "account-0")]
+    [InlineData("records", "get", "--key", "k")]
+    public async Task VerbThatOnlyReads_DataDirectoryThatDoesNotExist_IsBadInputAndCreatesNothing(params string[] args)
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"roundabout-missing-{Guid.NewGuid():N}");
+
+        var (code, output, error) = await CliRunner.RunAsync([.. args, "--data", missing]);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Contains($"--data {missing} does not exist", CliRunner.ErrorLine(error), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(missing));
+    }
+
     [Theory]
     [InlineData("--amount", "99999999999999999999", "--isolation", "Snapshot")]
     [InlineData("--isolation", "bogus", "--amount", "1")]

@@ -43,4 +43,14 @@ public sealed class CommandErrorsTests
         Assert.Equal(CommandErrors.BadInput, code);
         Assert.Equal("error: The version must not be negative.", written.Trim());
     }
+
+    /// <summary>One that came from a silo keeps the suffix in its message but has lost its ParamName.</summary>
+    [Fact]
+    public void WithoutParameterName_SuffixWithoutAParamName_IsRemovedToo()
+    {
+        var crossed = new ArgumentException("Key 'k' was used for another transfer; use a new key for a different transfer. (Parameter 'idempotencyKey')");
+
+        Assert.Null(crossed.ParamName);
+        Assert.Equal("Key 'k' was used for another transfer; use a new key for a different transfer.", CommandErrors.WithoutParameterName(crossed));
+    }
 }

@@ -25,7 +25,7 @@ public sealed class StartFailureOutputTests
         var data = held ? directory.Path : "/proc/nope";
         string[] args = verb == "silo"
             ? ["silo", "--data", data, "--silo-port", Port(), "--gateway-port", Port()]
-            : ["bank", "audit", "--data", data];
+            : ["bank", "init", "--accounts", "2", "--data", data]; // a verb that writes: one that only reads refuses a missing --data before it starts
 
         var (code, output, error) = await CliRunner.RunProcessAsync(directory.Path, args);
 
