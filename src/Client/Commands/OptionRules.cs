@@ -66,6 +66,16 @@ internal static class OptionRules
             }
         });
 
+    /// <summary>Refuses a value of <paramref name="part"/> above that of <paramref name="whole"/> (a hot spot larger than the accounts).</summary>
+    public static void RequireAtMost(this Command command, Option<int> part, Option<int> whole) =>
+        command.Validators.Add(result =>
+        {
+            if (ValueOrDefault(result, part, out var small) && ValueOrDefault(result, whole, out var large) && small > large)
+            {
+                result.AddError($"{part.Name} must be at most {whole.Name} ({Number(large)}) (got {Number(small)}).");
+            }
+        });
+
     /// <summary>Refuses <paramref name="option"/> together with <paramref name="other"/>, or without it (<paramref name="together"/>).</summary>
     /// <param name="why">Why, as a clause after "because".</param>
     public static void Require(this Command command, Option option, Option other, bool together, string why) =>

@@ -19,6 +19,8 @@ public sealed class OptionMessageTests
     [InlineData("error: --accounts must be from 1 to 17,078, what the bank's account directory (one record) can list (got 0).", "bank", "init", "--accounts", "0")]
     [InlineData("error: --duration must be at least 1 second (got 0).", "bank", "run", "--duration", "0")]
     [InlineData("error: --hot-share must be between 0 and 1 (got 2).", "bank", "run", "--hot-share", "2")]
+    [InlineData("error: --hot-accounts must be at most --accounts (5) (got 5,000).", "bank", "run", "--accounts", "5", "--hot-accounts", "5000")]
+    [InlineData("error: --hot-accounts must be at most --accounts (1,000) (got 1,001).", "bank", "run", "--hot-accounts", "1001")]
     [InlineData("error: --data must name a directory (got an empty value).", "bank", "audit", "--data", "")]
     [InlineData("error: --data must name a directory (got an empty value).", "demo", "--data", "")]
     [InlineData("error: --concurrency must be at least 1 (got 0).", "demo", "--concurrency", "0")]
