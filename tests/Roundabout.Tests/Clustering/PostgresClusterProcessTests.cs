@@ -64,6 +64,15 @@ public sealed class PostgresClusterProcessTests(PostgresFixture postgres, ITestO
             var grains = client.Services.GetRequiredService<IClusterClient>();
             var transactions = client.Services.GetRequiredService<IRoundaboutTransactions>();
             await WaitForActiveSilosAsync(grains, 3);
+
+            // The file follows the silo's own lifecycle stage Active, a moment after the membership
+            // lists it as active (CI saw one missing when looked for at once).
+            var filesDue = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (!readyFiles.All(File.Exists) && DateTime.UtcNow < filesDue)
+            {
+                await Task.Delay(100);
+            }
+
             Assert.All(readyFiles, file => Assert.True(File.Exists(file), "a silo in the cluster wrote no readiness file"));
 
             await KillLoop.OpenAccountsAsync(grains);
