@@ -13,7 +13,13 @@ public sealed class RecordGrain([TransactionalState("record")] ITransactionalSta
         return Task.CompletedTask;
     }
 
-    public Task<VersionedValue> Get() => record.PerformRead(state => new VersionedValue(state.Value, state.Version));
+    /// <remarks>
+    /// The value is a copy. <see cref="VersionedValue"/> is <c>[Immutable]</c>, so Orleans hands it
+    /// to a caller in this process as it is, without copying: with the state's own array, a caller
+    /// that changed the array it got changed the committed version in memory (even from a
+    /// transaction that then aborted), while the log kept the old bytes.
+    /// </remarks>
+    public Task<VersionedValue> Get() => record.PerformRead(state => new VersionedValue(state.Value?.ToArray(), state.Version));
 
     public Task<PreparedPart> GetInRound(OneRoundTicket round) => this.RunOneRoundPart(round, Get);
 
