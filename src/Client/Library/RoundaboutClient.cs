@@ -1,3 +1,4 @@
+using Orleans.Transactions;
 using Roundabout.Accounts;
 using Roundabout.Records;
 using Roundabout.Transactions;
@@ -28,6 +29,11 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
     /// <paramref name="idempotencyKey"/> it takes effect at most once, however often it is
     /// called (after a time-out or an in-doubt outcome, say); a repeat returns the first outcome.
     /// </summary>
+    /// <exception cref="OrleansTransactionInDoubtException">
+    /// The outcome is unknown: the commit could not be confirmed, or the bank grain did not answer
+    /// within Orleans' response time-out while the transfer may have committed. Retry with the same
+    /// <paramref name="idempotencyKey"/> to find out, or check the balances.
+    /// </exception>
     public Task TransferAsync(string from, string to, long amount, string? idempotencyKey = null, RunOptions? options = null)
     {
         // The bank grain checks the same; checking here first keeps bad input off the wire.
@@ -38,13 +44,38 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
             Money.ValidateKey(idempotencyKey, nameof(idempotencyKey));
         }
 
+        if (options?.ReadOnly == true)
+        {
+            throw new ArgumentException("A transfer writes two accounts; it cannot run with ReadOnly set.", nameof(options));
+        }
+
         var bank = grains.GetGrain<IBankGrain>(0);
         var isolation = options?.Isolation;
 
         // The bank grain runs the transaction itself; the runner only retries its conflicts.
         return Runner.RetryAsync(
-            () => idempotencyKey is null ? bank.Transfer(from, to, amount, isolation) : bank.TransferOnce(idempotencyKey, from, to, amount, isolation),
+            () => UnknownIfUnanswered(idempotencyKey is null ? bank.Transfer(from, to, amount, isolation) : bank.TransferOnce(idempotencyKey, from, to, amount, isolation)),
             options);
+    }
+
+    /// <summary>
+    /// A call that runs a whole transaction on the silo and is not answered in time (Orleans'
+    /// response time-out) may still have committed: that is an in-doubt outcome, and must not look
+    /// like the runner's own <see cref="TimeoutException"/>, which means the transaction certainly did not commit.
+    /// </summary>
+    private static async Task UnknownIfUnanswered(Task call)
+    {
+        try
+        {
+            await call;
+        }
+        catch (TimeoutException unanswered)
+        {
+            throw new OrleansTransactionInDoubtException(
+                "(run by the bank grain)",
+                $"the bank grain did not answer in time ({unanswered.Message.Split('\n')[0].TrimEnd('.')}); the transfer may or may not have taken effect",
+                unanswered);
+        }
     }
 
     public Task<long> GetBalanceAsync(string account)
