@@ -45,6 +45,23 @@ internal static class AmbientTransaction
     public static bool CalledFromOneRoundPart => RequestContext.Get(OneRoundPartCallerKey) is not null;
 
     /// <summary>
+    /// Refuses to start a transaction of the native API inside a running transaction's body: it
+    /// would commit even if the running one then aborts, which is never what the body means.
+    /// (Orleans' <c>TransactionOption.Create</c> still starts an independent one on purpose.)
+    /// </summary>
+    /// <param name="what">The method, for the message ("RunAsync").</param>
+    public static void ThrowIfInTransactionBody(string what)
+    {
+        if (TransactionContext.GetTransactionInfo() is { } ambient)
+        {
+            throw new InvalidOperationException(
+                $"{what} would start a transaction of its own inside transaction {ambient.Id}, and commit even if that one aborts. "
+                + "Inside a transaction's body, call grain methods, which join it; to run an independent transaction on purpose, "
+                + "call a grain method marked [Transaction(TransactionOption.Create)] or use ITransactionClient.RunTransaction(TransactionOption.Create, ...).");
+        }
+    }
+
+    /// <summary>
     /// Refuses to start a transaction inside a one-round part or anything it called: that
     /// transaction would commit or abort apart from the part that caused it.
     /// </summary>

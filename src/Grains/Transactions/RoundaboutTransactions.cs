@@ -33,6 +33,7 @@ internal sealed class RoundaboutTransactions(
     public async Task RunAsync(Func<Task> body, TransactionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(body);
+        AmbientTransaction.ThrowIfInTransactionBody(nameof(RunAsync));
         options ??= new TransactionOptions();
         var isolation = IsolationOf(options);
 
@@ -81,6 +82,7 @@ internal sealed class RoundaboutTransactions(
         var isolation = IsolationOf(options);
 
         AmbientTransaction.ThrowIfInOneRoundPart("start another one-round transaction");
+        AmbientTransaction.ThrowIfInTransactionBody(nameof(RunOneRoundAsync));
 
         for (var attempt = 1; ; attempt++)
         {

@@ -42,6 +42,9 @@ public sealed class TransactionRunnerTests(ClusterFixture fixture)
             () => client.PutAsync(record, [1]),
             () => client.GetBalanceAsync(alice),
             () => client.Runner.RunAsync(() => client.Grains.GetGrain<IAccountGrain>(alice).Withdraw(5)),
+            // The native API underneath, and its one-round form (a review found the first committing after the body threw).
+            () => fixture.Cluster.Transactions.RunAsync(() => client.Grains.GetGrain<IAccountGrain>(bob).Deposit(9)),
+            () => fixture.Cluster.Transactions.RunOneRoundAsync(round => [client.Grains.GetGrain<IAccountGrain>(bob).DepositInRound(round, 9)]),
         };
         foreach (var call in calls)
         {
