@@ -80,10 +80,19 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
 
     public Task<long> AuditAsync() => grains.GetGrain<IBankGrain>(0).Audit(AuditedAccounts ?? AccountIds);
 
+    /// <summary>
+    /// How long past the run's duration its calls still in flight are waited for. A call to a silo
+    /// that died waits for Orleans' response time-out (30 s by default); past this point the run
+    /// stops waiting and counts it as in doubt (it may still commit), rather than end half a
+    /// minute late.
+    /// </summary>
+    public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+
     public async Task RunAsync(TimeSpan duration, CancellationToken cancellationToken = default)
     {
         var stopwatch = Stopwatch.StartNew();
         var bank = grains.GetGrain<IBankGrain>(0);
+        using var drained = new CancellationTokenSource(duration + DrainTimeout);
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
         {
             var random = new Random(worker);
@@ -93,14 +102,14 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
                 {
                     try
                     {
-                        var total = await AuditAsync();
+                        var total = await AuditAsync().WaitAsync(drained.Token);
                         Interlocked.Increment(ref _audits);
                         if (total != ExpectedTotal)
                         {
                             Interlocked.Increment(ref _auditMismatches);
                         }
                     }
-                    catch (Exception exception) when (IsTransient(exception))
+                    catch (Exception exception) when (IsTransient(exception) || Unanswered(exception, drained, cancellationToken))
                     {
                         Interlocked.Increment(ref _failed);
                     }
@@ -117,7 +126,7 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
                     {
                         try
                         {
-                            await bank.Transfer(AccountIds[from], AccountIds[to], amount, Shape.Isolation);
+                            await bank.Transfer(AccountIds[from], AccountIds[to], amount, Shape.Isolation).WaitAsync(drained.Token);
                             break;
                         }
                         catch (TransactionConflictException) when (retryConflicts)
@@ -136,7 +145,7 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
                 {
                     Interlocked.Increment(ref _conflicts);
                 }
-                catch (OrleansTransactionInDoubtException)
+                catch (Exception exception) when (exception is OrleansTransactionInDoubtException || Unanswered(exception, drained, cancellationToken))
                 {
                     Interlocked.Increment(ref _inDoubt);
                 }
@@ -158,6 +167,10 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
     /// way; a cluster that loses a silo goes on without it) or a transaction that may be tried
     /// again (a snapshot too old for the versions still kept).
     /// </summary>
+    /// <summary>A call the run stopped waiting for (see <see cref="DrainTimeout"/>), not one the person cancelled.</summary>
+    private static bool Unanswered(Exception exception, CancellationTokenSource drained, CancellationToken cancellationToken) =>
+        exception is OperationCanceledException && drained.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+
     private static bool IsTransient(Exception exception) =>
         exception is TimeoutException or OrleansTransactionTransientFailureException or OrleansMessageRejectionException;
 

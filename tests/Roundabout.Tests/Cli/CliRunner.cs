@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using Roundabout.Client;
 
 namespace Roundabout.Tests.Cli;
@@ -107,6 +109,27 @@ internal static class CliRunner
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
+    }
+
+    /// <summary>Waits until a silo process listens on <paramref name="port"/> (fails if it exits, or after 60 s).</summary>
+    public static async Task WaitUntilListeningAsync(Process silo, int port)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            using var probe = new TcpClient();
+            try
+            {
+                await probe.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Assert.False(silo.HasExited, "the silo exited");
+                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the silo did not listen within 60 s");
+                await Task.Delay(200);
+            }
+        }
     }
 
     /// <summary>src/Client's roundabout.dll, built in the test's configuration.</summary>

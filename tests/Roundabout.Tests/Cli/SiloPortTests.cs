@@ -44,7 +44,7 @@ public sealed class SiloPortTests
         using var running = StartSilo(first.Path, ports);
         try
         {
-            await WaitUntilListeningAsync(running, gatewayPort);
+            await CliRunner.WaitUntilListeningAsync(running, gatewayPort);
 
             var (code, _, error) = await CliRunner.RunProcessAsync(second.Path, ["silo", "--data", second.Path, .. ports]);
 
@@ -102,25 +102,5 @@ public sealed class SiloPortTests
     private static Process StartSilo(string data, string[] ports) => CliRunner.StartInBackground(data, ["silo", "--data", data, .. ports]);
 
     /// <summary>Connects rather than binds: a probe holding the port for a moment could make the silo's own bind fail.</summary>
-    private static async Task WaitUntilListeningAsync(Process silo, int port)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            using var probe = new TcpClient();
-            try
-            {
-                await probe.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Assert.False(silo.HasExited, "the first silo exited");
-                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the first silo did not listen within 60 s");
-                await Task.Delay(200);
-            }
-        }
-    }
-
     private static string Text(int port) => port.ToString(CultureInfo.InvariantCulture);
 }

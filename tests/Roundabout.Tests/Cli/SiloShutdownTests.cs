@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using Roundabout.Client.Embedded;
 using Roundabout.Tests.Storage;
 
@@ -26,7 +25,7 @@ public sealed class SiloShutdownTests
         using var silo = Start(lines, "silo", "--data", data.Path, "--silo-port", Text(siloPort), "--gateway-port", Text(gatewayPort));
         try
         {
-            await WaitUntilListeningAsync(gatewayPort);
+            await CliRunner.WaitUntilListeningAsync(silo, gatewayPort);
             var gateway = $"localhost:{gatewayPort}";
             Assert.Equal(0, (await CliRunner.RunAsync("bank", "init", "--gateway", gateway, "--accounts", "3")).Code);
             Assert.Equal(0, (await CliRunner.RunAsync("bank", "transfer", "--gateway", gateway, "--from", "account-0", "--to", "account-1", "--amount", "5")).Code);
@@ -80,24 +79,6 @@ public sealed class SiloShutdownTests
         if (line is not null)
         {
             lines.Enqueue(line);
-        }
-    }
-
-    private static async Task WaitUntilListeningAsync(int port)
-    {
-        var deadline = DateTime.UtcNow + Prompt;
-        while (true)
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync("127.0.0.1", port);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(200);
-            }
         }
     }
 
