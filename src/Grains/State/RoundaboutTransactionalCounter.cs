@@ -32,6 +32,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 {
     private readonly TransactionalStateConfiguration _config;
     private readonly IGrainContext _context;
+    private readonly Serializer<OrleansTransactionAbortedException> _abortSerializer;
     private readonly Serializer<DurableCounterSlot> _serializer;
     private readonly IRecordStore _store;
     private readonly ITimestampSource _timestamps;
@@ -54,6 +55,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         TransactionalStateConfiguration config,
         IGrainContext context,
         Serializer<DurableCounterSlot> serializer,
+        Serializer<OrleansTransactionAbortedException> abortSerializer,
         IRecordStore store,
         ITimestampSource timestamps,
         CommitDecisions decisions,
@@ -64,6 +66,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         _config = config;
         _context = context;
         _serializer = serializer;
+        _abortSerializer = abortSerializer;
         _store = store;
         _timestamps = timestamps;
         _decisions = decisions;
@@ -77,14 +80,27 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
     private string Describe => $"{_context.GrainId}/{_config.StateName}";
 
+    /// <summary>An operation failed here: the transaction must not commit without it, even if the grain catches the exception (see the state's Doom).</summary>
+    private void Doom(TransactionInfo info, Exception exception) => info.RecordException(exception, _abortSerializer);
+
     internal int RetainedVersionCount => _chain.Count;
 
     public async Task<long> Read()
     {
         var info = AmbientTransaction.GetRequired();
         var stamp = TransactionStamp.Of(info);
-        ThrowIfUnusable(info);
-        var value = await ReadCommittedAsync(info, stamp.ReadTimestamp);
+        long value;
+        try
+        {
+            ThrowIfUnusable(info);
+            value = await ReadCommittedAsync(info, stamp.ReadTimestamp);
+        }
+        catch (Exception exception)
+        {
+            Doom(info, exception);
+            throw;
+        }
+
         info.RecordRead(_participantId, info.TimeStamp);
         if (info.IsReadOnly)
         {
@@ -117,13 +133,23 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         }
 
         var stamp = TransactionStamp.Of(info);
-        ThrowIfUnusable(info);
-        if (TryAddWithoutWaiting(info, stamp, delta, floor, ceiling) is { } added)
+        long snapshot;
+        try
         {
-            return added;
+            ThrowIfUnusable(info);
+            if (TryAddWithoutWaiting(info, stamp, delta, floor, ceiling) is { } added)
+            {
+                return added;
+            }
+
+            snapshot = await ReadCommittedAsync(info, stamp.ReadTimestamp);
+        }
+        catch (Exception exception)
+        {
+            Doom(info, exception);
+            throw;
         }
 
-        var snapshot = await ReadCommittedAsync(info, stamp.ReadTimestamp);
         SweepAbandoned();
         var own = Tentative(info.TransactionId, stamp);
         var current = snapshot + own.Delta;

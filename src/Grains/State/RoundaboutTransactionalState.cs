@@ -39,6 +39,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private readonly TransactionalStateConfiguration _config;
     private readonly IGrainContext _context;
     private readonly DeepCopier _copier;
+    private readonly Serializer<OrleansTransactionAbortedException> _abortSerializer;
     private readonly Serializer<DurableSlot<TState>> _serializer;
     private readonly IRecordStore _store;
     private readonly ITimestampSource _timestamps;
@@ -62,6 +63,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         IGrainContext context,
         DeepCopier copier,
         Serializer<DurableSlot<TState>> serializer,
+        Serializer<OrleansTransactionAbortedException> abortSerializer,
         IRecordStore store,
         ITimestampSource timestamps,
         CommitDecisions decisions,
@@ -73,6 +75,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         _context = context;
         _copier = copier;
         _serializer = serializer;
+        _abortSerializer = abortSerializer;
         _store = store;
         _timestamps = timestamps;
         _decisions = decisions;
@@ -100,8 +103,23 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         ArgumentNullException.ThrowIfNull(readFunction);
         var info = AmbientTransaction.GetRequired();
         var stamp = TransactionStamp.Of(info);
-        await EnsureUsableAsync(info);
+        TState? committed = null;
+        try
+        {
+            await EnsureUsableAsync(info);
+            if (!_tentative.ContainsKey(info.TransactionId))
+            {
+                committed = (await ReadCommittedAsync(info, stamp.ReadTimestamp)).Value;
+            }
+        }
+        catch (Exception exception)
+        {
+            Doom(info, exception);
+            throw;
+        }
 
+        // Looked at after the awaits: another call of this transaction may have written meanwhile,
+        // and a transaction reads its own writes.
         TState state;
         if (_tentative.TryGetValue(info.TransactionId, out var tentative))
         {
@@ -110,12 +128,20 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         }
         else
         {
-            state = (await ReadCommittedAsync(info, stamp.ReadTimestamp)).Value;
+            state = committed!;
         }
 
         info.RecordRead(_participantId, info.TimeStamp);
         return _copier.Copy(readFunction(state))!;
     }
+
+    /// <summary>
+    /// A state operation of the transaction failed (a conflict, a snapshot no longer kept, lost
+    /// storage): the transaction must not commit, even if the grain catches the exception and goes
+    /// on. Orleans' pipeline aborts a transaction whose info carries an exception, whichever call
+    /// recorded it; otherwise it would commit without the write that failed here.
+    /// </summary>
+    private void Doom(TransactionInfo info, Exception exception) => info.RecordException(exception, _abortSerializer);
 
     public async Task<TResult> PerformUpdate<TResult>(Func<TState, TResult> updateFunction)
     {
@@ -127,27 +153,33 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         }
 
         var stamp = TransactionStamp.Of(info);
-        await EnsureUsableAsync(info);
-        SweepAbandonedWrites();
-
-        TState working;
-        if (_tentative.TryGetValue(info.TransactionId, out var tentative))
+        TState? committed = null;
+        try
         {
-            working = _copier.Copy(tentative.Value);
-        }
-        else
-        {
-            var seen = await ReadCommittedAsync(info, stamp.ReadTimestamp);
-
-            // Every write here is a read-modify-write of the snapshot's version; if a newer one
-            // committed meanwhile, prepare would refuse it, so refuse now and save the work.
-            if (_chain.HasCommitAfter(stamp.ReadTimestamp))
+            await EnsureUsableAsync(info);
+            SweepAbandonedWrites();
+            if (!_tentative.ContainsKey(info.TransactionId))
             {
-                throw Conflict(info.Id, $"version {_chain.Newest.CommitTimestamp} was committed after this transaction's snapshot {stamp.ReadTimestamp}");
-            }
+                committed = (await ReadCommittedAsync(info, stamp.ReadTimestamp)).Value;
 
-            working = _copier.Copy(seen.Value);
+                // Every write here is a read-modify-write of the snapshot's version; if a newer one
+                // committed meanwhile, prepare would refuse it, so refuse now and save the work.
+                if (!_tentative.ContainsKey(info.TransactionId) && _chain.HasCommitAfter(stamp.ReadTimestamp))
+                {
+                    throw Conflict(info.Id, $"version {_chain.Newest.CommitTimestamp} was committed after this transaction's snapshot {stamp.ReadTimestamp}");
+                }
+            }
         }
+        catch (Exception exception)
+        {
+            Doom(info, exception);
+            throw;
+        }
+
+        // Looked at after the awaits, not before: two calls of one transaction that both waited
+        // above (for another transaction's prepared write) would otherwise each update the
+        // snapshot's value, and the second would overwrite the first's update.
+        var working = _tentative.TryGetValue(info.TransactionId, out var tentative) ? _copier.Copy(tentative.Value) : _copier.Copy(committed!);
 
         // Apply to a copy: if the update throws half-way, the tentative write stays as it was.
         var result = updateFunction(working);

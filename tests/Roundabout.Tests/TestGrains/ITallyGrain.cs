@@ -106,6 +106,14 @@ public interface ITallyGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<PreparedPart> AddInRoundAndForward(OneRoundTicket round, string otherKey, int amount);
 
+    /// <summary>Adds 1, <paramref name="times"/> times, with that many updates of the state running at once in this call.</summary>
+    [Transaction(TransactionOption.Join)]
+    Task AddOnesAtOnce(int times);
+
+    /// <summary>Adds, and if the state refuses (a conflict) catches the exception and returns false instead.</summary>
+    [Transaction(TransactionOption.Join)]
+    Task<bool> AddCatchingRefusal(int amount);
+
     /// <summary>A read-only method that writes: it must fail.</summary>
     [Transaction(TransactionOption.CreateOrJoin)]
     [ReadOnly]

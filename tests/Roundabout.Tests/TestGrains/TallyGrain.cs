@@ -20,6 +20,21 @@ public sealed class TallyGrain([TransactionalState("tally")] ITransactionalState
 
     public Task<TallyObservation> AddJoined(int amount) => AddCore(amount);
 
+    public Task AddOnesAtOnce(int times) => Task.WhenAll(Enumerable.Range(0, times).Select(_ => tally.PerformUpdate(state => state.Total += 1)));
+
+    public async Task<bool> AddCatchingRefusal(int amount)
+    {
+        try
+        {
+            await tally.PerformUpdate(state => state.Total += amount);
+            return true;
+        }
+        catch (OrleansTransactionTransientFailureException)
+        {
+            return false;
+        }
+    }
+
     public async Task<TallyObservation> AddIfSupported(int amount)
     {
         if (CurrentTransactionId is null)

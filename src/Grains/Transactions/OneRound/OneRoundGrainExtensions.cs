@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
 using Orleans.Transactions;
 using Roundabout.Transactions.Protocol;
 
@@ -66,6 +68,15 @@ public static class OneRoundGrainExtensions
         finally
         {
             AmbientTransaction.LeaveOneRoundPart();
+        }
+
+        if (info.OriginalException is not null)
+        {
+            // A state operation failed and the body caught it: the part must not prepare without
+            // that operation (see the states' Doom), so it fails as that operation did.
+            await DropAsync(registry, context, info);
+            throw context.ActivationServices.GetRequiredService<Serializer<OrleansTransactionAbortedException>>().Deserialize(info.OriginalException)
+                ?? new OrleansTransactionAbortedException(info.Id, "A state operation of this part failed.");
         }
 
         var request = new PrepareRequest(ticket.TransactionId, ticket.ReadTimestamp, ticket.CommitTimestamp, ticket.Isolation, Writes: 0, ticket.DecisionOrdering);

@@ -1,0 +1,78 @@
+using Roundabout.Storage;
+using Roundabout.Tests.Infrastructure;
+using Roundabout.Tests.TestGrains;
+using Roundabout.Transactions;
+using Roundabout.Transactions.Protocol;
+
+namespace Roundabout.Tests.Cluster;
+
+/// <summary>
+/// What a grain does with its transactional state inside one transaction is all committed or all
+/// aborted, as with Orleans' own transactions (both found by a review that ran the same grains on
+/// both): updates of one state that run at once in one transaction all count, and a state
+/// operation that failed aborts the transaction even when the grain catches the exception.
+/// </summary>
+public sealed class OneTransactionConcurrencyTests() : WrappedStoreClusterTest<HoldingRecordStore>(inner => new HoldingRecordStore(inner))
+{
+    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(30);
+
+    protected override void BeforeStop() => Store.Release();
+
+    /// <summary>
+    /// Each update waited for another transaction's prepared write, then applied itself to the
+    /// snapshot's value: the last one overwrote the others, and the transaction committed 1 of 10.
+    /// </summary>
+    [Fact]
+    public async Task UpdatesOfOneStateAtOnce_AfterWaitingForAPreparedWrite_AllCount()
+    {
+        var (x, y) = (Cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")), Cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")));
+
+        // The first transaction prepares +100 at x and y; its Commit decision waits at the store.
+        Store.HoldWrites = IsCommitDecision;
+        var first = Cluster.TransactionClient.RunTransaction(TransactionOption.Create, async () =>
+        {
+            await x.Add(100);
+            await y.Add(100);
+        });
+        await Store.FirstHeld.WaitAsync(Prompt);
+
+        // The second's ten updates of x, at once, each wait for the first's outcome.
+        var second = Cluster.TransactionClient.RunTransaction(TransactionOption.Create, () => x.AddOnesAtOnce(10));
+        await Task.Delay(500);
+        Store.Release();
+        await first.WaitAsync(Prompt);
+        await second.WaitAsync(Prompt);
+
+        Assert.Equal(110, await x.GetTotal());
+    }
+
+    /// <summary>
+    /// The state refused the update (a newer version than the transaction's snapshot) and the grain
+    /// caught the refusal: the transaction committed its other writes without this one.
+    /// </summary>
+    [Fact]
+    public async Task StateRefusesAnUpdate_TheGrainCatchesIt_TheTransactionStillAborts()
+    {
+        var (x, y) = (Cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")), Cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")));
+
+        var attempt = Cluster.TransactionClient.RunTransaction(TransactionOption.Create, async () =>
+        {
+            await y.AddJoined(1);
+
+            // An independent transaction commits at x after this one's snapshot...
+            await x.AddInNewTransaction(5);
+
+            // ...so this update is refused, and the grain swallows the refusal (and returns false).
+            await x.AddCatchingRefusal(5);
+        });
+
+        // Orleans raises the recorded refusal at the caller when the call returns, and aborts.
+        var aborted = await Assert.ThrowsAsync<TransactionConflictException>(() => attempt);
+        Assert.Contains("was committed after this transaction's snapshot", aborted.Message, StringComparison.Ordinal);
+        Assert.Equal(5, await x.GetTotal());
+        Assert.Equal(0, await y.GetTotal());
+    }
+
+    private static bool IsCommitDecision(IReadOnlyList<RecordWrite> writes) =>
+        writes.Any(w => w.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && w.ExpectedETag is null && w.Value is { Length: 1 } v && v.Span[0] == (byte)Decision.Commit);
+}
