@@ -2,7 +2,6 @@ using Orleans.Transactions;
 using Roundabout.Accounts;
 using Roundabout.Client.Library;
 using Roundabout.Tests.Infrastructure;
-using Roundabout.Transactions.Protocol;
 
 namespace Roundabout.Tests.Client;
 
@@ -49,7 +48,7 @@ public sealed class IdempotentTransferTests() : WrappedStoreClusterTest<FaultInj
 
         // The decision becomes durable but its acknowledgement is lost: the caller hears "in doubt".
         Store.Fault = InjectedFault.FailAfterWriting;
-        Store.FailWrites = writes => writes.Any(w => w.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && w.ExpectedETag is null && w.Value is { Length: 1 } v && v.Span[0] == (byte)Decision.Commit);
+        Store.FailWrites = DecisionWrites.HasCommit;
         await Assert.ThrowsAsync<OrleansTransactionInDoubtException>(() => client.TransferAsync(a, b, 30, key));
         Store.FailWrites = null;
 

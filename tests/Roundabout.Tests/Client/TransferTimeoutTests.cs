@@ -1,9 +1,7 @@
 using Orleans.Configuration;
 using Orleans.Transactions;
 using Roundabout.Client.Library;
-using Roundabout.Storage;
 using Roundabout.Tests.Infrastructure;
-using Roundabout.Transactions.Protocol;
 
 namespace Roundabout.Tests.Client;
 
@@ -28,7 +26,7 @@ public sealed class TransferTimeoutTests() : WrappedStoreClusterTest<HoldingReco
         var (a, b, key) = (Keys.New("acct"), Keys.New("acct"), Keys.New("key"));
         await client.DepositAsync(a, 100);
 
-        Store.HoldWrites = IsCommitDecision;
+        Store.HoldWrites = DecisionWrites.HasCommit;
         var unknown = await Assert.ThrowsAsync<OrleansTransactionInDoubtException>(() => client.TransferAsync(a, b, 30, key));
         Assert.IsType<TimeoutException>(unknown.InnerException);
 
@@ -53,6 +51,4 @@ public sealed class TransferTimeoutTests() : WrappedStoreClusterTest<HoldingReco
         Assert.Equal(0, await client.GetBalanceAsync(b));
     }
 
-    private static bool IsCommitDecision(IReadOnlyList<RecordWrite> writes) =>
-        writes.Any(w => w.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && w.ExpectedETag is null && w.Value is { Length: 1 } v && v.Span[0] == (byte)Decision.Commit);
 }

@@ -21,7 +21,7 @@ namespace Roundabout.Tests.Cluster;
 /// more: the only ones left to settle them are the slots.
 /// </remarks>
 public sealed class BackgroundSettleTests() : WrappedStoreClusterTest<HoldingRecordStore>(
-    inner => new HoldingRecordStore(new FaultInjectingRecordStore(inner) { FailWrites = writes => writes.Any(IsCommitDecision) }),
+    inner => new HoldingRecordStore(new FaultInjectingRecordStore(inner) { FailWrites = writes => DecisionWrites.HasCommit(writes) }),
     options => options.PreparedResolutionTimeout = ResolutionTimeout)
 {
     private static readonly TimeSpan ResolutionTimeout = TimeSpan.FromSeconds(3);
@@ -133,13 +133,7 @@ public sealed class BackgroundSettleTests() : WrappedStoreClusterTest<HoldingRec
         Assert.Equal(0, await subject.Read().WaitAsync(Prompt));
     }
 
-    private static bool IsCommitDecision(RecordWrite write) => IsDecisionProposal(write, Decision.Commit);
-
-    private static bool IsAbortProposal(RecordWrite write) => IsDecisionProposal(write, Decision.Abort);
-
-    private static bool IsDecisionProposal(RecordWrite write, Decision decision) =>
-        write.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && write.ExpectedETag is null
-        && write.Value is { Length: 1 } value && value.Span[0] == (byte)decision;
+    private static bool IsAbortProposal(RecordWrite write) => DecisionWrites.IsProposal(write, Decision.Abort);
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

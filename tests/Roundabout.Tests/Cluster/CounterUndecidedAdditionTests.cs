@@ -1,7 +1,6 @@
 using Orleans.Transactions;
 using Roundabout.Accounts;
 using Roundabout.Tests.Infrastructure;
-using Roundabout.Transactions.Protocol;
 
 namespace Roundabout.Tests.Cluster;
 
@@ -27,7 +26,7 @@ public sealed class CounterUndecidedAdditionTests() : WrappedStoreClusterTest<Ho
         await Cluster.Grains.GetGrain<IAccountGrain>(b).Deposit(100);
 
         // The transfer prepares -30 at a and +30 at b, then waits for its decision to be written.
-        Store.HoldWrites = writes => writes.Any(w => w.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && w.ExpectedETag is null && w.Value is { Length: 1 } v && v.Span[0] == (byte)Decision.Commit);
+        Store.HoldWrites = DecisionWrites.HasCommit;
         var transfer = bank.Transfer(a, b, 30);
         await Store.FirstHeld.WaitAsync(TimeSpan.FromSeconds(30));
 

@@ -1,8 +1,6 @@
 using Orleans.Transactions;
 using Roundabout.Accounts;
-using Roundabout.Storage;
 using Roundabout.Tests.Infrastructure;
-using Roundabout.Transactions.Protocol;
 
 namespace Roundabout.Tests.Cluster;
 
@@ -25,7 +23,7 @@ public sealed class InDoubtTests() : WrappedStoreClusterTest<FaultInjectingRecor
         await Cluster.Grains.GetGrain<IAccountGrain>(b).Deposit(100);
 
         Store.Fault = fault;
-        Store.FailWrites = IsCommitDecision;
+        Store.FailWrites = DecisionWrites.HasCommit;
         await Assert.ThrowsAsync<OrleansTransactionInDoubtException>(() => bank.Transfer(a, b, 30));
         Store.FailWrites = null;
         Assert.Equal(1, Store.InjectedFailures);
@@ -49,7 +47,7 @@ public sealed class InDoubtTests() : WrappedStoreClusterTest<FaultInjectingRecor
         var decisionsBefore = Cluster.Store.KeysWithPrefix("roundabout/tx/").ToHashSet();
 
         Store.Fault = InjectedFault.RefuseSayingNothingWritten;
-        Store.FailWrites = IsCommitDecision;
+        Store.FailWrites = DecisionWrites.HasCommit;
         var aborted = await Assert.ThrowsAsync<OrleansTransactionTransientFailureException>(() => bank.Transfer(a, b, 30));
         Store.FailWrites = null;
         Assert.Contains("nothing took effect", aborted.Message, StringComparison.Ordinal);
@@ -121,8 +119,6 @@ public sealed class InDoubtTests() : WrappedStoreClusterTest<FaultInjectingRecor
         Assert.Equal(200, await bank.Audit([a, b]));
     }
 
-    private static bool IsCommitDecision(IReadOnlyList<RecordWrite> writes) =>
-        writes.Any(w => w.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && w.ExpectedETag is null && w.Value is { Length: 1 } v && v.Span[0] == (byte)Decision.Commit);
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {

@@ -27,7 +27,7 @@ public sealed class TimedOutReaderTests() : WrappedStoreClusterTest<TimedOutRead
         var (x, y) = (Cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")), Cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")));
 
         // The first transaction prepares +5 at x and y; its Commit decision waits at the store.
-        var firstDecision = Store.Hold(IsCommitDecision);
+        var firstDecision = Store.Hold(DecisionWrites.IsCommit);
         var first = Cluster.TransactionClient.RunTransaction(TransactionOption.Create, async () =>
         {
             await x.Add(5);
@@ -46,7 +46,7 @@ public sealed class TimedOutReaderTests() : WrappedStoreClusterTest<TimedOutRead
         firstDecision.Open();
         await first.WaitAsync(Prompt);
         await WaitUntilAsync(() => Cluster.Store.KeysWithPrefix("roundabout/tx/").Count == 0);
-        var secondDecision = Store.Hold(IsCommitDecision);
+        var secondDecision = Store.Hold(DecisionWrites.IsCommit);
         var second = Cluster.Transactions.RunOneRoundAsync(round => [x.AddInRound(round, 7), y.AddInRound(round, 7)]);
         await secondDecision.Reached.WaitAsync(Prompt);
 
@@ -62,10 +62,6 @@ public sealed class TimedOutReaderTests() : WrappedStoreClusterTest<TimedOutRead
         var leftBehind = await Cluster.Store.ReadAsync(firstDecisionKey);
         Assert.True(leftBehind is null, $"the committed first transaction has a decision record again: {(leftBehind is null ? "" : (Decision)leftBehind.Value.Span[0])}");
     }
-
-    private static bool IsCommitDecision(RecordWrite write) =>
-        write.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && write.ExpectedETag is null
-        && write.Value is { Length: 1 } value && value.Span[0] == (byte)Decision.Commit;
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
