@@ -1,8 +1,6 @@
-using Roundabout.Storage;
 using Roundabout.Tests.Infrastructure;
 using Roundabout.Tests.TestGrains;
 using Roundabout.Transactions;
-using Roundabout.Transactions.Protocol;
 
 namespace Roundabout.Tests.Cluster;
 
@@ -28,7 +26,7 @@ public sealed class OneTransactionConcurrencyTests() : WrappedStoreClusterTest<H
         var (x, y) = (Cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")), Cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")));
 
         // The first transaction prepares +100 at x and y; its Commit decision waits at the store.
-        Store.HoldWrites = IsCommitDecision;
+        Store.HoldWrites = DecisionWrites.HasCommit;
         var first = Cluster.TransactionClient.RunTransaction(TransactionOption.Create, async () =>
         {
             await x.Add(100);
@@ -73,6 +71,25 @@ public sealed class OneTransactionConcurrencyTests() : WrappedStoreClusterTest<H
         Assert.Equal(0, await y.GetTotal());
     }
 
-    private static bool IsCommitDecision(IReadOnlyList<RecordWrite> writes) =>
-        writes.Any(w => w.Key.StartsWith("roundabout/tx/", StringComparison.Ordinal) && w.ExpectedETag is null && w.Value is { Length: 1 } v && v.Span[0] == (byte)Decision.Commit);
+    /// <summary>The same in a one-round part: the part must fail, and the other parts must not commit.</summary>
+    [Fact]
+    public async Task OneRoundPartSwallowsARefusedUpdate_TheTransactionStillAborts()
+    {
+        var (x, y) = (Cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")), Cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")));
+        await x.Add(0);
+
+        // Each attempt's ticket is taken before the parts run; a commit at x in between (made here,
+        // by the test, not by a grain) puts a version above the part's snapshot, so its update is refused.
+        var attempts = 0;
+        var refused = await Assert.ThrowsAsync<TransactionConflictException>(() => Cluster.Transactions.RunOneRoundAsync(round =>
+        {
+            attempts++;
+            Cluster.TransactionClient.RunTransaction(TransactionOption.Create, () => x.Add(5)).GetAwaiter().GetResult();
+            return [x.AddInRoundCatchingRefusal(round, 100), y.AddInRound(round, 1)];
+        }));
+
+        Assert.Contains("was committed after this transaction's snapshot", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(attempts * 5, await x.GetTotal());
+        Assert.Equal(0, await y.GetTotal());
+    }
 }

@@ -114,6 +114,10 @@ public interface ITallyGrain : IGrainWithStringKey
     [Transaction(TransactionOption.Join)]
     Task<bool> AddCatchingRefusal(int amount);
 
+    /// <summary><see cref="AddCatchingRefusal"/> as a one-round part.</summary>
+    [AlwaysInterleave]
+    Task<PreparedPart> AddInRoundCatchingRefusal(OneRoundTicket round, int amount);
+
     /// <summary>A read-only method that writes: it must fail.</summary>
     [Transaction(TransactionOption.CreateOrJoin)]
     [ReadOnly]

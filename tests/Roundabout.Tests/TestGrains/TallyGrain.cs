@@ -22,6 +22,8 @@ public sealed class TallyGrain([TransactionalState("tally")] ITransactionalState
 
     public Task AddOnesAtOnce(int times) => Task.WhenAll(Enumerable.Range(0, times).Select(_ => tally.PerformUpdate(state => state.Total += 1)));
 
+    public Task<PreparedPart> AddInRoundCatchingRefusal(OneRoundTicket round, int amount) => this.RunOneRoundPart(round, () => AddCatchingRefusal(amount));
+
     public async Task<bool> AddCatchingRefusal(int amount)
     {
         try
