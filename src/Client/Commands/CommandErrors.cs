@@ -1,5 +1,6 @@
 using Orleans.Transactions;
 using Roundabout.Accounts;
+using Roundabout.Hosting;
 using Roundabout.Transactions;
 
 namespace Roundabout.Client.Commands;
@@ -8,7 +9,7 @@ namespace Roundabout.Client.Commands;
 /// Turns the errors a person can fix into one clear line and an exit code; <c>--verbose</c>
 /// prints the whole exception instead.
 /// </summary>
-internal static partial class CommandErrors
+internal static class CommandErrors
 {
     public const int Ok = 0;
     public const int BadInput = 2;
@@ -51,7 +52,7 @@ internal static partial class CommandErrors
     private static (int Code, string Line) Classify(Exception exception) => exception switch
     {
         UnknownAccountException e => (BadInput, e.Message),
-        ArgumentException e => (BadInput, WithoutParameterName(e)),
+        ArgumentException e => (BadInput, ArgumentMessages.WithoutParameterName(e)),
         InsufficientFundsException e => (Refused, e.Message),
         // The runner gave up after attempts that each certainly aborted (a conflict, a snapshot
         // too old, an unavailable oracle, a Stm.Retry wait): nothing took effect.
@@ -71,20 +72,6 @@ internal static partial class CommandErrors
         _ => (Failed, $"{exception.GetType().Name}: {exception.Message} (run with --verbose for the detail)"),
     };
 
-    /// <summary>
-    /// The message without ".NET"'s " (Parameter 'idempotencyKey')": for whatever the library
-    /// still finds after the options were checked, and for the option checks (OptionRules) that
-    /// ask the library and name the option themselves. An exception that crossed from a silo has
-    /// the suffix in its message but no <see cref="ArgumentException.ParamName"/> any more, so the
-    /// suffix is found by its shape.
-    /// </summary>
-    public static string WithoutParameterName(ArgumentException exception) =>
-        exception.ParamName is { } name
-            ? exception.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)
-            : ParameterSuffix().Replace(exception.Message, "");
-
-    [System.Text.RegularExpressions.GeneratedRegex(@" \(Parameter '[^']*'\)")]
-    private static partial System.Text.RegularExpressions.Regex ParameterSuffix();
 }
 
 /// <summary>An account that `bank init` did not open.</summary>

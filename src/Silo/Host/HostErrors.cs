@@ -7,7 +7,7 @@ internal static class HostErrors
     public static string? SettingsProblem(Exception exception) => exception switch
     {
         // Contradicting or missing cluster settings (SiloClusterSettings names the setting).
-        ArgumentException argument => argument.ParamName is { } name ? argument.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : argument.Message,
+        ArgumentException argument => Roundabout.Hosting.ArgumentMessages.WithoutParameterName(argument),
         OptionsValidationException invalid => invalid.Message,
         // The configuration binder: "Failed to convert configuration value 'abc' at 'Roundabout:GatewayPort' to type 'System.Int32'."
         InvalidOperationException binding when binding.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => binding.Message,
