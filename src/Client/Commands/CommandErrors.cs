@@ -71,7 +71,6 @@ internal static class CommandErrors
         IOException or UnauthorizedAccessException => (Failed, $"{exception.Message} (run with --verbose for the detail)"),
         _ => (Failed, $"{exception.GetType().Name}: {exception.Message} (run with --verbose for the detail)"),
     };
-
 }
 
 /// <summary>An account that `bank init` did not open.</summary>
