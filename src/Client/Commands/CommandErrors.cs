@@ -63,8 +63,7 @@ internal static class CommandErrors
         // person must check before doing it again, as for an in-doubt transaction.
         TimeoutException e => (InDoubt, $"No answer in time ({e.Message.Split('\n')[0].TrimEnd('.')}). A change may or may not have taken effect: check before retrying (or retry with the same --key)."),
         ClusterUnreachableException e => (Unreachable, e.Message),
-        SiloUnavailableException e => (Unreachable, $"The cluster stopped answering: {e.Message}"),
-        Orleans.Runtime.Messaging.ConnectionFailedException e => (Unreachable, $"The cluster stopped answering: {e.Message}"),
+        SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException => (Unreachable, $"The cluster stopped answering: {exception.Message}"),
         FormatException e => (BadInput, e.Message),
         PortInUseException e => (Failed, e.Message),
         // A data directory that cannot be used (a file, no permission, or held by another process).
