@@ -29,6 +29,7 @@ public sealed partial class TransactionCoordinator(
     ITimestampSource timestamps,
     CommitDecisions decisions,
     GrainReferences references,
+    IGrainContextAccessor currentGrain,
     IOptions<RoundaboutTransactionOptions> options,
     ILogger<TransactionCoordinator> logger)
 {
@@ -453,8 +454,19 @@ public sealed partial class TransactionCoordinator(
         }));
     }
 
-    private ITransactionParticipantExtension Extension(ParticipantId participant) =>
-        references.Cast<ITransactionParticipantExtension>(participant.Reference.GetGrainId());
+    /// <summary>
+    /// The participant's protocol messages. When the coordinator runs in the participant's own
+    /// turn (a transaction that the grain itself runs, such as an account's transfer), they are
+    /// direct calls: a message to oneself would only cost a round through the scheduler.
+    /// </summary>
+    private ITransactionParticipantExtension Extension(ParticipantId participant)
+    {
+        var grainId = participant.Reference.GetGrainId();
+        var current = currentGrain.GrainContext;
+        return current.GrainId == grainId
+            ? TransactionParticipantExtension.InTurnOf(current)
+            : references.Cast<ITransactionParticipantExtension>(grainId);
+    }
 
     private static string Describe(ParticipantId participant) => $"{participant.Reference.GetGrainId()}/{participant.Name}";
 
