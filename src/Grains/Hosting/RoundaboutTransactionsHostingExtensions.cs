@@ -33,6 +33,7 @@ public static class RoundaboutTransactionsHostingExtensions
             services.AddRoundaboutBaseline(configure);
             services.AddSingleton<CommitDecisions>();
             services.AddSingleton<TransactionCoordinator>();
+            services.AddSingleton<RetiredVersions>();
             services.AddSingleton<IConfigurationValidator, OneRoundPartMethodsValidator>();
             services.AddSingleton<IConfigurationValidator>(sp => new RoundaboutRegistrationValidator(sp, isSilo: true));
             services.AddSingleton<ITransactionResolver, LocalTransactionResolver>();

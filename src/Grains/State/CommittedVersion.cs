@@ -1,3 +1,5 @@
+using Roundabout.Transactions.Timestamps;
+
 namespace Roundabout.State;
 
 /// <summary>
@@ -13,4 +15,7 @@ namespace Roundabout.State;
 public readonly record struct CommittedVersion<T>(long CommitTimestamp, long SupersededAt, T Value)
 {
     public bool IsVisibleAt(long readTimestamp) => CommitTimestamp <= readTimestamp && readTimestamp < SupersededAt;
+
+    /// <summary>Whether a running or future snapshot may read this version (the newest always may).</summary>
+    public bool IsObservable(SnapshotHorizon horizon) => SupersededAt == long.MaxValue || !horizon.IsUnobservable(CommitTimestamp, SupersededAt);
 }

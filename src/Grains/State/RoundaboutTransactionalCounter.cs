@@ -37,6 +37,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     private readonly IRecordStore _store;
     private readonly ITimestampSource _timestamps;
     private readonly CommitDecisions _decisions;
+    private readonly RetiredVersions _retired;
     private readonly RoundaboutTransactionOptions _options;
     private readonly ILogger _logger;
     private readonly ParticipantId _participantId;
@@ -59,6 +60,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         IRecordStore store,
         ITimestampSource timestamps,
         CommitDecisions decisions,
+        RetiredVersions retired,
         IOptions<RoundaboutTransactionOptions> options,
         ILogger<RoundaboutTransactionalCounter> logger)
     {
@@ -70,6 +72,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         _store = store;
         _timestamps = timestamps;
         _decisions = decisions;
+        _retired = retired;
         _options = options.Value;
         _logger = logger;
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
@@ -566,7 +569,9 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         {
             var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_writer.Key} is empty.");
             _writer.ETag = record.ETag;
-            _chain = new VersionChain<long>(slot.CommitTimestamp, slot.Value);
+            _chain = _retired.TakeOver<long>(_writer.Key, record.ETag) is { } kept && kept[^1].CommitTimestamp == slot.CommitTimestamp && kept[^1].Value == slot.Value
+                ? new VersionChain<long>(kept)
+                : new VersionChain<long>(slot.CommitTimestamp, slot.Value);
             foreach (var stored in slot.Prepared)
             {
                 _prepared[stored.TransactionId] = new Pending(0)
@@ -624,6 +629,12 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     private Task StopAsync(CancellationToken cancellationToken)
     {
         _activationStopped.Cancel();
+        if (_loaded && _prepared.Count == 0 && _writer.Failure is null && _writer.ETag is { } etag)
+        {
+            // Nothing waits to be decided or written: the chain is the record's history (see RetiredVersions).
+            _retired.Retire(_writer.Key, etag, _chain);
+        }
+
         return Task.CompletedTask;
     }
 

@@ -44,6 +44,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private readonly IRecordStore _store;
     private readonly ITimestampSource _timestamps;
     private readonly CommitDecisions _decisions;
+    private readonly RetiredVersions _retired;
     private readonly RoundaboutTransactionOptions _options;
     private readonly ILogger _logger;
     private readonly ParticipantId _participantId;
@@ -67,6 +68,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         IRecordStore store,
         ITimestampSource timestamps,
         CommitDecisions decisions,
+        RetiredVersions retired,
         IOptions<RoundaboutTransactionOptions> options,
         ILogger<RoundaboutTransactionalState<TState>> logger)
     {
@@ -79,6 +81,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         _store = store;
         _timestamps = timestamps;
         _decisions = decisions;
+        _retired = retired;
         _options = options.Value;
         _logger = logger;
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
@@ -484,7 +487,9 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         {
             var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_writer.Key} is empty.");
             _writer.ETag = record.ETag;
-            _chain = new VersionChain<TState>(slot.CommitTimestamp, slot.Value ?? new TState());
+            _chain = _retired.TakeOver<TState>(_writer.Key, record.ETag) is { } kept && kept[^1].CommitTimestamp == slot.CommitTimestamp
+                ? new VersionChain<TState>(kept)
+                : new VersionChain<TState>(slot.CommitTimestamp, slot.Value ?? new TState());
             if (slot.Prepared is { } stored)
             {
                 _prepared = new PreparedWrite<TState>(stored.TransactionId, stored.CommitTimestamp, stored.Value ?? new TState(), commitsWhenDurable: false, stored.PreparedAtUtc);
@@ -530,6 +535,13 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private Task StopAsync(CancellationToken cancellationToken)
     {
         _activationStopped.Cancel();
+        if (_loaded && _prepared is null && _writer.Failure is null && _writer.ETag is { } etag)
+        {
+            // Nothing waits to be decided or written: the chain is the record's history, which
+            // running snapshots may still read from the next activation.
+            _retired.Retire(_writer.Key, etag, _chain);
+        }
+
         return Task.CompletedTask;
     }
 

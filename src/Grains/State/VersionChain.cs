@@ -18,6 +18,29 @@ public sealed class VersionChain<T>
         _versions.Add(new CommittedVersion<T>(commitTimestamp, long.MaxValue, value));
     }
 
+    /// <summary>
+    /// Resumes a chain from the versions a stopped activation kept (<see cref="RetiredVersions"/>):
+    /// oldest first, each superseded where the next kept one begins or earlier (pruning leaves gaps), the last one newest.
+    /// </summary>
+    public VersionChain(IReadOnlyList<CommittedVersion<T>> versions)
+    {
+        ArgumentNullException.ThrowIfNull(versions);
+        if (versions.Count == 0 || versions[^1].SupersededAt != long.MaxValue)
+        {
+            throw new ArgumentException("A chain ends with its newest version, which nothing supersedes.", nameof(versions));
+        }
+
+        for (var i = 1; i < versions.Count; i++)
+        {
+            if (versions[i - 1].SupersededAt > versions[i].CommitTimestamp)
+            {
+                throw new ArgumentException($"Version {versions[i - 1].CommitTimestamp} is superseded at {versions[i - 1].SupersededAt}, after the next kept version {versions[i].CommitTimestamp}.", nameof(versions));
+            }
+        }
+
+        _versions.AddRange(versions);
+    }
+
     public CommittedVersion<T> Newest => _versions[^1];
 
     public int Count => _versions.Count;

@@ -6,7 +6,7 @@ namespace Roundabout.Tests.Unit;
 public sealed class VersionChainTests
 {
     /// <summary>v0 committed at 0, v10 at 10, v20 at 20: each visible in [commit, next commit).</summary>
-    private static VersionChain<string> ThreeVersions()
+    internal static VersionChain<string> ThreeVersions()
     {
         var chain = new VersionChain<string>(0, "v0");
         chain.Install(10, "v10");
