@@ -12,7 +12,8 @@ namespace Roundabout.State;
 /// retained version, is what lets pruning drop versions from the middle of a chain and still
 /// answer "too old" instead of a wrong value for a snapshot that fell into the gap.
 /// </remarks>
-public readonly record struct CommittedVersion<T>(long CommitTimestamp, long SupersededAt, T Value)
+[GenerateSerializer]
+public readonly record struct CommittedVersion<T>([property: Id(0)] long CommitTimestamp, [property: Id(1)] long SupersededAt, [property: Id(2)] T Value)
 {
     public bool IsVisibleAt(long readTimestamp) => CommitTimestamp <= readTimestamp && readTimestamp < SupersededAt;
 

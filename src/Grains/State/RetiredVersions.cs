@@ -46,7 +46,7 @@ public sealed class RetiredVersions(ITimestampSource timestamps)
             Sweep(horizon);
         }
 
-        CommittedVersion<T>[] versions = [.. chain.Versions.Where(version => version.IsObservable(horizon))];
+        var versions = StillObservable(chain, horizon);
         if (versions.Length < 2)
         {
             return; // only the newest version (always observable), which the record holds anyway
@@ -55,6 +55,12 @@ public sealed class RetiredVersions(ITimestampSource timestamps)
         // A copy: the stopped activation's own chain is never touched from here.
         _entries[key] = new Entry(etag, versions, now => versions.Count(version => version.IsObservable(now)) > 1, Interlocked.Increment(ref _retirements));
     }
+
+    /// <summary>The versions of <paramref name="chain"/> that a running or future snapshot may read, oldest first (the newest always).</summary>
+    public CommittedVersion<T>[] StillObservable<T>(VersionChain<T> chain) => StillObservable(chain, timestamps.Horizon);
+
+    private static CommittedVersion<T>[] StillObservable<T>(VersionChain<T> chain, SnapshotHorizon horizon) =>
+        [.. chain.Versions.Where(version => version.IsObservable(horizon))];
 
     /// <summary>
     /// The versions retired for the state at <paramref name="key"/>, oldest first, if its record is

@@ -37,7 +37,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     private readonly IRecordStore _store;
     private readonly ITimestampSource _timestamps;
     private readonly CommitDecisions _decisions;
-    private readonly RetiredVersions _retired;
+    private readonly VersionHandover<long> _handover;
     private readonly RoundaboutTransactionOptions _options;
     private readonly ILogger _logger;
     private readonly ParticipantId _participantId;
@@ -72,12 +72,13 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         _store = store;
         _timestamps = timestamps;
         _decisions = decisions;
-        _retired = retired;
         _options = options.Value;
         _logger = logger;
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
         _writer = new SlotWriter(store, $"roundabout/counter/{context.GrainId}/{config.StateName}", Capture, FailStorage);
         ParticipantRegistry.GetOrCreate(context).Add(config.StateName, this);
+        _handover = new VersionHandover<long>(_writer.Key, retired, HandOver);
+        context.ObservableLifecycle.AddMigrationParticipant(_handover);
         context.ObservableLifecycle.Subscribe<RoundaboutTransactionalCounter>(GrainLifecycleStage.SetupState, LoadAsync, StopAsync);
     }
 
@@ -569,9 +570,8 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         {
             var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_writer.Key} is empty.");
             _writer.ETag = record.ETag;
-            _chain = _retired.TakeOver<long>(_writer.Key, record.ETag) is { } kept && kept[^1].CommitTimestamp == slot.CommitTimestamp && kept[^1].Value == slot.Value
-                ? new VersionChain<long>(kept)
-                : new VersionChain<long>(slot.CommitTimestamp, slot.Value);
+            _chain = _handover.TakeOver(record.ETag, newest => newest.CommitTimestamp == slot.CommitTimestamp && newest.Value == slot.Value)
+                ?? new VersionChain<long>(slot.CommitTimestamp, slot.Value);
             foreach (var stored in slot.Prepared)
             {
                 _prepared[stored.TransactionId] = new Pending(0)
@@ -629,14 +629,13 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     private Task StopAsync(CancellationToken cancellationToken)
     {
         _activationStopped.Cancel();
-        if (_loaded && _prepared.Count == 0 && _writer.Failure is null && _writer.ETag is { } etag)
-        {
-            // Nothing waits to be decided or written: the chain is the record's history (see RetiredVersions).
-            _retired.Retire(_writer.Key, etag, _chain);
-        }
-
+        _handover.Retire();
         return Task.CompletedTask;
     }
+
+    /// <summary>The chain and its record's ETag, when the chain is exactly the record's history (see the state's HandOver).</summary>
+    private (string ETag, VersionChain<long> Chain)? HandOver() =>
+        _loaded && _prepared.Count == 0 && _writer.Failure is null && _writer.ETag is { } etag ? (etag, _chain) : null;
 
     private byte[] Capture()
     {

@@ -44,7 +44,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private readonly IRecordStore _store;
     private readonly ITimestampSource _timestamps;
     private readonly CommitDecisions _decisions;
-    private readonly RetiredVersions _retired;
+    private readonly VersionHandover<TState> _handover;
     private readonly RoundaboutTransactionOptions _options;
     private readonly ILogger _logger;
     private readonly ParticipantId _participantId;
@@ -81,12 +81,13 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         _store = store;
         _timestamps = timestamps;
         _decisions = decisions;
-        _retired = retired;
         _options = options.Value;
         _logger = logger;
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
         _writer = new SlotWriter(store, $"roundabout/state/{context.GrainId}/{config.StateName}", Capture, FailStorage);
         ParticipantRegistry.GetOrCreate(context).Add(config.StateName, this);
+        _handover = new VersionHandover<TState>(_writer.Key, retired, HandOver);
+        context.ObservableLifecycle.AddMigrationParticipant(_handover);
         context.ObservableLifecycle.Subscribe<RoundaboutTransactionalState<TState>>(GrainLifecycleStage.SetupState, LoadAsync, StopAsync);
     }
 
@@ -487,9 +488,8 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         {
             var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_writer.Key} is empty.");
             _writer.ETag = record.ETag;
-            _chain = _retired.TakeOver<TState>(_writer.Key, record.ETag) is { } kept && kept[^1].CommitTimestamp == slot.CommitTimestamp
-                ? new VersionChain<TState>(kept)
-                : new VersionChain<TState>(slot.CommitTimestamp, slot.Value ?? new TState());
+            _chain = _handover.TakeOver(record.ETag, newest => newest.CommitTimestamp == slot.CommitTimestamp)
+                ?? new VersionChain<TState>(slot.CommitTimestamp, slot.Value ?? new TState());
             if (slot.Prepared is { } stored)
             {
                 _prepared = new PreparedWrite<TState>(stored.TransactionId, stored.CommitTimestamp, stored.Value ?? new TState(), commitsWhenDurable: false, stored.PreparedAtUtc);
@@ -535,15 +535,16 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private Task StopAsync(CancellationToken cancellationToken)
     {
         _activationStopped.Cancel();
-        if (_loaded && _prepared is null && _writer.Failure is null && _writer.ETag is { } etag)
-        {
-            // Nothing waits to be decided or written: the chain is the record's history, which
-            // running snapshots may still read from the next activation.
-            _retired.Retire(_writer.Key, etag, _chain);
-        }
-
+        _handover.Retire();
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// The chain and its record's ETag, when nothing waits to be decided or written, so that the
+    /// chain is exactly the record's history: running snapshots may then read it from the next activation.
+    /// </summary>
+    private (string ETag, VersionChain<TState> Chain)? HandOver() =>
+        _loaded && _prepared is null && _writer.Failure is null && _writer.ETag is { } etag ? (etag, _chain) : null;
 
     private async Task EnsureUsableAsync(TransactionInfo info)
     {
