@@ -16,8 +16,6 @@ namespace Roundabout.Tests.Cluster;
 /// </summary>
 public sealed class DeactivationSnapshotTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(20);
-
     private RoundaboutCluster _cluster = null!;
 
     public async Task InitializeAsync() => _cluster = await RoundaboutCluster.StartAsync(silos: 1);
@@ -88,28 +86,17 @@ public sealed class DeactivationSnapshotTests : IAsyncLifetime
 
     /// <summary>
     /// Reads <paramref name="first"/> in a read-only snapshot, runs <paramref name="between"/>
-    /// outside it, then reads <paramref name="then"/> in the same snapshot.
+    /// outside it (which deactivates a grain), then reads <paramref name="then"/> in the same snapshot.
     /// </summary>
     private async Task<(T First, T Then)> ReadAcrossDeactivationAsync<T>(Func<Task<T>> first, Func<Task<T>> then, Func<Task> between)
     {
-        var inside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reader = _cluster.Transactions.RunAsync(
-            async () =>
-            {
-                var early = await first();
-                inside.SetResult();
-                await go.Task;
-                return (early, await then());
-            },
-            TransactionOptions.ReadOnlySnapshot);
-
-        await inside.Task.WaitAsync(Prompt);
         var retiredBefore = Retired.Count;
-        await between();
-        Assert.Equal(retiredBefore + 1, Retired.Count); // the deactivated state kept its versions
-        go.SetResult();
-        var seen = await reader.WaitAsync(Prompt);
+        var seen = await PausedSnapshot.ReadAsync(_cluster.Transactions, first, between: async () =>
+        {
+            await between();
+            Assert.Equal(retiredBefore + 1, Retired.Count); // the deactivated state kept its versions
+        }, then);
+
         Assert.Equal(retiredBefore, Retired.Count); // and its next activation took them over
         return seen;
     }

@@ -56,26 +56,15 @@ public sealed class MigrationSnapshotTests : IAsyncLifetime
     /// </summary>
     private async Task<(T First, T Then)> ReadAcrossMigrationAsync<T>(IAddressable migrated, Func<Task<T>> first, Func<Task<T>> then, Func<Task> newerCommit)
     {
-        var inside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reader = _cluster.Transactions.RunAsync(
-            async () =>
-            {
-                var early = await first();
-                inside.SetResult();
-                await go.Task;
-                return (early, await then());
-            },
-            TransactionOptions.ReadOnlySnapshot);
+        SiloAddress? to = null;
+        var seen = await PausedSnapshot.ReadAsync(_cluster.Transactions, first, between: async () =>
+        {
+            await newerCommit();
+            var from = SiloOf(migrated);
+            to = _cluster.Cluster.Silos.Select(silo => silo.SiloAddress).First(silo => !silo.Equals(from));
+            await _cluster.Cluster.MigrateAsync(migrated.GetGrainId(), to).WaitAsync(Prompt);
+        }, then);
 
-        await inside.Task.WaitAsync(Prompt);
-        await newerCommit();
-        var from = SiloOf(migrated);
-        var to = _cluster.Cluster.Silos.Select(silo => silo.SiloAddress).First(silo => !silo.Equals(from));
-        await _cluster.Cluster.MigrateAsync(migrated.GetGrainId(), to).WaitAsync(Prompt);
-
-        go.SetResult();
-        var seen = await reader.WaitAsync(Prompt);
         Assert.Equal(to, SiloOf(migrated)); // it did move, and the snapshot's read met the new activation
         return seen;
     }
