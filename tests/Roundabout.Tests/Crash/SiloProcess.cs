@@ -52,21 +52,27 @@ public sealed class SiloProcess : IAsyncDisposable
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the silo process.");
         var log = new StreamWriter(logFile, append: true) { AutoFlush = true };
         var gate = new Lock();
+        var streamsOpen = 2;
         void Append(string? line)
         {
-            if (line is not null)
+            lock (gate)
             {
-                lock (gate)
+                if (line is not null)
                 {
                     log.WriteLine(line);
+                }
+                else if (--streamsOpen == 0)
+                {
+                    // Closed once both output streams have ended, not when the process exits: the
+                    // readers can still deliver lines after Exited, and a write to a closed log (an
+                    // exception on a thread-pool thread) would take the whole test host down.
+                    log.Dispose();
                 }
             }
         }
 
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.Exited += (_, _) => log.Dispose();
-        process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return new SiloProcess(process, gatewayPort);
