@@ -30,7 +30,7 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
     /// called (after a time-out or an in-doubt outcome, say); a repeat returns the first outcome.
     /// </summary>
     /// <exception cref="OrleansTransactionInDoubtException">
-    /// The outcome is unknown: the commit could not be confirmed, or the grain that ran the transfer did not answer
+    /// The outcome is unknown: the commit could not be confirmed, or the bank grain did not answer
     /// within Orleans' response time-out while the transfer may have committed. Retry with the same
     /// <paramref name="idempotencyKey"/> to find out, or check the balances.
     /// </exception>
@@ -49,14 +49,12 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
             throw new ArgumentException("A transfer writes two accounts; it cannot run with ReadOnly set.", nameof(options));
         }
 
+        var bank = grains.GetGrain<IBankGrain>(0);
         var isolation = options?.Isolation;
 
-        // The paying account (or, with a key, the bank grain) runs the transaction itself; the
-        // runner only retries its conflicts.
+        // The bank grain runs the transaction itself; the runner only retries its conflicts.
         return Runner.RetryAsync(
-            () => UnknownIfUnanswered(idempotencyKey is null
-                ? grains.GetGrain<IAccountGrain>(from).TransferTo(to, amount, isolation)
-                : grains.GetGrain<IBankGrain>(0).TransferOnce(idempotencyKey, from, to, amount, isolation)),
+            () => UnknownIfUnanswered(idempotencyKey is null ? bank.Transfer(from, to, amount, isolation) : bank.TransferOnce(idempotencyKey, from, to, amount, isolation)),
             options);
     }
 
@@ -74,8 +72,8 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
         catch (TimeoutException unanswered)
         {
             throw new OrleansTransactionInDoubtException(
-                "(run by a grain)",
-                $"the grain that runs the transfer did not answer in time ({unanswered.Message.Split('\n')[0].TrimEnd('.')}); the transfer may or may not have taken effect",
+                "(run by the bank grain)",
+                $"the bank grain did not answer in time ({unanswered.Message.Split('\n')[0].TrimEnd('.')}); the transfer may or may not have taken effect",
                 unanswered);
         }
     }

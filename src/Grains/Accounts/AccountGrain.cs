@@ -1,7 +1,5 @@
 using Orleans.Transactions.Abstractions;
-using Roundabout.Hosting;
 using Roundabout.State;
-using Roundabout.Transactions;
 using Roundabout.Transactions.OneRound;
 
 namespace Roundabout.Accounts;
@@ -14,9 +12,7 @@ namespace Roundabout.Accounts;
 [GrainType(Hosting.RoundaboutGrainTypes.Account)]
 public sealed class AccountGrain(
     [TransactionalCounter("balance")] ITransactionalCounter balance,
-    [TransactionalState("settings")] ITransactionalState<AccountSettings> settings,
-    IRoundaboutTransactions transactions,
-    GrainReferences references) : Grain, IAccountGrain
+    [TransactionalState("settings")] ITransactionalState<AccountSettings> settings) : Grain, IAccountGrain
 {
     private string Id => this.GetPrimaryKeyString();
 
@@ -46,17 +42,6 @@ public sealed class AccountGrain(
     public Task<PreparedPart> DepositInRound(OneRoundTicket round, long amount) => this.RunOneRoundPart(round, () => Deposit(amount));
 
     public Task<PreparedPart> WithdrawInRound(OneRoundTicket round, long amount) => this.RunOneRoundPart(round, () => Withdraw(amount));
-
-    public Task TransferTo(string to, long amount, IsolationLevel? isolation = null)
-    {
-        Money.ValidateTransfer(Id, to, amount);
-        var target = references.Get<IAccountGrain>(to);
-        // This account's part is a plain method call: it runs in this activation, and the
-        // coordinator installs it here too, so only the other account gets messages.
-        return transactions.RunOneRoundAsync(
-            round => [WithdrawInRound(round, amount), target.DepositInRound(round, amount)],
-            new TransactionOptions(isolation));
-    }
 
     public Task<long> GetBalance() => balance.Read();
 

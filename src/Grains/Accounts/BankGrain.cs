@@ -14,8 +14,12 @@ public sealed class BankGrain(IRoundaboutTransactions transactions, GrainReferen
     public Task Transfer(string from, string to, long amount, IsolationLevel? isolation = null)
     {
         Money.ValidateTransfer(from, to, amount);
-        // The paying account coordinates: its part runs there, without a message of its own.
-        return references.Get<IAccountGrain>(from).TransferTo(to, amount, isolation);
+        var source = references.Get<IAccountGrain>(from);
+        var target = references.Get<IAccountGrain>(to);
+        // One round: each account withdraws or deposits and prepares in the same call.
+        return transactions.RunOneRoundAsync(
+            round => [source.WithdrawInRound(round, amount), target.DepositInRound(round, amount)],
+            new TransactionOptions(isolation));
     }
 
     public async Task TransferOnce(string idempotencyKey, string from, string to, long amount, IsolationLevel? isolation = null)

@@ -1,5 +1,4 @@
 using Orleans.Concurrency;
-using Roundabout.Transactions;
 using Roundabout.Transactions.OneRound;
 
 namespace Roundabout.Accounts;
@@ -29,20 +28,6 @@ public interface IAccountGrain : IGrainWithStringKey
     /// <summary><see cref="Withdraw(long)"/> as this account's part of a one-round transaction (see <c>IRoundaboutTransactions.RunOneRoundAsync</c>).</summary>
     [AlwaysInterleave]
     Task<PreparedPart> WithdrawInRound(OneRoundTicket round, long amount);
-
-    /// <summary>
-    /// Moves <paramref name="amount"/> from this account to account <paramref name="to"/> as one
-    /// one-round transaction that this account coordinates: its own part runs here, without a
-    /// message, and only the other account is called. Throws like <see cref="IBankGrain.Transfer"/>.
-    /// </summary>
-    /// <remarks>
-    /// Interleaves with the account's other calls: it waits for a whole transaction, and each
-    /// transactional state keeps concurrent transactions apart itself. Like any grain method without
-    /// <c>[Transaction]</c>, it never joins a caller's transaction: it commits on its own. Called from
-    /// inside a one-round part, it is refused.
-    /// </remarks>
-    [AlwaysInterleave]
-    Task TransferTo(string to, long amount, IsolationLevel? isolation = null);
 
     /// <summary>How far below zero the balance may go (0 = no overdraft).</summary>
     [Transaction(TransactionOption.CreateOrJoin)]

@@ -29,7 +29,6 @@ public sealed partial class TransactionCoordinator(
     ITimestampSource timestamps,
     CommitDecisions decisions,
     GrainReferences references,
-    IGrainContextAccessor currentGrain,
     IOptions<RoundaboutTransactionOptions> options,
     ILogger<TransactionCoordinator> logger)
 {
@@ -250,7 +249,7 @@ public sealed partial class TransactionCoordinator(
                 id, $"the commit operation at {Describe(committer)} took effect, but it answered so late that the participants had presumed the transaction abandoned and rolled it back", null);
         }
 
-        await InstallAsync(transactionId, commitTimestamp, writers, decision);
+        _ = InstallAsync(transactionId, commitTimestamp, writers, decision);
     }
 
     /// <summary>Replaces Committing with Abort and drops the prepared writes. Never throws.</summary>
@@ -335,56 +334,25 @@ public sealed partial class TransactionCoordinator(
         // Committed: the caller may know now. Installing is the participants' business; a
         // snapshot that meets a prepared write before its Commit arrives waits for it, and one
         // that misses the message settles from the decision record.
-        await InstallAsync(transactionId, commitTimestamp, writers, decision);
+        _ = InstallAsync(transactionId, commitTimestamp, writers, decision);
     }
 
-    /// <summary>
-    /// Sends every install, and forgets the decision once all are made. Completes when the installs
-    /// of states in the current grain's own turn are made (see <see cref="Extension"/>); the others
-    /// go on without the caller.
-    /// </summary>
-    /// <remarks>
-    /// A state of the grain whose turn this is gets a direct call, not a message that Orleans would
-    /// deliver to whichever activation is current. So its install must be made before the call
-    /// that runs the transaction returns: after that the grain may deactivate, and an install still
-    /// under way would go on writing its record under the next activation (which refuses it by ETag,
-    /// and a refused write stops an activation). A message-delivered install is a call of its own,
-    /// which a deactivation waits for.
-    /// </remarks>
-    private Task InstallAsync(Guid transactionId, long commitTimestamp, List<ParticipantId> writers, RecordedDecision decision)
+    private async Task InstallAsync(Guid transactionId, long commitTimestamp, List<ParticipantId> writers, RecordedDecision decision)
     {
-        var inThisTurn = new List<Task<bool>>();
-        var installs = writers.ConvertAll(writer =>
+        var installs = writers.Select(async writer =>
         {
-            var install = InstallOneAsync(writer, transactionId, commitTimestamp);
-            if (IsInCurrentTurn(writer))
+            try
             {
-                inThisTurn.Add(install);
+                await Extension(writer).Commit(writer.Name, transactionId, commitTimestamp, decisions.OrderingDomain);
+                return true;
             }
-
-            return install;
+            catch (Exception exception)
+            {
+                // Committed all the same: the participant settles from the decision record.
+                LogInstallFailed(logger, exception, transactionId, Describe(writer));
+                return false;
+            }
         });
-        _ = ForgetWhenInstalledAsync(transactionId, decision, installs);
-        return Task.WhenAll(inThisTurn);
-    }
-
-    private async Task<bool> InstallOneAsync(ParticipantId writer, Guid transactionId, long commitTimestamp)
-    {
-        try
-        {
-            await Extension(writer).Commit(writer.Name, transactionId, commitTimestamp, decisions.OrderingDomain);
-            return true;
-        }
-        catch (Exception exception)
-        {
-            // Committed all the same: the participant settles from the decision record.
-            LogInstallFailed(logger, exception, transactionId, Describe(writer));
-            return false;
-        }
-    }
-
-    private async Task ForgetWhenInstalledAsync(Guid transactionId, RecordedDecision decision, List<Task<bool>> installs)
-    {
         // Every install is durable, or accepted by the decisions' own store ahead of the removal
         // (see Commit), so no one needs the decision any more.
         if ((await Task.WhenAll(installs)).All(installed => installed))
@@ -485,17 +453,8 @@ public sealed partial class TransactionCoordinator(
         }));
     }
 
-    /// <summary>
-    /// The participant's protocol messages. When the coordinator runs in the participant's own
-    /// turn (a transaction that the grain itself runs, such as an account's transfer), they are
-    /// direct calls: a message to oneself would only cost a round through the scheduler.
-    /// </summary>
     private ITransactionParticipantExtension Extension(ParticipantId participant) =>
-        IsInCurrentTurn(participant)
-            ? TransactionParticipantExtension.InTurnOf(currentGrain.GrainContext)
-            : references.Cast<ITransactionParticipantExtension>(participant.Reference.GetGrainId());
-
-    private bool IsInCurrentTurn(ParticipantId participant) => currentGrain.GrainContext.GrainId == participant.Reference.GetGrainId();
+        references.Cast<ITransactionParticipantExtension>(participant.Reference.GetGrainId());
 
     private static string Describe(ParticipantId participant) => $"{participant.Reference.GetGrainId()}/{participant.Name}";
 

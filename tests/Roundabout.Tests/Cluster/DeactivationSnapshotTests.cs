@@ -58,7 +58,7 @@ public sealed class DeactivationSnapshotTests : IAsyncLifetime
             then: a.GetBalance,
             between: async () =>
             {
-                await a.TransferTo(b.GetPrimaryKeyString(), 30);
+                await Grains.GetGrain<IBankGrain>(0).Transfer(a.GetPrimaryKeyString(), b.GetPrimaryKeyString(), 30);
                 await _cluster.Cluster.DeactivateAsync(a);
             });
 

@@ -43,7 +43,7 @@ public sealed class MigrationSnapshotTests : IAsyncLifetime
         await a.Deposit(100);
         await b.Deposit(100);
 
-        var seen = await ReadAcrossMigrationAsync(a, first: b.GetBalance, then: a.GetBalance, newerCommit: () => a.TransferTo(b.GetPrimaryKeyString(), 30));
+        var seen = await ReadAcrossMigrationAsync(a, first: b.GetBalance, then: a.GetBalance, newerCommit: () => Grains.GetGrain<IBankGrain>(0).Transfer(a.GetPrimaryKeyString(), b.GetPrimaryKeyString(), 30));
 
         Assert.Equal((100, 100), seen);
         Assert.Equal(70, await a.GetBalance());

@@ -2,25 +2,9 @@ using Roundabout.Transactions.Committers;
 
 namespace Roundabout.Transactions.Protocol;
 
-internal sealed class TransactionParticipantExtension : ITransactionParticipantExtension
+internal sealed class TransactionParticipantExtension(IGrainContextAccessor contextAccessor) : ITransactionParticipantExtension
 {
-    private readonly IGrainContext _context;
-
-    /// <summary>As Orleans makes it, for messages to the activation that is being set up.</summary>
-    public TransactionParticipantExtension(IGrainContextAccessor contextAccessor)
-        : this(contextAccessor.GrainContext)
-    {
-    }
-
-    private TransactionParticipantExtension(IGrainContext context) => _context = context;
-
-    /// <summary>
-    /// For calls made by code that already runs in <paramref name="context"/>'s turn (the
-    /// coordinator of a transaction that this grain runs): the states are called directly, as the
-    /// message would call them, without a message. (Not a constructor: Orleans makes the
-    /// extension through dependency injection, which must find exactly one.)
-    /// </summary>
-    public static TransactionParticipantExtension InTurnOf(IGrainContext context) => new(context);
+    private readonly IGrainContext _context = contextAccessor.GrainContext;
 
     public async Task<Vote[]> PrepareStates(StatePrepare[] states, PrepareRequest request)
     {
