@@ -629,6 +629,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     private Task StopAsync(CancellationToken cancellationToken)
     {
         _activationStopped.Cancel();
+        _writer.Stop();
         _handover.Retire();
         return Task.CompletedTask;
     }

@@ -535,6 +535,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private Task StopAsync(CancellationToken cancellationToken)
     {
         _activationStopped.Cancel();
+        _writer.Stop();
         _handover.Retire();
         return Task.CompletedTask;
     }

@@ -13,6 +13,7 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
 {
     private Task _last = Task.CompletedTask;
     private QueuedWrite? _queued;
+    private volatile bool _stopped;
     private bool _acceptsAtOnce = true;
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -52,6 +53,16 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
     public Task LastWriteAsync() => _last;
 
     public Task WriteAsync() => Queue().Completion;
+
+    /// <summary>
+    /// The activation has stopped: a write that has not been handed to the store yet (one queued
+    /// behind a write in flight, for a settle that a timer started) is refused from now on. The
+    /// next activation loads the record as it stands once the writes handed over are accepted, and
+    /// settles from there; a write of this activation after that would change the record under it
+    /// (refused by ETag, which stops the next activation too). Writes already handed over are
+    /// accepted before the next activation can read.
+    /// </summary>
+    public void Stop() => _stopped = true;
 
     /// <summary>
     /// For a change that must be durable whenever a later write is: a prepare before its decision
@@ -108,6 +119,13 @@ internal sealed class SlotWriter(IRecordStore store, string key, Func<byte[]> ca
     {
         // From here on, later changes need a write of their own.
         write.Captured = true;
+        if (_stopped)
+        {
+            var stopped = new InvalidOperationException($"{key}: the activation has stopped; its next activation settles from the stored record.");
+            write.SetAccepted(stopped);
+            return Task.FromException(stopped);
+        }
+
         if (Failure is { } failure)
         {
             var refused = new InvalidOperationException($"{key}: no further writes after a storage failure.", failure);

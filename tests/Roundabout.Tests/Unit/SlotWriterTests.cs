@@ -74,6 +74,30 @@ public sealed class SlotWriterTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task Stop_AWriteQueuedBehindOneInFlight_IsRefusedAndNeverReachesTheStore(bool acceptsAtOnce)
+    {
+        var store = new ManualDurabilityRecordStore(Domain, acceptsAtOnce);
+        var capturedValues = 0;
+        var failures = new List<Exception>();
+        var writer = new SlotWriter(store, "slot", () => [(byte)++capturedValues], failures.Add);
+        var first = writer.WriteAsync();
+        var queued = writer.WriteAsync(); // a settle's write, say, behind the first
+
+        writer.Stop(); // the activation stops; the next one will load what the first write left
+        store.MakeDurable();
+        await first;
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => queued.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("stopped", refused.Message);
+        Assert.Equal(1, capturedValues);
+        Assert.Equal(0, store.PendingCount);
+        Assert.Equal(new byte[] { 1 }, (await store.ReadAsync("slot"))!.Value.ToArray());
+        Assert.Empty(failures); // not a storage failure: nothing to reload for
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task WriteBefore_FailsAfterAcceptance_TheSlotIsToldAndLaterWritesFail(bool acceptsAtOnce)
     {
         var store = new ManualDurabilityRecordStore(Domain, acceptsAtOnce);
