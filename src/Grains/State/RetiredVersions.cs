@@ -15,7 +15,8 @@ namespace Roundabout.State;
 /// the snapshot began: a read-only transaction aborted. The next activation takes the versions
 /// over only when the record it loads is the very record (by ETag) that the stopped activation
 /// had last written, so they are the state's history up to what it loads.
-/// An activation placed on another silo (or migrated there) still starts with the newest version only.
+/// A migration carries the versions in Orleans' migration context instead (<see cref="VersionHandover{T}"/>);
+/// an activation that is simply placed on another silo starts with the newest version only.
 /// </remarks>
 public sealed class RetiredVersions(ITimestampSource timestamps)
 {
