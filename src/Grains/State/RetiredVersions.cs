@@ -14,7 +14,8 @@ namespace Roundabout.State;
 /// <see cref="Transactions.SnapshotTooOldException"/> whenever a version had been committed after
 /// the snapshot began: a read-only transaction aborted. The next activation takes the versions
 /// over only when the record it loads is the very record (by ETag) that the stopped activation
-/// had last written, so they are the state's history up to what it loads.
+/// had last written, and that record's committed version is their newest, so they are the state's
+/// history up to what it loads.
 /// A migration carries the versions in Orleans' migration context instead (<see cref="VersionHandover{T}"/>);
 /// an activation that is simply placed on another silo starts with the newest version only.
 /// </remarks>
@@ -34,9 +35,8 @@ public sealed class RetiredVersions(ITimestampSource timestamps)
 
     /// <summary>
     /// Keeps <paramref name="chain"/>'s versions for the next activation of the state stored at
-    /// <paramref name="key"/>, whose last write left the record at <paramref name="etag"/>. Call it
-    /// only when the chain's newest version is exactly what that record holds (nothing prepared,
-    /// nothing installed but not yet written).
+    /// <paramref name="key"/>, whose last write left the record at <paramref name="etag"/>. The next
+    /// activation uses them only if that record's committed version is the chain's newest.
     /// </summary>
     public void Retire<T>(string key, string etag, VersionChain<T> chain)
     {

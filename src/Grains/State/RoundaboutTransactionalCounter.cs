@@ -634,9 +634,14 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         return Task.CompletedTask;
     }
 
-    /// <summary>The chain and its record's ETag, when the chain is exactly the record's history (see the state's HandOver).</summary>
+    /// <summary>
+    /// The committed versions and the ETag of the record this activation wrote last (see the state's
+    /// HandOver). Prepared additions stay in the record for the next activation to recover; one
+    /// that commits when durable is folded into the record's committed value, which then differs
+    /// from the chain's newest, and the next activation's check refuses the versions.
+    /// </summary>
     private (string ETag, VersionChain<long> Chain)? HandOver() =>
-        _loaded && _prepared.Count == 0 && _writer.Failure is null && _writer.ETag is { } etag ? (etag, _chain) : null;
+        _loaded && _writer.Failure is null && _writer.ETag is { } etag ? (etag, _chain) : null;
 
     private byte[] Capture()
     {

@@ -541,11 +541,14 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     }
 
     /// <summary>
-    /// The chain and its record's ETag, when nothing waits to be decided or written, so that the
-    /// chain is exactly the record's history: running snapshots may then read it from the next activation.
+    /// The committed versions and the ETag of the record this activation wrote last, for running
+    /// snapshots to read from the next activation. A prepared write does not stand in the way: it is
+    /// in the record (or refused since the stop) and the next activation recovers it from there; the
+    /// committed versions are the record's history as long as the record's committed version is the
+    /// chain's newest, which the next activation checks.
     /// </summary>
     private (string ETag, VersionChain<TState> Chain)? HandOver() =>
-        _loaded && _prepared is null && _writer.Failure is null && _writer.ETag is { } etag ? (etag, _chain) : null;
+        _loaded && _writer.Failure is null && _writer.ETag is { } etag ? (etag, _chain) : null;
 
     private async Task EnsureUsableAsync(TransactionInfo info)
     {

@@ -8,8 +8,9 @@ namespace Roundabout.State;
 /// </summary>
 /// <param name="key">The state's record key.</param>
 /// <param name="current">
-/// The chain and the ETag of the record it matches, or <c>null</c> when the chain is not exactly the
-/// record's history (something prepared, unwritten, or storage failed): then nothing is handed over.
+/// The chain and the ETag of the record the activation wrote last, or <c>null</c> when there is nothing
+/// to hand over (not loaded, or storage failed). Whether the chain's newest is that record's
+/// committed version is checked by <see cref="TakeOver"/>, against the record the next activation loads.
 /// </param>
 internal sealed class VersionHandover<T>(string key, RetiredVersions retired, Func<(string ETag, VersionChain<T> Chain)?> current) : IGrainMigrationParticipant
 {

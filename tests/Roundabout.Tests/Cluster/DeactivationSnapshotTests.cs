@@ -17,10 +17,16 @@ namespace Roundabout.Tests.Cluster;
 public sealed class DeactivationSnapshotTests : IAsyncLifetime
 {
     private RoundaboutCluster _cluster = null!;
+    private HoldingRecordStore _store = null!;
 
-    public async Task InitializeAsync() => _cluster = await RoundaboutCluster.StartAsync(silos: 1);
+    public async Task InitializeAsync() =>
+        _cluster = await RoundaboutCluster.StartAsync(silos: 1, wrapStore: inner => _store = new HoldingRecordStore(inner));
 
-    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        _store.Release();
+        await _cluster.DisposeAsync();
+    }
 
     private IGrainFactory Grains => _cluster.Grains;
 
@@ -65,6 +71,34 @@ public sealed class DeactivationSnapshotTests : IAsyncLifetime
         // One snapshot: the total is whole, before the transfer.
         Assert.Equal((100, 100), seen);
         Assert.Equal(70, await a.GetBalance());
+    }
+
+    [Fact]
+    public async Task Snapshot_RecordDeactivatedWhileAWriteIsPrepared_StillReadsItsVersion()
+    {
+        var (x, y, z) = (Grains.GetGrain<IRecordGrain>(Keys.New("rec")), Grains.GetGrain<IRecordGrain>(Keys.New("rec")), Grains.GetGrain<IRecordGrain>(Keys.New("rec")));
+        await x.Put([1]);
+        await y.Put([1]);
+        Task? prepared = null;
+
+        var seen = await ReadAcrossDeactivationAsync(
+            first: async () => (await y.Get()).Value![0],
+            then: async () => (await x.Get()).Value![0],
+            between: async () =>
+            {
+                await x.Put([2]);
+
+                // A later transaction prepares a write at x and waits for its decision meanwhile.
+                _store.HoldWrites = DecisionWrites.HasCommit;
+                prepared = _cluster.Transactions.RunOneRoundAsync(round => [x.PutInRound(round, [3]), z.PutInRound(round, [3])]);
+                await _store.FirstHeld.WaitAsync(TimeSpan.FromSeconds(20));
+                await _cluster.Cluster.DeactivateAsync(x);
+            });
+
+        Assert.Equal((1, 1), seen);
+        _store.Release();
+        await prepared!.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(3, (await x.Get()).Value![0]); // the next activation recovered the prepared write, and it committed
     }
 
     [Fact]
