@@ -72,6 +72,9 @@ public sealed class RetiredVersions(ITimestampSource timestamps)
             ? versions
             : null;
 
+    /// <summary>Drops what was retired for the state at <paramref name="key"/> (its versions went elsewhere).</summary>
+    public void Forget(string key) => _entries.TryRemove(key, out _);
+
     /// <summary>Drops the entries whose older versions no snapshot can see any more, then the oldest past the limit.</summary>
     private void Sweep(SnapshotHorizon horizon)
     {

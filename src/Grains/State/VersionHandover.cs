@@ -29,9 +29,12 @@ internal sealed class VersionHandover<T>(string key, RetiredVersions retired, Fu
 
     public void OnDehydrate(IDehydrationContext dehydrationContext)
     {
-        if (current() is { } now && retired.StillObservable(now.Chain) is { Length: > 1 } versions)
+        // Orleans dehydrates after the lifecycle's stop, which has retired the versions to this
+        // silo already: the migration carries them now, so the silo's copy would only take memory.
+        if (current() is { } now && retired.StillObservable(now.Chain) is { Length: > 1 } versions
+            && dehydrationContext.TryAddValue(ContextKey, new MigratedVersions<T>(now.ETag, versions)))
         {
-            dehydrationContext.TryAddValue(ContextKey, new MigratedVersions<T>(now.ETag, versions));
+            retired.Forget(key);
         }
     }
 

@@ -1,5 +1,6 @@
 using Roundabout.Accounts;
 using Roundabout.Records;
+using Roundabout.State;
 using Roundabout.Tests.Infrastructure;
 using Roundabout.Transactions;
 
@@ -62,7 +63,10 @@ public sealed class MigrationSnapshotTests : IAsyncLifetime
             await newerCommit();
             var from = SiloOf(migrated);
             to = _cluster.Cluster.Silos.Select(silo => silo.SiloAddress).First(silo => !silo.Equals(from));
+            var retiredAtSource = _cluster.Cluster.Silos.First(silo => silo.SiloAddress.Equals(from)).ServiceProvider.GetRequiredService<RetiredVersions>();
+            var retiredBefore = retiredAtSource.Count;
             await _cluster.Cluster.MigrateAsync(migrated.GetGrainId(), to).WaitAsync(Prompt);
+            Assert.Equal(retiredBefore, retiredAtSource.Count); // carried by the migration, not also left behind
         }, then);
 
         Assert.Equal(to, SiloOf(migrated)); // it did move, and the snapshot's read met the new activation

@@ -92,3 +92,40 @@ public sealed class RetiredVersionsTests
         Assert.Throws<ArgumentException>(() => new VersionChain<string>([new CommittedVersion<string>(10, 20, "a")]));
     }
 }
+
+public sealed class VersionHandoverTests
+{
+    private sealed class NoHorizon : ITimestampSource
+    {
+        public SnapshotHorizon Horizon => SnapshotHorizon.None;
+
+        public Task<long> NextAsync(Guid? registerAs = null, TimeSpan registrationTimeout = default) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public void TakeOver_RecordsCommittedVersionIsNotTheChainsNewest_StartsWithoutThem()
+    {
+        // The stopped activation had installed v20 in memory, but its record still holds v10
+        // (same ETag: the install was never written): the versions are not that record's history.
+        var retired = new RetiredVersions(new NoHorizon());
+        var stopped = new VersionHandover<string>("k", retired, () => ("etag-1", VersionChainTests.ThreeVersions()));
+        stopped.Retire();
+
+        var next = new VersionHandover<string>("k", retired, () => null);
+
+        Assert.Null(next.TakeOver("etag-1", newest => newest.CommitTimestamp == 10));
+    }
+
+    [Fact]
+    public void TakeOver_RecordMatches_ResumesTheChain()
+    {
+        var retired = new RetiredVersions(new NoHorizon());
+        new VersionHandover<string>("k", retired, () => ("etag-1", VersionChainTests.ThreeVersions())).Retire();
+
+        var chain = new VersionHandover<string>("k", retired, () => null).TakeOver("etag-1", newest => newest.CommitTimestamp == 20);
+
+        Assert.NotNull(chain);
+        Assert.True(chain.TryGetVisible(5, out var seen));
+        Assert.Equal("v0", seen.Value);
+    }
+}
