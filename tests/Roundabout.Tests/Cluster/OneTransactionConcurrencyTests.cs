@@ -1,3 +1,5 @@
+using Orleans.TestingHost;
+using Roundabout.State;
 using Roundabout.Tests.Infrastructure;
 using Roundabout.Tests.TestGrains;
 using Roundabout.Transactions;
@@ -91,5 +93,49 @@ public sealed class OneTransactionConcurrencyTests() : WrappedStoreClusterTest<H
         Assert.Contains("was committed after this transaction's snapshot", refused.Message, StringComparison.Ordinal);
         Assert.Equal(attempts * 5, await x.GetTotal());
         Assert.Equal(0, await y.GetTotal());
+    }
+
+    /// <summary>
+    /// The same for a counter: its read or addition failed (here: a snapshot it no longer keeps)
+    /// and the grain caught the exception, yet the transaction must not commit its other writes.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CounterFails_TheGrainCatchesIt_TheTransactionStillAborts(bool adding)
+    {
+        var counterKey = Keys.New("counter");
+        var (x, y) = (Cluster.Grains.GetGrain<ILargeCounterGrain>(counterKey), Cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")));
+        await x.AddInNewTransaction(1);
+
+        var attempt = Cluster.TransactionClient.RunTransaction(TransactionOption.Create, async () =>
+        {
+            await y.AddJoined(1);
+
+            // An independent transaction commits at x after this one's snapshot, and x's next
+            // activation keeps only that newest version...
+            await x.AddInNewTransaction(5);
+            await DeactivateWithoutHandingOverAsync(x, counterKey);
+
+            // ...so the counter cannot serve this snapshot, and the grain swallows the failure.
+            _ = adding ? await x.TryAddCatchingFailure(5) : await x.ReadCatchingFailure() is null;
+        });
+
+        // Orleans raises the recorded failure at the caller when the call returns, and aborts.
+        var aborted = await Assert.ThrowsAsync<SnapshotTooOldException>(() => attempt);
+        Assert.Contains("no longer keeps the value", aborted.Message, StringComparison.Ordinal);
+        Assert.Equal(6, await x.Read());
+        Assert.Equal(0, await y.GetTotal());
+    }
+
+    /// <summary>Deactivates the counter and drops the older versions its silo kept for the next activation.</summary>
+    private async Task DeactivateWithoutHandingOverAsync(ILargeCounterGrain counter, string counterKey)
+    {
+        await Cluster.Cluster.DeactivateAsync(counter);
+        var slotKey = Cluster.Store.KeysWithPrefix("roundabout/counter/").Single(key => key.Contains(counterKey, StringComparison.Ordinal));
+        foreach (var silo in Cluster.Cluster.Silos)
+        {
+            ((InProcessSiloHandle)silo).ServiceProvider.GetRequiredService<RetiredVersions>().Forget(slotKey);
+        }
     }
 }

@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using Orleans.Transactions;
 using Roundabout.State;
 
 namespace Roundabout.Tests.TestGrains;
@@ -16,6 +17,18 @@ public interface ILargeCounterGrain : IGrainWithStringKey
 
     /// <summary>Not transactional and touches nothing: activates the grain, so that its counter loads its record.</summary>
     Task Ping();
+
+    /// <summary>Adds in a transaction of its own, even when called from inside another.</summary>
+    [Transaction(TransactionOption.Create)]
+    Task AddInNewTransaction(long delta);
+
+    /// <summary>Reads, and if the counter fails (a snapshot it no longer keeps, say) catches the exception and returns null instead.</summary>
+    [Transaction(TransactionOption.Join)]
+    Task<long?> ReadCatchingFailure();
+
+    /// <summary>Adds, and if the counter fails catches the exception and returns false instead.</summary>
+    [Transaction(TransactionOption.Join)]
+    Task<bool> TryAddCatchingFailure(long delta);
 }
 
 public sealed class LargeCounterGrain([TransactionalCounter("value")] ITransactionalCounter counter) : Grain, ILargeCounterGrain
@@ -25,4 +38,30 @@ public sealed class LargeCounterGrain([TransactionalCounter("value")] ITransacti
     public Task<long> Read() => counter.Read();
 
     public Task Ping() => Task.CompletedTask;
+
+    public Task AddInNewTransaction(long delta) => counter.TryAdd(delta);
+
+    public async Task<long?> ReadCatchingFailure()
+    {
+        try
+        {
+            return await counter.Read();
+        }
+        catch (OrleansTransactionException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<bool> TryAddCatchingFailure(long delta)
+    {
+        try
+        {
+            return (await counter.TryAdd(delta)).Added;
+        }
+        catch (OrleansTransactionException)
+        {
+            return false;
+        }
+    }
 }
