@@ -91,12 +91,16 @@ public static class RoundaboutTransactionsHostingExtensions
         services.AddSingleton<ITransactionAgent, RoundaboutTransactionAgent>();
         services.AddSingleton<IRoundaboutTransactions, RoundaboutTransactions>();
 
-        // Orleans' transaction client (an internal type, registered by UseTransactions()), wrapped.
+        // Orleans' transaction client (an internal type, registered by UseTransactions()), wrapped
+        // for the application. The native API keeps the unwrapped one: its callers (the client's
+        // TransactionRunner) choose their own retries, which the option must not multiply.
         var orleansClient = services.LastOrDefault(service => service.ServiceType == typeof(ITransactionClient) && service.ImplementationType is not null)
             ?? throw new InvalidOperationException("UseTransactions() registered no ITransactionClient to wrap.");
         services.Remove(orleansClient);
+        services.AddKeyedSingleton<ITransactionClient>(RetryingTransactionClient.UnwrappedKey, (sp, _) =>
+            (ITransactionClient)ActivatorUtilities.CreateInstance(sp, orleansClient.ImplementationType!));
         services.AddSingleton<ITransactionClient>(sp => new RetryingTransactionClient(
-            (ITransactionClient)ActivatorUtilities.CreateInstance(sp, orleansClient.ImplementationType!),
+            sp.GetRequiredKeyedService<ITransactionClient>(RetryingTransactionClient.UnwrappedKey),
             sp.GetRequiredService<IOptions<RoundaboutTransactionOptions>>()));
     }
 }

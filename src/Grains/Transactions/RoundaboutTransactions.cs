@@ -1,15 +1,17 @@
 using System.Runtime.ExceptionServices;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Transactions;
 using Roundabout.Hosting;
 using Roundabout.Transactions.OneRound;
 using Roundabout.Transactions.Protocol;
+using Roundabout.Transactions.Retries;
 using Roundabout.Transactions.Timestamps;
 
 namespace Roundabout.Transactions;
 
 internal sealed class RoundaboutTransactions(
-    ITransactionClient transactionClient,
+    [FromKeyedServices(RetryingTransactionClient.UnwrappedKey)] ITransactionClient transactionClient,
     GrainReferences references,
     ITimestampSource timestamps,
     ActiveSnapshotRegistry snapshots,

@@ -76,6 +76,27 @@ public sealed class RootConflictRetryTests : IAsyncLifetime
         Assert.Equal(100 * (1 + Retries), await tally.GetTotal());
     }
 
+    /// <summary>
+    /// The native API is not Orleans' programming model: its caller (the client's TransactionRunner
+    /// and its RetryPolicy) decides about retries, and this option must not multiply them.
+    /// </summary>
+    [Fact]
+    public async Task NativeRunAsyncThatConflicts_RunsOnce_ItsCallerDecidesAboutRetries()
+    {
+        var tally = Tally();
+        var runs = 0;
+
+        await Assert.ThrowsAsync<TransactionConflictException>(() => _cluster.Transactions.RunAsync(async () =>
+        {
+            Interlocked.Increment(ref runs);
+            await tally.AddJoined(5);
+            await tally.AddInNewTransaction(100);
+        }));
+
+        Assert.Equal(1, runs);
+        Assert.Equal(100, await tally.GetTotal());
+    }
+
     [Fact]
     public async Task ApplicationException_IsNotRetried()
     {

@@ -10,6 +10,9 @@ namespace Roundabout.Transactions.Retries;
 /// </summary>
 internal sealed class RetryingTransactionClient(ITransactionClient orleans, IOptions<RoundaboutTransactionOptions> options) : ITransactionClient
 {
+    /// <summary>The service key of Orleans' own client, without these retries (the native API's).</summary>
+    public const string UnwrappedKey = "Roundabout.OrleansTransactionClient";
+
     public Task RunTransaction(TransactionOption transactionOption, Func<Task> transactionDelegate) =>
         RunTransaction(transactionOption, transactionDelegate, useExclusiveLock: false);
 
