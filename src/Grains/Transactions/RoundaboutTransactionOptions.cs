@@ -1,6 +1,11 @@
 namespace Roundabout.Transactions;
 
 /// <summary>Options of Roundabout's transaction agent, per process (silo or client).</summary>
+/// <remarks>
+/// There is no time-out of its own for the coordinator's calls to participants: each is a grain
+/// call, bounded by Orleans' response time-out (<c>SiloMessagingOptions.ResponseTimeout</c>,
+/// <c>ClientMessagingOptions.ResponseTimeout</c>; 30 s by default).
+/// </remarks>
 public sealed class RoundaboutTransactionOptions
 {
     /// <summary>The isolation level of transactions that do not choose one. Default: <see cref="IsolationLevel.Serializable"/>.</summary>
@@ -18,9 +23,6 @@ public sealed class RoundaboutTransactionOptions
     /// before they are discarded (the transaction's client is presumed gone). Default: 60 seconds.
     /// </summary>
     public TimeSpan AbandonedTransactionTimeout { get; set; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>How long a call to a participant during commit may take. Default: 30 seconds.</summary>
-    public TimeSpan ParticipantCallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// How long a transaction committer's operation (<c>[TransactionCommitter]</c>) may run. After it
@@ -78,7 +80,6 @@ public sealed class RoundaboutTransactionOptions
                  {
                      (nameof(PreparedResolutionTimeout), PreparedResolutionTimeout),
                      (nameof(AbandonedTransactionTimeout), AbandonedTransactionTimeout),
-                     (nameof(ParticipantCallTimeout), ParticipantCallTimeout),
                      (nameof(CommitOperationTimeout), CommitOperationTimeout),
                  })
         {

@@ -80,7 +80,6 @@ public sealed class ValidationTests
     [Theory]
     [InlineData(nameof(RoundaboutTransactionOptions.PreparedResolutionTimeout))]
     [InlineData(nameof(RoundaboutTransactionOptions.AbandonedTransactionTimeout))]
-    [InlineData(nameof(RoundaboutTransactionOptions.ParticipantCallTimeout))]
     [InlineData(nameof(RoundaboutTransactionOptions.CommitOperationTimeout))]
     public void TransactionOptions_ATimeoutNotAboveZero_IsRefusedNamingIt(string option)
     {
