@@ -236,15 +236,32 @@ internal sealed class RoundaboutTransactions(
 
         var waits = retry.ReadSet.Select(participant => references.Cast<Protocol.ITransactionParticipantExtension>(participant.Reference.GetGrainId())
             .WaitForCommitAfter(participant.Name, retry.ReadTimestamp, timeout)).ToList();
+        Exception? firstFailure = null;
+        var anyAnswered = false;
         while (waits.Count > 0)
         {
             var finished = await Task.WhenAny(waits);
-            if (await finished)
-            {
-                return true;
-            }
-
             waits.Remove(finished);
+            if (finished.IsCompletedSuccessfully)
+            {
+                if (finished.Result)
+                {
+                    return true;
+                }
+
+                anyAnswered = true;
+            }
+            else
+            {
+                // One state that cannot be watched (its grain failing, say) must not end the wait
+                // for the others; only when none could be watched is the failure the answer.
+                firstFailure ??= finished.Exception?.InnerException ?? new TaskCanceledException(finished);
+            }
+        }
+
+        if (!anyAnswered && firstFailure is not null)
+        {
+            ExceptionDispatchInfo.Throw(firstFailure);
         }
 
         return false;
@@ -263,12 +280,15 @@ internal sealed class RoundaboutTransactions(
         return false;
     }
 
-    /// <summary>Every state the transaction touched so far, and its snapshot, from the root's transaction info.</summary>
+    /// <summary>
+    /// Every state the transaction touched so far, and its snapshot, from the root's transaction
+    /// info. Transaction committers are left out: they hold no value, so nothing there can change.
+    /// </summary>
     private static RetryRequestedException CaptureReadSet()
     {
         var info = TransactionContext.GetRequiredTransactionInfo();
         info.ReconcilePending();
-        return new RetryRequestedException([.. info.Participants.Keys], TransactionStamp.Of(info).ReadTimestamp);
+        return new RetryRequestedException([.. info.Participants.Keys.Where(participant => !participant.IsPriorityManager())], TransactionStamp.Of(info).ReadTimestamp);
     }
 
     /// <summary>

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using Orleans.Transactions;
 using Roundabout.Accounts;
 using Roundabout.Client.Library;
 using Roundabout.Tests.Infrastructure;
+using Roundabout.Tests.TestGrains;
 using Roundabout.Transactions;
 
 namespace Roundabout.Tests.Client;
@@ -46,6 +48,53 @@ public sealed class StmRetryTests(ClusterFixture fixture)
 
         Assert.Equal(10, await client.GetBalanceAsync(account));
         Assert.InRange(attempts, 2, 10); // woken by changes, not spinning
+    }
+
+    /// <summary>
+    /// A transaction committer is a participant with nothing to read: waiting on it failed the
+    /// whole wait at once, so the run never waited for the balance.
+    /// </summary>
+    [Fact]
+    public async Task Retry_AfterTakingACommitOperation_WaitsForTheStateItRead()
+    {
+        var client = Client;
+        var account = Keys.New("acct");
+        var grain = client.Grains.GetGrain<IAccountGrain>(account);
+        var committer = client.Grains.GetGrain<ICommitterGrain>(Keys.New("committer"));
+        var attempts = 0;
+
+        var withdrawal = client.Runner.RunAsync(async () =>
+        {
+            Interlocked.Increment(ref attempts);
+            await committer.Pay(new Payment(Keys.New("payment"), 1));
+            await WithdrawFiftyOnceCovered(grain)();
+        }, new RunOptions { Timeout = TimeSpan.FromSeconds(20) });
+
+        await Task.Delay(500);
+        Assert.False(withdrawal.IsCompleted, $"the run did not wait for the money: {withdrawal.Exception?.InnerException?.Message}");
+        await client.DepositAsync(account, 60);
+        await withdrawal.WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(10, await client.GetBalanceAsync(account));
+        Assert.InRange(attempts, 2, 5); // woken by the deposit, not spinning
+    }
+
+    /// <summary>A participant that cannot be watched (here a committer, which holds nothing) does not end the wait on the others.</summary>
+    [Fact]
+    public async Task WaitForChange_OneParticipantCannotBeWatched_StillWakesOnAChangeOfAnother()
+    {
+        var client = Client;
+        var account = Keys.New("acct");
+        var grain = client.Grains.GetGrain<IAccountGrain>(account);
+        var retry = await Assert.ThrowsAsync<RetryRequestedException>(() => fixture.Cluster.Transactions.RunAsync(WithdrawFiftyOnceCovered(grain)));
+        var committer = new ParticipantId("payments", (GrainReference)client.Grains.GetGrain<ICommitterGrain>(Keys.New("committer")), ParticipantId.Role.Resource | ParticipantId.Role.PriorityManager);
+
+        var wait = fixture.Cluster.Transactions.WaitForChangeAsync(new RetryRequestedException([committer, .. retry.ReadSet], retry.ReadTimestamp), TimeSpan.FromSeconds(20));
+
+        await Task.Delay(500);
+        Assert.False(wait.IsCompleted, $"the wait ended before anything changed: {wait.Exception?.InnerException?.Message}");
+        await client.DepositAsync(account, 60);
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(15)));
     }
 
     [Fact]
