@@ -254,8 +254,7 @@ internal sealed class HostLifetime(IHost host) : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await host.StopAsync(timeout.Token);
-        host.Dispose();
+        await Embedded.EmbeddedHost.StopAndDisposeAsync(host, timeout.Token);
     }
 }
 

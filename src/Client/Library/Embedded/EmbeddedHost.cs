@@ -40,17 +40,27 @@ internal static class EmbeddedHost
         return builder;
     }
 
-    /// <summary>Stops <paramref name="host"/> and disposes of it (asynchronously where it can).</summary>
-    public static async ValueTask StopAndDisposeAsync(IHost host)
+    /// <summary>
+    /// Stops <paramref name="host"/> and disposes of it (asynchronously where it can), also when the
+    /// stop fails or is cut short: a silo's disposal is what closes its log and releases the data
+    /// directory's lock, which a retry in the same process would otherwise find held.
+    /// </summary>
+    public static async ValueTask StopAndDisposeAsync(IHost host, CancellationToken cancellationToken = default)
     {
-        await host.StopAsync();
-        if (host is IAsyncDisposable disposable)
+        try
         {
-            await disposable.DisposeAsync();
+            await host.StopAsync(cancellationToken);
         }
-        else
+        finally
         {
-            host.Dispose();
+            if (host is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+            else
+            {
+                host.Dispose();
+            }
         }
     }
 
