@@ -71,6 +71,19 @@ public sealed class CommitOperationTimingTests : IAsyncLifetime
         Assert.Equal(new[] { 1, 1 }, await Task.WhenAll(a.GetTotal(), b.GetTotal()));
     }
 
+    /// <summary>With no other writer the operation decides the transaction by itself; its time-out holds there too.</summary>
+    [Fact]
+    public async Task OnlyWriterOperationOutlastsItsOwnTimeout_InDoubtOnceTheTimeoutHasPassed()
+    {
+        var payment = new Payment(Keys.New("payment"), 42, Delay: OperationTimeout * 5);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var inDoubt = await Assert.ThrowsAsync<OrleansTransactionInDoubtException>(() => Run(() => Committer().Pay(payment)));
+
+        Assert.Contains("did not answer within", inDoubt.Message, StringComparison.Ordinal);
+        Assert.True(started.Elapsed < OperationTimeout * 4, $"the caller heard after {started.Elapsed}, not after the operation's time-out of {OperationTimeout}");
+    }
+
     private (ITallyGrain A, ITallyGrain B) Tallies() =>
         (_cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")), _cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")));
 

@@ -119,7 +119,19 @@ internal sealed partial class RoundaboutTransactionCommitter<TService> : ITransa
             return refusal;
         }
 
-        var answer = await RunAsync(request.TransactionId, operation.Operation);
+        CommitOperationAnswer answer;
+        try
+        {
+            // The coordinator's own limit on the operation, as when others write too: after it
+            // the caller hears "in doubt" (the operation may still take effect), not only after
+            // Orleans' response time-out.
+            answer = await RunAsync(request.TransactionId, operation.Operation).WaitAsync(_options.CommitOperationTimeout);
+        }
+        catch (TimeoutException)
+        {
+            return new Vote(VoteKind.OperationFailed, $"the commit operation at {Describe} did not answer within {_options.CommitOperationTimeout}");
+        }
+
         return answer.Outcome switch
         {
             CommitOperationOutcome.Committed => Vote.Yes,
