@@ -157,8 +157,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         SweepAbandoned();
         var own = Tentative(info.TransactionId, stamp);
         var current = snapshot + own.Delta;
-        var outside = delta < 0 ? current < floor - delta : current > ceiling - delta;
-        if (outside)
+        if (!StaysWithin(current, delta, floor, ceiling))
         {
             // The refusal depends on the value, so it is a read, validated at commit like any.
             own.Read = true;
@@ -211,8 +210,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         _tentative.TryGetValue(info.TransactionId, out var existing);
         var ownDelta = existing?.Delta ?? 0;
         var worstCase = delta < 0 ? lowest + ownDelta : highest + ownDelta;
-        var withinBounds = delta < 0 ? worstCase + delta >= floor : worstCase + delta <= ceiling;
-        if (!withinBounds)
+        if (!StaysWithin(worstCase, delta, floor, ceiling))
         {
             return null;
         }
@@ -221,6 +219,14 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         AddTentatively(info, Tentative(info.TransactionId, stamp), delta, floor, ceiling);
         return new CounterAddResult(true, SnapshotValue: null);
     }
+
+    /// <summary>
+    /// Whether <paramref name="value"/> plus <paramref name="delta"/> stays within the bound that
+    /// the addition's direction can cross. In 128 bits: near the ends of a long, a bound minus the
+    /// addition wraps around, and an addition far past its floor looked allowed.
+    /// </summary>
+    private static bool StaysWithin(Int128 value, long delta, long floor, long ceiling) =>
+        delta < 0 ? value + delta >= floor : value + delta <= ceiling;
 
     private Pending Tentative(Guid transactionId, TransactionStamp stamp)
     {

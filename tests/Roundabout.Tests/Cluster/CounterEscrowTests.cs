@@ -70,6 +70,24 @@ public sealed class CounterEscrowTests(ClusterFixture fixture)
         Assert.Equal(added * Addition, value);
     }
 
+    /// <summary>
+    /// An addition far past its bound, near the ends of a long: the bound minus the addition
+    /// wrapped around, so the addition looked allowed, and its prepare then refused it as a
+    /// conflict (which a runner retries for nothing). It is a plain refusal.
+    /// </summary>
+    [Theory]
+    [InlineData(5, long.MinValue, 0, long.MaxValue)]
+    [InlineData(-5, long.MaxValue, long.MinValue, -10)]
+    public async Task TryAdd_FarPastItsBoundNearTheEndsOfALong_IsRefusedNotAConflict(long start, long delta, long floor, long ceiling)
+    {
+        var counter = fixture.Cluster.Grains.GetGrain<ILargeCounterGrain>(Keys.New("large"));
+        Assert.True(await counter.TryAdd(start));
+
+        Assert.False(await counter.TryAddWithin(delta, floor, ceiling));
+
+        Assert.Equal(start, await counter.Read());
+    }
+
     [Fact]
     public async Task Transfers_OneHotAccountBothWays_NeverBelowTheFloorAndTheTotalHolds()
     {

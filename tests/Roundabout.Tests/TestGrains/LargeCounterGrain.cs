@@ -11,6 +11,10 @@ public interface ILargeCounterGrain : IGrainWithStringKey
     [Transaction(TransactionOption.CreateOrJoin)]
     Task<bool> TryAdd(long delta);
 
+    /// <summary>True if added; false if the addition would take the value below <paramref name="floor"/> or above <paramref name="ceiling"/>.</summary>
+    [Transaction(TransactionOption.CreateOrJoin)]
+    Task<bool> TryAddWithin(long delta, long floor, long ceiling);
+
     [Transaction(TransactionOption.CreateOrJoin)]
     [ReadOnly]
     Task<long> Read();
@@ -34,6 +38,8 @@ public interface ILargeCounterGrain : IGrainWithStringKey
 public sealed class LargeCounterGrain([TransactionalCounter("value")] ITransactionalCounter counter) : Grain, ILargeCounterGrain
 {
     public async Task<bool> TryAdd(long delta) => (await counter.TryAdd(delta)).Added;
+
+    public async Task<bool> TryAddWithin(long delta, long floor, long ceiling) => (await counter.TryAdd(delta, floor, ceiling)).Added;
 
     public Task<long> Read() => counter.Read();
 
