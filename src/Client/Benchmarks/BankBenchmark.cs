@@ -27,11 +27,11 @@ public static class BankBenchmark
     /// <param name="cancellationToken">Stops the run within moments (its transfers under way finish): no result for it.</param>
     public static async Task<Result> RunAsync(EmbeddedSilo silo, string workload, int accounts, int concurrency, TimeSpan duration, CancellationToken cancellationToken)
     {
-        var bank = new BankWorkload(silo.Client, accounts, concurrency, initialBalance: 1_000_000, retryConflicts: true);
+        var bank = new BankWorkload(silo.Client, accounts, concurrency, initialBalance: 1_000_000);
         await bank.InitializeAsync(cancellationToken);
 
         // A warm-up activates the grains and fills the caches, so the run measures steady state.
-        await new BankWorkload(silo.Client, accounts, concurrency, 1_000_000, retryConflicts: true).RunAsync(WarmUp(duration), cancellationToken);
+        await new BankWorkload(silo.Client, accounts, concurrency, 1_000_000).RunAsync(WarmUp(duration), cancellationToken);
 
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var allocatedBefore = GC.GetTotalAllocatedBytes();

@@ -139,7 +139,7 @@ internal static class BankCommand
 
             // The audits sum the run's accounts: transfers keep their total whatever else happens
             // in the bank meanwhile (`bank audit` sums the whole bank).
-            var workload = new BankWorkload(session.Client.Grains, count, workers, parse.GetValue(balance), retryConflicts: true) { Shape = shape };
+            var workload = new BankWorkload(session.Client.Grains, count, workers, parse.GetValue(balance)) { Shape = shape };
             await workload.TakeExpectedTotalAsync();
 
             var stopwatch = Stopwatch.StartNew();

@@ -38,7 +38,7 @@ internal static class DemoCommand
         var directory = new BankDirectory(silo.Roundabout);
         var opened = await directory.OpenAsync(NumberedAccounts.First(accounts), OpeningBalance);
         var bank = (await directory.GetAccountsAsync()).ToArray();
-        var workload = new BankWorkload(silo.Client, accounts, concurrency, OpeningBalance, retryConflicts: true) { AuditedAccounts = bank };
+        var workload = new BankWorkload(silo.Client, accounts, concurrency, OpeningBalance) { AuditedAccounts = bank };
         var bankTotal = await workload.TakeExpectedTotalAsync();
         Console.WriteLine(opened == accounts && bank.Length == accounts
             ? $"Opened {accounts} accounts with {OpeningBalance} each ({bankTotal} in total)."

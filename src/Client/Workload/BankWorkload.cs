@@ -7,9 +7,11 @@ using Roundabout.Transactions;
 
 namespace Roundabout.Client.Workload;
 
-/// <summary>Concurrent random transfers between accounts, with a snapshot audit now and then.</summary>
-/// <param name="retryConflicts">Retry a conflicting transfer until it commits (counting the retries) instead of counting it as aborted.</param>
-public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurrency, long initialBalance, bool retryConflicts = false)
+/// <summary>
+/// Concurrent random transfers between accounts, with a snapshot audit now and then. A transfer
+/// that conflicts is retried until it commits; <see cref="Conflicts"/> counts the retries.
+/// </summary>
+public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurrency, long initialBalance)
 {
     private readonly ConcurrentQueue<double> _latenciesMs = new();
     private long _committed;
@@ -129,7 +131,7 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
                             await bank.Transfer(AccountIds[from], AccountIds[to], amount, Shape.Isolation).WaitAsync(drained.Token);
                             break;
                         }
-                        catch (TransactionConflictException) when (retryConflicts)
+                        catch (TransactionConflictException)
                         {
                             // Back off before retrying, as the client library's runner does: on a
                             // hot spot, retrying at once only meets the same writers again.
@@ -140,10 +142,6 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
 
                     Interlocked.Increment(ref _committed);
                     _latenciesMs.Enqueue(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                }
-                catch (TransactionConflictException)
-                {
-                    Interlocked.Increment(ref _conflicts);
                 }
                 catch (Exception exception) when (exception is OrleansTransactionInDoubtException || Unanswered(exception, drained, cancellationToken))
                 {
@@ -161,16 +159,16 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
         }, cancellationToken)));
     }
 
+    /// <summary>A call the run stopped waiting for (see <see cref="DrainTimeout"/>), not one the person cancelled.</summary>
+    private static bool Unanswered(Exception exception, CancellationTokenSource drained, CancellationToken cancellationToken) =>
+        exception is OperationCanceledException && drained.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+
     /// <summary>
     /// Failures that say nothing about the workload's correctness: a call that timed out or whose
     /// silo went away (a transfer's outcome is then unknown, but a transfer keeps the total either
     /// way; a cluster that loses a silo goes on without it) or a transaction that may be tried
     /// again (a snapshot too old for the versions still kept).
     /// </summary>
-    /// <summary>A call the run stopped waiting for (see <see cref="DrainTimeout"/>), not one the person cancelled.</summary>
-    private static bool Unanswered(Exception exception, CancellationTokenSource drained, CancellationToken cancellationToken) =>
-        exception is OperationCanceledException && drained.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
-
     private static bool IsTransient(Exception exception) =>
         exception is TimeoutException or OrleansTransactionTransientFailureException or OrleansMessageRejectionException;
 

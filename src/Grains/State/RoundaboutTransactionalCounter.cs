@@ -113,11 +113,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
         // Remember the read: if the transaction adds here later, its prepare must validate it.
         SweepAbandoned();
-        if (!_tentative.TryGetValue(info.TransactionId, out var own))
-        {
-            _tentative[info.TransactionId] = own = new Pending(stamp.ReadTimestamp);
-        }
-
+        var own = Tentative(info.TransactionId);
         own.Read = true;
         own.Touched = DateTime.UtcNow;
         return value + own.Delta;
@@ -155,7 +151,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         }
 
         SweepAbandoned();
-        var own = Tentative(info.TransactionId, stamp);
+        var own = Tentative(info.TransactionId);
         var current = snapshot + own.Delta;
         if (!StaysWithin(current, delta, floor, ceiling))
         {
@@ -216,7 +212,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         }
 
         SweepAbandoned();
-        AddTentatively(info, Tentative(info.TransactionId, stamp), delta, floor, ceiling);
+        AddTentatively(info, Tentative(info.TransactionId), delta, floor, ceiling);
         return new CounterAddResult(true, SnapshotValue: null);
     }
 
@@ -228,11 +224,11 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     private static bool StaysWithin(Int128 value, long delta, long floor, long ceiling) =>
         delta < 0 ? value + delta >= floor : value + delta <= ceiling;
 
-    private Pending Tentative(Guid transactionId, TransactionStamp stamp)
+    private Pending Tentative(Guid transactionId)
     {
         if (!_tentative.TryGetValue(transactionId, out var own))
         {
-            _tentative[transactionId] = own = new Pending(stamp.ReadTimestamp);
+            _tentative[transactionId] = own = new Pending();
         }
 
         return own;
@@ -580,7 +576,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
                 ?? new VersionChain<long>(slot.CommitTimestamp, slot.Value);
             foreach (var stored in slot.Prepared)
             {
-                _prepared[stored.TransactionId] = new Pending(0)
+                _prepared[stored.TransactionId] = new Pending()
                 {
                     CommitTimestamp = stored.CommitTimestamp,
                     Delta = stored.Delta,
@@ -692,10 +688,8 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     }
 
     /// <summary>A transaction's additions here: tentative until prepared, then pending until decided.</summary>
-    private sealed class Pending(long readTimestamp)
+    private sealed class Pending
     {
-        public long ReadTimestamp { get; } = readTimestamp;
-
         public long Delta { get; set; }
 
         public long Floor { get; set; } = long.MinValue;

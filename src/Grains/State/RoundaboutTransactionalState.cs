@@ -189,7 +189,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         var result = updateFunction(working);
         if (!_tentative.TryGetValue(info.TransactionId, out tentative))
         {
-            _tentative[info.TransactionId] = tentative = new TentativeWrite<TState>(working, stamp.ReadTimestamp);
+            _tentative[info.TransactionId] = tentative = new TentativeWrite<TState>(working);
         }
 
         tentative.RecordWrite(working);

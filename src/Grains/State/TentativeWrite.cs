@@ -1,11 +1,9 @@
 namespace Roundabout.State;
 
 /// <summary>A running transaction's private copy of a state: invisible to others until it commits.</summary>
-internal sealed class TentativeWrite<T>(T value, long readTimestamp)
+internal sealed class TentativeWrite<T>(T value)
 {
     public T Value { get; private set; } = value;
-
-    public long ReadTimestamp { get; } = readTimestamp;
 
     /// <summary>How many writes made <see cref="Value"/>: prepare checks it against the transaction's own count.</summary>
     public int Writes { get; private set; }

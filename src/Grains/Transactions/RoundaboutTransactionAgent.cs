@@ -20,7 +20,7 @@ internal sealed class RoundaboutTransactionAgent(
     {
         AmbientTransaction.ThrowIfInOneRoundPart("call grains transactionally");
 
-        var requested = TransactionRequestScope.Take();
+        var requested = TransactionRequestScope.Current;
         var isolation = requested?.Isolation ?? options.Value.DefaultIsolation;
         readOnly |= requested?.ReadOnly ?? false;
 

@@ -129,6 +129,11 @@ internal sealed class RoundaboutTransactions(
         {
             var ticket = new OneRoundTicket(transactionId, timestamp, isolation, resolver.DecisionOrdering);
             var calls = parts(ticket)?.ToArray() ?? throw new ArgumentException("The parts callback returned no calls.", nameof(parts));
+            if (calls.Length == 0)
+            {
+                throw new ArgumentException("A one-round transaction needs at least one part.", nameof(parts));
+            }
+
             try
             {
                 await Task.WhenAll(calls);
@@ -173,11 +178,6 @@ internal sealed class RoundaboutTransactions(
     /// </summary>
     private static (Exception? Failure, bool Retryable) OneRoundFailure(OneRoundTicket ticket, Task<PreparedPart>[] calls, PreparedPart[] prepared)
     {
-        if (calls.Length == 0)
-        {
-            return (new ArgumentException("A one-round transaction needs at least one part.", "parts"), false);
-        }
-
         if (prepared.Length < calls.Length)
         {
             var thrown = calls.Where(call => !call.IsCompletedSuccessfully).Select(call => call.Exception?.InnerException ?? new TaskCanceledException(call)).ToList();

@@ -14,7 +14,7 @@ public sealed class BankWorkloadTests
         var grains = FakeGrains.Create(
             transfer: () => Task.FromException(new TimeoutException("the call timed out")),
             audit: () => Task.FromException<long>(new SnapshotTooOldException("tx", "the snapshot is too old")));
-        var workload = new BankWorkload(grains, accounts: 4, concurrency: 2, initialBalance: 10, retryConflicts: true)
+        var workload = new BankWorkload(grains, accounts: 4, concurrency: 2, initialBalance: 10)
         {
             Shape = new WorkloadShape(AuditShare: 0.5),
         };

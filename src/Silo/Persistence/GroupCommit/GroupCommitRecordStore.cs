@@ -24,8 +24,9 @@ namespace Roundabout.Silo.Persistence.GroupCommit;
 ///    frame, fdatasyncs once, and only then completes the writers' tasks, outside any lock.
 /// 3. In <see cref="DurabilityMode.Strict"/> the caller waits for step 2; in
 ///    <see cref="DurabilityMode.Buffered"/> it returns after step 1.
-/// A read of a key whose newest write is still in flight waits for that write's flush, so no
-/// reader ever sees (and acts on) a value that a crash could take back.
+/// In Strict mode a read of a key whose newest write is still in flight waits for that write's
+/// flush, so no reader ever sees (and acts on) a value that a crash could take back. Buffered
+/// mode gives that up with the rest: a read returns the newest accepted value at once.
 /// If a write or fsync fails, every waiting and later writer gets the failure: the store does
 /// not go on over a log it cannot trust. A restart recovers from what is durable.
 /// </remarks>
