@@ -44,10 +44,8 @@ internal static class SiloCommand
                 ServiceId = parse.GetValue(serviceId)!,
             };
 
-            // Orleans would share a port in use with the silo there (see ListeningPorts). A
-            // PostgreSQL silo listens on every address, so the check does too.
-            var listensOn = connectionString is null ? System.Net.IPAddress.Loopback : System.Net.IPAddress.Any;
-            ListeningPorts.EnsureFree(listensOn, (settings.SiloPort, siloPort.Name), (settings.GatewayPort, gatewayPort.Name));
+            // Orleans would share a port in use with the silo there (see ListeningPorts).
+            ListeningPorts.EnsureFree(settings.ListenAddress(connectionString), (settings.SiloPort, siloPort.Name), (settings.GatewayPort, gatewayPort.Name));
             var builder = Embedded.EmbeddedHost.CreateBuilder(parse.GetValue(verbose));
             var started = false;
             if (!parse.GetValue(verbose))

@@ -9,6 +9,8 @@ internal static class HostErrors
         // Contradicting or missing cluster settings (SiloClusterSettings names the setting).
         ArgumentException argument => Roundabout.Hosting.ArgumentMessages.WithoutParameterName(argument),
         OptionsValidationException invalid => invalid.Message,
+        // A port another silo listens on: the message names the port and the setting to change.
+        Roundabout.Silo.Hosting.PortInUseException inUse => inUse.Message,
         // The configuration binder: "Failed to convert configuration value 'abc' at 'Roundabout:GatewayPort' to type 'System.Int32'."
         InvalidOperationException binding when binding.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => binding.Message,
         AggregateException { InnerExceptions.Count: 1 } aggregate => SettingsProblem(aggregate.InnerExceptions[0]),

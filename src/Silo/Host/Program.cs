@@ -52,8 +52,14 @@ try
         silo.AddRoundaboutGrainStorage();
     });
 
+    // Orleans would share a port that another silo listens on (see ListeningPorts). After the
+    // settings' own checks above, so that a port out of range is reported as such.
+    ListeningPorts.EnsureFree(
+        cluster.ListenAddress(settings.GetSection("Postgres")["ConnectionString"]),
+        (cluster.SiloPort, "Roundabout:SiloPort"),
+        (cluster.GatewayPort, "Roundabout:GatewayPort"));
     await builder.Build().RunAsync();
-        return 0;
+    return 0;
 }
 catch (Exception exception) when (HostErrors.SettingsProblem(exception) is { } problem)
 {

@@ -81,7 +81,7 @@ public static class SiloClusterSettingsExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(settings);
-        var clustering = settings.Clustering ?? (string.IsNullOrWhiteSpace(postgresConnectionString) ? SiloClustering.Localhost : SiloClustering.Postgres);
+        var clustering = ClusteringOf(settings, postgresConnectionString);
         Validate(settings, clustering, postgresConnectionString);
         builder.Configure<ClusterOptions>(options =>
         {
@@ -118,6 +118,20 @@ public static class SiloClusterSettingsExtensions
 
         return builder;
     }
+
+    /// <summary>
+    /// The address the silo's ports listen on with these settings: the loopback address for
+    /// <see cref="SiloClustering.Localhost"/>, every address for <see cref="SiloClustering.Postgres"/>
+    /// (see <see cref="UseClusterSettings"/>). What <see cref="ListeningPorts.EnsureFree"/> checks.
+    /// </summary>
+    public static System.Net.IPAddress ListenAddress(this SiloClusterSettings settings, string? postgresConnectionString)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return ClusteringOf(settings, postgresConnectionString) == SiloClustering.Localhost ? System.Net.IPAddress.Loopback : System.Net.IPAddress.Any;
+    }
+
+    private static SiloClustering ClusteringOf(SiloClusterSettings settings, string? postgresConnectionString) =>
+        settings.Clustering ?? (string.IsNullOrWhiteSpace(postgresConnectionString) ? SiloClustering.Localhost : SiloClustering.Postgres);
 
     private static void Validate(SiloClusterSettings settings, SiloClustering clustering, string? postgresConnectionString)
     {

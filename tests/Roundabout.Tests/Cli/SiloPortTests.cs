@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Roundabout.Client.Commands;
+using Roundabout.Silo.Hosting;
 using Roundabout.Client.Embedded;
+using Roundabout.Tests.Crash;
 using Roundabout.Tests.Storage;
 
 namespace Roundabout.Tests.Cli;
@@ -58,6 +59,39 @@ public sealed class SiloPortTests
             running.Kill(entireProcessTree: true);
             await running.WaitForExitAsync();
         }
+    }
+
+    /// <summary>The silo host (the containers' entrypoint) checks as well, naming its setting, with exit code 2.</summary>
+    [Theory]
+    [InlineData("Roundabout:SiloPort")]
+    [InlineData("Roundabout:GatewayPort")]
+    public async Task Host_PortTakenByAListenerAsOrleansListens_OneLineNamingThePortAndItsSetting(string setting)
+    {
+        using var directory = new TempDataDirectory();
+        using var taken = ListenAsOrleansDoes(out var port);
+        var other = setting == "Roundabout:SiloPort" ? "Roundabout:GatewayPort" : "Roundabout:SiloPort";
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in (string[])[SiloProcess.SiloAssembly(), "--Roundabout:Storage:DataDirectory", directory.Path, $"--{setting}", Text(port), $"--{other}", Text(EmbeddedSilo.FreePort())])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var host = Process.Start(start)!;
+        var output = host.StandardOutput.ReadToEndAsync();
+        var error = host.StandardError.ReadToEndAsync();
+        try
+        {
+            // A host that does start runs until stopped: the wait ends it, and the test fails.
+            await host.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            host.Kill(entireProcessTree: true);
+        }
+
+        Assert.Equal(2, host.ExitCode);
+        var line = Assert.Single((await output + await error).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal($"error: port {port} ({setting}) is in use on 127.0.0.1 (by another silo?); choose another with {setting}.", line);
     }
 
     /// <summary>A silo restarted right after it stopped must not be refused.</summary>

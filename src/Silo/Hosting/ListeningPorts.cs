@@ -1,17 +1,18 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Roundabout.Client.Commands;
+namespace Roundabout.Silo.Hosting;
 
 /// <summary>
 /// Checks that a silo can have its ports to itself before it starts. Orleans listens with
 /// ReuseAddress, which .NET turns into SO_REUSEADDR and SO_REUSEPORT on Linux: a second silo on
 /// the same ports started as well, both listened, and the system handed each new connection to
-/// one or the other, so clients went back and forth between two clusters.
+/// one or the other, so clients went back and forth between two clusters. Both silo processes
+/// check: `roundabout silo` and the silo host.
 /// </summary>
-internal static class ListeningPorts
+public static class ListeningPorts
 {
-    /// <summary>Throws <see cref="PortInUseException"/> naming each port that cannot be listened on, and its option.</summary>
+    /// <summary>Throws <see cref="PortInUseException"/> naming each port that cannot be listened on, and the option or setting that chose it.</summary>
     public static void EnsureFree(IPAddress address, params (int Port, string Option)[] ports)
     {
         var problems = ports
@@ -50,4 +51,4 @@ internal static class ListeningPorts
 }
 
 /// <summary>A port a silo was to listen on is taken (or cannot be listened on).</summary>
-internal sealed class PortInUseException(string message) : Exception(message);
+public sealed class PortInUseException(string message) : Exception(message);
