@@ -50,14 +50,10 @@ public static class BankBenchmark
             throw new InvalidOperationException($"The audit found {audited}, not {bank.ExpectedTotal}: the benchmark's transfers broke the invariant.");
         }
 
-        var latencies = bank.LatenciesMs;
-        Array.Sort(latencies);
-        return new Result(workload, accounts, concurrency, bank.Committed, bank.Conflicts, elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.99), cpu, allocated, workItems);
+        var latencies = bank.Latencies.Total();
+        return new Result(workload, accounts, concurrency, bank.Committed, bank.Conflicts, elapsed, latencies.P50Ms, latencies.P99Ms, cpu, allocated, workItems);
     }
 
     /// <summary>Two seconds (the JIT's optimized code is in place by then), or the run's own length if that is shorter.</summary>
     internal static TimeSpan WarmUp(TimeSpan duration) => duration < TimeSpan.FromSeconds(2) ? duration : TimeSpan.FromSeconds(2);
-
-    private static double Percentile(double[] sorted, double fraction) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(fraction * sorted.Length))];
 }

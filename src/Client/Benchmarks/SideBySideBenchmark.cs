@@ -56,7 +56,7 @@ public static class SideBySideBenchmark
         return new CellResult(
             system.Name, workload, accounts, concurrency,
             counts.Committed, counts.Retries, counts.GaveUp, counts.InDoubt,
-            elapsed.TotalSeconds, counts.LatenciesMs.DefaultIfEmpty().Average(), counts.Percentile(0.50), counts.Percentile(0.99), counts.LatenciesMs.DefaultIfEmpty().Max(), cpu.TotalSeconds,
+            elapsed.TotalSeconds, counts.Latencies.MeanMs, counts.Latencies.P50Ms, counts.Latencies.P99Ms, counts.Latencies.MaxMs, cpu.TotalSeconds,
             bank.ExpectedTotal, audited);
     }
 }

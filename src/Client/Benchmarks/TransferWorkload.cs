@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Roundabout.Client.Workload;
 
 namespace Roundabout.Client.Benchmarks;
 
@@ -51,6 +52,7 @@ public sealed class TransferWorkload(BenchmarkSilo silo, string prefix, int acco
     public async Task<Counts> RunAsync(int concurrency, TimeSpan duration, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
+        var latencies = new LatencyRecorder();
         var workers = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
         {
             var random = new Random(worker);
@@ -65,13 +67,17 @@ public sealed class TransferWorkload(BenchmarkSilo silo, string prefix, int acco
                     () => Task.WhenAll(_accounts[from].Withdraw(amount), _accounts[to].Deposit(amount)),
                     random,
                     cancellationToken);
-                counts.Add(outcome, retries, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                counts.Add(outcome, retries);
+                if (outcome == TransactionOutcome.Committed)
+                {
+                    latencies.Record(Stopwatch.GetElapsedTime(started));
+                }
             }
 
             return counts;
         })));
         cancellationToken.ThrowIfCancellationRequested();
-        return Counts.Merge(workers);
+        return Counts.Merge(workers, latencies.Total());
     }
 
     /// <summary>What the workers did: outcomes, retries and the latencies of committed transfers (retries included).</summary>
@@ -85,32 +91,29 @@ public sealed class TransferWorkload(BenchmarkSilo silo, string prefix, int acco
 
         public long InDoubt { get; private set; }
 
-        public List<double> LatenciesMs { get; } = [];
+        public LatencySummary Latencies { get; private set; }
 
-        public static Counts Merge(IEnumerable<Counts> parts)
+        public static Counts Merge(IEnumerable<Counts> parts, LatencySummary latencies)
         {
-            var all = new Counts();
+            var all = new Counts { Latencies = latencies };
             foreach (var part in parts)
             {
                 all.Committed += part.Committed;
                 all.Retries += part.Retries;
                 all.GaveUp += part.GaveUp;
                 all.InDoubt += part.InDoubt;
-                all.LatenciesMs.AddRange(part.LatenciesMs);
             }
 
-            all.LatenciesMs.Sort();
             return all;
         }
 
-        public void Add(TransactionOutcome outcome, int retries, double latencyMs)
+        public void Add(TransactionOutcome outcome, int retries)
         {
             Retries += retries;
             switch (outcome)
             {
                 case TransactionOutcome.Committed:
                     Committed++;
-                    LatenciesMs.Add(latencyMs);
                     break;
                 case TransactionOutcome.GaveUp:
                     GaveUp++;
@@ -120,8 +123,5 @@ public sealed class TransferWorkload(BenchmarkSilo silo, string prefix, int acco
                     break;
             }
         }
-
-        public double Percentile(double fraction) =>
-            LatenciesMs.Count == 0 ? 0 : LatenciesMs[Math.Min(LatenciesMs.Count - 1, (int)(fraction * LatenciesMs.Count))];
     }
 }

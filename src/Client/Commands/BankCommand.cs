@@ -164,8 +164,7 @@ internal static class BankCommand
             token.ThrowIfCancellationRequested();
 
             var elapsed = stopwatch.Elapsed.TotalSeconds;
-            var latencies = workload.LatenciesMs;
-            Array.Sort(latencies);
+            var latencies = workload.Latencies.Total();
             // The run's numbers are worth printing even when the cluster is gone by the end.
             long? total = null;
             Exception? auditFailure = null;
@@ -181,7 +180,7 @@ internal static class BankCommand
             var table = new Table().AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
             table.AddRow("transfers committed", $"{workload.Committed:N0}");
             table.AddRow("transfers/s", $"{workload.Committed / elapsed:N0}");
-            table.AddRow("p50 / p99 latency (ms)", $"{Percentile(latencies, 0.5):F1} / {Percentile(latencies, 0.99):F1}");
+            table.AddRow("p50 / p99 latency (ms)", $"{latencies.P50Ms:F1} / {latencies.P99Ms:F1}");
             table.AddRow("conflicts retried", $"{workload.Conflicts:N0}");
             table.AddRow("refused (insufficient funds)", $"{workload.Insufficient:N0}");
             table.AddRow("in doubt", $"{workload.InDoubt:N0}");
@@ -212,7 +211,4 @@ internal static class BankCommand
             }
         }
     }
-
-    private static double Percentile(double[] sorted, double fraction) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(fraction * sorted.Length))];
 }

@@ -77,10 +77,8 @@ internal static class DemoCommand
             }
 
             var second = stopwatch.Elapsed.TotalSeconds;
-            var latencies = workload.LatenciesMs;
-            var recent = latencies[Math.Max(0, latencies.Length - (int)(workload.Committed - committedBefore))..];
-            Array.Sort(recent);
-            Console.WriteLine($"  {second,5:F1} s  {(workload.Committed - committedBefore) / (second - secondBefore),7:F0} transfers/s  p50 {Percentile(recent, 0.5),5:F1} ms  p99 {Percentile(recent, 0.99),6:F1} ms  retries {workload.Conflicts,6}  audited total {total}");
+            var recent = workload.Latencies.TakeInterval();
+            Console.WriteLine($"  {second,5:F1} s  {(workload.Committed - committedBefore) / (second - secondBefore),7:F0} transfers/s  p50 {recent.P50Ms,5:F1} ms  p99 {recent.P99Ms,6:F1} ms  retries {workload.Conflicts,6}  audited total {total}");
             (committedBefore, secondBefore) = (workload.Committed, second);
         }
 
@@ -90,9 +88,8 @@ internal static class DemoCommand
         var finalTotal = await workload.AuditAsync();
         Console.WriteLine();
         Console.WriteLine($"transfers committed : {workload.Committed} ({workload.Committed / elapsed:F0}/s)");
-        var all = workload.LatenciesMs;
-        Array.Sort(all);
-        Console.WriteLine($"latency p50 / p99   : {Percentile(all, 0.5):F1} / {Percentile(all, 0.99):F1} ms");
+        var all = workload.Latencies.Total();
+        Console.WriteLine($"latency p50 / p99   : {all.P50Ms:F1} / {all.P99Ms:F1} ms");
         Console.WriteLine($"conflicts retried   : {workload.Conflicts}");
         Console.WriteLine($"insufficient funds  : {workload.Insufficient}");
         Console.WriteLine($"in doubt            : {workload.InDoubt}");
@@ -103,7 +100,4 @@ internal static class DemoCommand
 
     private static string Found(int existed, int accounts) =>
         existed == accounts ? $"Found the {accounts} accounts of an earlier run" : $"Found {existed} of the {accounts} accounts in the bank";
-
-    private static double Percentile(double[] sorted, double fraction) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(fraction * sorted.Length))];
 }

@@ -20,7 +20,9 @@ public static class RoundaboutClientHostingExtensions
     /// <summary>Connects to a silo on this machine (localhost clustering) at <paramref name="gatewayPort"/>.</summary>
     public static IClientBuilder AddRoundaboutLocalClient(this IClientBuilder builder, int gatewayPort = 30000)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(gatewayPort);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(gatewayPort, System.Net.IPEndPoint.MaxPort);
         builder.UseLocalhostClustering(gatewayPort);
         return builder.AddRoundaboutClient();
     }

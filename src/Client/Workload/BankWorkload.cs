@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Orleans.Transactions;
 using Roundabout.Accounts;
@@ -13,7 +12,6 @@ namespace Roundabout.Client.Workload;
 /// </summary>
 public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurrency, long initialBalance)
 {
-    private readonly ConcurrentQueue<double> _latenciesMs = new();
     private long _committed;
     private long _conflicts;
     private long _insufficient;
@@ -53,8 +51,8 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
     /// </summary>
     public long Failed => Interlocked.Read(ref _failed);
 
-    /// <summary>Latencies of committed transfers (with their retries), in milliseconds.</summary>
-    public double[] LatenciesMs => [.. _latenciesMs];
+    /// <summary>The latencies of committed transfers, retries included.</summary>
+    public LatencyRecorder Latencies { get; } = new();
 
     /// <summary>The total every audit must see: fixed by <see cref="InitializeAsync"/> or <see cref="TakeExpectedTotalAsync"/>.</summary>
     public long ExpectedTotal { get; private set; }
@@ -141,7 +139,7 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
                     }
 
                     Interlocked.Increment(ref _committed);
-                    _latenciesMs.Enqueue(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    Latencies.Record(Stopwatch.GetElapsedTime(started));
                 }
                 catch (Exception exception) when (exception is OrleansTransactionInDoubtException || Unanswered(exception, drained, cancellationToken))
                 {

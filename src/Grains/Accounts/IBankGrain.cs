@@ -1,4 +1,3 @@
-using Orleans.Concurrency;
 using Roundabout.Transactions;
 
 namespace Roundabout.Accounts;
@@ -22,6 +21,5 @@ public interface IBankGrain : IGrainWithIntegerKey
     Task TransferOnce(string idempotencyKey, string from, string to, long amount, IsolationLevel? isolation = null);
 
     /// <summary>Sums the balances of <paramref name="accounts"/> in one read-only snapshot transaction.</summary>
-    [ReadOnly]
     Task<long> Audit(string[] accounts);
 }

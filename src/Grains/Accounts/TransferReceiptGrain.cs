@@ -3,19 +3,19 @@ using Orleans.Transactions.Abstractions;
 namespace Roundabout.Accounts;
 
 [GrainType(Hosting.RoundaboutGrainTypes.TransferReceipt)]
-public sealed class TransferReceiptGrain([TransactionalState("receipt")] ITransactionalState<TransferReceiptState> receipt) : Grain, ITransferReceiptGrain
+public sealed class TransferReceiptGrain([TransactionalState("receipt")] ITransactionalState<TransferReceiptState> state) : Grain, ITransferReceiptGrain
 {
-    public Task<TransferReceipt> Get() => receipt.PerformRead(state => state.Receipt);
+    public Task<TransferReceipt> Get() => state.PerformRead(kept => kept.Receipt);
 
-    public async Task<TransferReceipt> Record(TransferReceipt outcome)
+    public async Task<TransferReceipt> Record(TransferReceipt receipt)
     {
-        ArgumentNullException.ThrowIfNull(outcome);
-        var current = await receipt.PerformRead(state => state.Receipt);
+        ArgumentNullException.ThrowIfNull(receipt);
+        var current = await state.PerformRead(kept => kept.Receipt);
         if (current.Status != TransferStatus.None)
         {
             return current;
         }
 
-        return await receipt.PerformUpdate(state => state.Receipt = outcome);
+        return await state.PerformUpdate(kept => kept.Receipt = receipt);
     }
 }

@@ -31,6 +31,7 @@ public interface ITransactionalCounter
 /// ahead without waiting for undecided additions below the snapshot, not even a value the
 /// snapshot is sure to have. Use <see cref="ITransactionalCounter.Read"/> to read the counter.
 /// </summary>
+[GenerateSerializer, Immutable]
 public readonly record struct CounterAddResult([property: Id(0)] bool Added, [property: Id(1)] long? SnapshotValue);
 
 /// <summary>Marks a grain constructor parameter of type <see cref="ITransactionalCounter"/>.</summary>

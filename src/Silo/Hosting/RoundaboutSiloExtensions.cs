@@ -37,6 +37,7 @@ public static class RoundaboutSiloExtensions
     /// <summary>Configures the embedded group-commit log (directory, durability, batching).</summary>
     public static ISiloBuilder UseFileLog(this ISiloBuilder builder, Action<GroupCommitOptions> configure)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.ConfigureServices(services => services.Configure(configure));
         return builder;
@@ -49,6 +50,7 @@ public static class RoundaboutSiloExtensions
     /// </summary>
     public static ISiloBuilder UsePostgres(this ISiloBuilder builder, Action<PostgresStoreOptions> configure)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.ConfigureServices(services =>
         {
@@ -60,11 +62,19 @@ public static class RoundaboutSiloExtensions
         return builder;
     }
 
-    /// <summary>Uses <paramref name="store"/> (for example one shared by every silo of a test cluster).</summary>
+    /// <summary>
+    /// Uses <paramref name="store"/> (for example one shared by every silo of a test cluster)
+    /// instead of any store registered before it. Works before or after <see cref="AddRoundabout"/>.
+    /// </summary>
     public static ISiloBuilder UseRecordStore(this ISiloBuilder builder, IRecordStore store)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(store);
-        builder.ConfigureServices(services => services.AddSingleton(store));
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<IRecordStore>();
+            services.AddSingleton(store);
+        });
         return builder;
     }
 
@@ -74,6 +84,7 @@ public static class RoundaboutSiloExtensions
     /// </summary>
     public static ISiloBuilder AddRoundaboutGrainStorage(this ISiloBuilder builder, string name = "Default")
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         builder.ConfigureServices(services => services.AddKeyedSingleton<IGrainStorage>(name, (sp, _) =>
             new RecordStoreGrainStorage(name, sp.GetRequiredService<IRecordStore>(), sp.GetRequiredService<IGrainStorageSerializer>())));
