@@ -6,7 +6,7 @@ namespace Roundabout.Client.Benchmarks;
 /// <summary>
 /// An account written exactly as for Orleans' own transactions (one <c>[TransactionalState]</c>
 /// holding the balance), so the side-by-side runs the same grain code on both systems.
-/// Roundabout's own <see cref="Accounts.AccountGrain"/> keeps its balance in a commutative counter
+/// Roundabout's own <c>AccountGrain</c> keeps its balance in a commutative counter
 /// instead, which Orleans cannot host; `bench bank` measures that one.
 /// </summary>
 public interface IBenchmarkAccountGrain : IGrainWithStringKey

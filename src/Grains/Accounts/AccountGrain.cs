@@ -10,7 +10,7 @@ namespace Roundabout.Accounts;
 /// Reading the balance is an ordinary, validated read.
 /// </summary>
 [GrainType(Hosting.RoundaboutGrainTypes.Account)]
-public sealed class AccountGrain(
+internal sealed class AccountGrain(
     [TransactionalCounter("balance")] ITransactionalCounter balance,
     [TransactionalState("settings")] ITransactionalState<AccountSettings> settings) : Grain, IAccountGrain
 {

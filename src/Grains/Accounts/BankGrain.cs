@@ -9,7 +9,7 @@ namespace Roundabout.Accounts;
 [StatelessWorker]
 [Reentrant]
 [GrainType(Hosting.RoundaboutGrainTypes.Bank)]
-public sealed class BankGrain(IRoundaboutTransactions transactions, GrainReferences references) : Grain, IBankGrain
+internal sealed class BankGrain(IRoundaboutTransactions transactions, GrainReferences references) : Grain, IBankGrain
 {
     public Task Transfer(string from, string to, long amount, IsolationLevel? isolation = null)
     {

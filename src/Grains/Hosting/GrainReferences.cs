@@ -15,7 +15,7 @@ namespace Roundabout.Hosting;
 /// the grain classes of this process's cluster), so it is done once per interface here, and each
 /// reference is made by Orleans' own <see cref="GrainReferenceActivator"/>, as GetGrain would.
 /// </remarks>
-public sealed class GrainReferences(
+internal sealed class GrainReferences(
     GrainReferenceActivator activator,
     GrainInterfaceTypeResolver interfaceTypes,
     GrainInterfaceTypeToGrainTypeResolver grainTypes)

@@ -13,7 +13,7 @@ namespace Roundabout.State;
 /// answer "too old" instead of a wrong value for a snapshot that fell into the gap.
 /// </remarks>
 [GenerateSerializer]
-public readonly record struct CommittedVersion<T>([property: Id(0)] long CommitTimestamp, [property: Id(1)] long SupersededAt, [property: Id(2)] T Value)
+internal readonly record struct CommittedVersion<T>([property: Id(0)] long CommitTimestamp, [property: Id(1)] long SupersededAt, [property: Id(2)] T Value)
 {
     public bool IsVisibleAt(long readTimestamp) => CommitTimestamp <= readTimestamp && readTimestamp < SupersededAt;
 

@@ -19,7 +19,7 @@ namespace Roundabout.State;
 /// A migration carries the versions in Orleans' migration context instead (<see cref="VersionHandover{T}"/>);
 /// an activation that is simply placed on another silo starts with the newest version only.
 /// </remarks>
-public sealed class RetiredVersions(ITimestampSource timestamps)
+internal sealed class RetiredVersions(ITimestampSource timestamps)
 {
     /// <summary>Above this many entries, retiring first drops the entries no snapshot can need any more.</summary>
     internal const int SweepAbove = 1_024;

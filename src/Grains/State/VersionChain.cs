@@ -7,7 +7,7 @@ namespace Roundabout.State;
 /// The committed versions of one transactional state, oldest first. Only versions that some
 /// running or future snapshot can see are kept (see <see cref="Prune"/>).
 /// </summary>
-public sealed class VersionChain<T>
+internal sealed class VersionChain<T>
 {
     private readonly List<CommittedVersion<T>> _versions = [];
 

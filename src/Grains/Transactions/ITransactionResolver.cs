@@ -6,7 +6,7 @@ using Roundabout.Transactions.Protocol;
 namespace Roundabout.Transactions;
 
 /// <summary>Where the agent sends a transaction to be committed or aborted.</summary>
-public interface ITransactionResolver
+internal interface ITransactionResolver
 {
     /// <summary>Commits, or throws: a conflict as <see cref="TransactionConflictException"/>, an unknown outcome as <see cref="OrleansTransactionInDoubtException"/>.</summary>
     Task ResolveAsync(TransactionInfo info);

@@ -25,7 +25,7 @@ namespace Roundabout.Transactions;
 ///    let its answer decide.
 /// Any "no" before the decision aborts; an unknown outcome is reported in-doubt, never aborted.
 /// </remarks>
-public sealed partial class TransactionCoordinator(
+internal sealed partial class TransactionCoordinator(
     ITimestampSource timestamps,
     CommitDecisions decisions,
     GrainReferences references,

@@ -8,7 +8,7 @@ namespace Roundabout.Transactions;
 /// <see cref="TransactionInfo.Priority"/>, which Orleans copies unchanged on every fork.
 /// </summary>
 /// <remarks>Ticks = readTimestamp * 4 + isolation level. Two bits are kept for the level.</remarks>
-public readonly record struct TransactionStamp(long ReadTimestamp, IsolationLevel Isolation)
+internal readonly record struct TransactionStamp(long ReadTimestamp, IsolationLevel Isolation)
 {
     private const int LevelBits = 2;
 

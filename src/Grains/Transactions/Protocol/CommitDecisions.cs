@@ -9,7 +9,7 @@ using Roundabout.Storage;
 namespace Roundabout.Transactions.Protocol;
 
 /// <summary>The outcome of a transaction with several written participants, as its decision record states it.</summary>
-public enum Decision : byte
+internal enum Decision : byte
 {
     Commit = 1,
     Abort = 2,
@@ -25,7 +25,7 @@ public enum Decision : byte
 /// A decision as it stands in storage: the outcome, the ETag that replacing or removing it must
 /// name, and for <see cref="Decision.Committing"/> when participants may presume the coordinator gone.
 /// </summary>
-public readonly record struct RecordedDecision(Decision Decision, string ETag, DateTime? AbandonedAfterUtc = null);
+internal readonly record struct RecordedDecision(Decision Decision, string ETag, DateTime? AbandonedAfterUtc = null);
 
 /// <summary>
 /// Decision records: one per multi-writer transaction, written with "must not exist", so
@@ -41,7 +41,7 @@ public readonly record struct RecordedDecision(Decision Decision, string ETag, D
 /// on any caller's path, so they are queued and written in batches: one store write removes every
 /// record that became removable while the previous batch was being written.
 /// </remarks>
-public sealed partial class CommitDecisions(IRecordStore store, IOptions<RoundaboutTransactionOptions> options, ILogger<CommitDecisions> logger) : IAsyncDisposable
+internal sealed partial class CommitDecisions(IRecordStore store, IOptions<RoundaboutTransactionOptions> options, ILogger<CommitDecisions> logger) : IAsyncDisposable
 {
     /// <summary>The most removals one store write carries.</summary>
     internal const int MaxRemovalsPerBatch = 256;

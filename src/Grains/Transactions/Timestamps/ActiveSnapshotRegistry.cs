@@ -4,7 +4,7 @@ namespace Roundabout.Transactions.Timestamps;
 /// The read timestamps of the transactions that this process has started and not yet
 /// finished. The <see cref="TimestampBatcher"/> reports them to the oracle with every call.
 /// </summary>
-public sealed class ActiveSnapshotRegistry
+internal sealed class ActiveSnapshotRegistry
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, Entry> _active = [];

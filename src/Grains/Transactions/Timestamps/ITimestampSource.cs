@@ -1,7 +1,7 @@
 namespace Roundabout.Transactions.Timestamps;
 
 /// <summary>Where the agent and the transactional state get timestamps and the snapshot horizon.</summary>
-public interface ITimestampSource
+internal interface ITimestampSource
 {
     /// <summary>
     /// A fresh timestamp, fetched from the oracle after this call began. With

@@ -17,7 +17,7 @@ namespace Roundabout.Transactions.Timestamps;
 /// 3. so every read timestamp this process runs at is in the report of the call after the
 ///    one that granted it, and the oracle knows it before it can count the process as complete past it.
 /// </remarks>
-public sealed partial class TimestampBatcher : ITimestampSource, IAsyncDisposable
+internal sealed partial class TimestampBatcher : ITimestampSource, IAsyncDisposable
 {
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMilliseconds(250);
 
