@@ -1,4 +1,3 @@
-using Orleans.Concurrency;
 using Orleans.Transactions;
 using Roundabout.Transactions.OneRound;
 
@@ -16,18 +15,4 @@ public interface ITransactionCoordinatorGrain : IGrainWithIntegerKey
 
     /// <summary>Drops the prepared writes of a one-round transaction that will not commit.</summary>
     Task AbortPrepared(Guid transactionId, [Immutable] ParticipantId[] written);
-}
-
-[StatelessWorker]
-[Reentrant]
-[GrainType(Hosting.RoundaboutGrainTypes.TransactionCoordinator)]
-internal sealed class TransactionCoordinatorGrain(TransactionCoordinator coordinator) : Grain, ITransactionCoordinatorGrain
-{
-    public Task Resolve(TransactionInfo info) => coordinator.ResolveAsync(info);
-
-    public Task Abort(TransactionInfo info) => coordinator.AbortAsync(info);
-
-    public Task CommitPrepared(OneRoundTicket ticket, PreparedPart[] parts) => coordinator.CommitPreparedAsync(ticket, parts);
-
-    public Task AbortPrepared(Guid transactionId, ParticipantId[] written) => coordinator.AbortPreparedAsync(transactionId, written);
 }

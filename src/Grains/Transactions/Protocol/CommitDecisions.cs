@@ -8,25 +8,6 @@ using Roundabout.Storage;
 
 namespace Roundabout.Transactions.Protocol;
 
-/// <summary>The outcome of a transaction with several written participants, as its decision record states it.</summary>
-internal enum Decision : byte
-{
-    Commit = 1,
-    Abort = 2,
-
-    /// <summary>
-    /// Not an outcome yet: every participant voted yes and a transaction committer's operation is
-    /// running, and its answer decides. The coordinator replaces it with Commit or Abort.
-    /// </summary>
-    Committing = 3,
-}
-
-/// <summary>
-/// A decision as it stands in storage: the outcome, the ETag that replacing or removing it must
-/// name, and for <see cref="Decision.Committing"/> when participants may presume the coordinator gone.
-/// </summary>
-internal readonly record struct RecordedDecision(Decision Decision, string ETag, DateTime? AbandonedAfterUtc = null);
-
 /// <summary>
 /// Decision records: one per multi-writer transaction, written with "must not exist", so
 /// the first decision wins. The coordinator proposes Commit; a participant that waited too

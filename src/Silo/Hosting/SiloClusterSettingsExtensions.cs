@@ -1,0 +1,115 @@
+using Orleans.Configuration;
+using Roundabout.Silo.Clustering;
+
+namespace Roundabout.Silo.Hosting;
+
+public static class SiloClusterSettingsExtensions
+{
+    /// <summary>What is wrong with <paramref name="advertised"/> as the address others reach a silo at (the text after it), or <c>null</c>.</summary>
+    public static string? AdvertisedAddressProblem(string advertised) =>
+        System.Net.IPAddress.TryParse(advertised, out var address) && (address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any))
+            ? "is not an address others can reach this silo at; name one of this host's addresses."
+            : null;
+
+    /// <summary>
+    /// Configures the silo's endpoints, identity and membership from <paramref name="settings"/>.
+    /// <paramref name="postgresConnectionString"/> is the database for <see cref="SiloClustering.Postgres"/>.
+    /// Settings that contradict each other are refused with an <see cref="ArgumentException"/> that
+    /// names them.
+    /// </summary>
+    public static ISiloBuilder UseClusterSettings(this ISiloBuilder builder, SiloClusterSettings settings, string? postgresConnectionString)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(settings);
+        var clustering = ClusteringOf(settings, postgresConnectionString);
+        Validate(settings, clustering, postgresConnectionString);
+        builder.Configure<ClusterOptions>(options =>
+        {
+            options.ClusterId = settings.ClusterId;
+            options.ServiceId = settings.ServiceId;
+        });
+        if (clustering == SiloClustering.Localhost)
+        {
+            var primary = settings.PrimarySiloPort is { } port ? new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port) : null;
+            builder.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, primary, settings.ServiceId, settings.ClusterId);
+        }
+        else
+        {
+            // Listening on every address: in a container the advertised address may be the
+            // service's, not one of the host's own.
+            try
+            {
+                builder.ConfigureEndpoints(settings.AdvertisedAddress, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
+            }
+            catch (Exception exception) when (exception is ArgumentException or System.Net.Sockets.SocketException)
+            {
+                // Orleans says "Hostname '' with subnet [] ... is not a valid IP address or DNS name",
+                // or the resolver's "Name or service not known".
+                throw new ArgumentException(settings.AdvertisedAddress is null
+                    ? $"This host has no IPv4 address for other silos to reach this one at; set {nameof(settings.AdvertisedAddress)}."
+                    : $"{nameof(settings.AdvertisedAddress)} '{settings.AdvertisedAddress}' is neither an IPv4 address nor a host name that resolves to one.", nameof(settings), exception);
+            }
+            builder.UsePostgresClustering(options =>
+            {
+                options.ConnectionString = postgresConnectionString!;
+                options.CreateSchema = settings.CreateMembershipSchema;
+            });
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// The address the silo's ports listen on with these settings: the loopback address for
+    /// <see cref="SiloClustering.Localhost"/>, every address for <see cref="SiloClustering.Postgres"/>
+    /// (see <see cref="UseClusterSettings"/>). What <see cref="ListeningPorts.EnsureFree"/> checks.
+    /// </summary>
+    public static System.Net.IPAddress ListenAddress(this SiloClusterSettings settings, string? postgresConnectionString)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return ClusteringOf(settings, postgresConnectionString) == SiloClustering.Localhost ? System.Net.IPAddress.Loopback : System.Net.IPAddress.Any;
+    }
+
+    private static SiloClustering ClusteringOf(SiloClusterSettings settings, string? postgresConnectionString) =>
+        settings.Clustering ?? (string.IsNullOrWhiteSpace(postgresConnectionString) ? SiloClustering.Localhost : SiloClustering.Postgres);
+
+    private static void Validate(SiloClusterSettings settings, SiloClustering clustering, string? postgresConnectionString)
+    {
+        foreach (var (port, name) in new[] { (settings.SiloPort, nameof(settings.SiloPort)), (settings.GatewayPort, nameof(settings.GatewayPort)), (settings.PrimarySiloPort ?? 1, nameof(settings.PrimarySiloPort)) })
+        {
+            if (port is < 1 or > 65_535)
+            {
+                throw new ArgumentException($"{name} must be a port from 1 to 65535 (got {port}).", nameof(settings));
+            }
+        }
+
+        if (settings.SiloPort == settings.GatewayPort)
+        {
+            throw new ArgumentException($"{nameof(settings.SiloPort)} and {nameof(settings.GatewayPort)} must be two different ports (both are {settings.SiloPort}).", nameof(settings));
+        }
+
+        if (string.IsNullOrWhiteSpace(settings.ClusterId) || string.IsNullOrWhiteSpace(settings.ServiceId))
+        {
+            throw new ArgumentException($"{nameof(settings.ClusterId)} and {nameof(settings.ServiceId)} must not be empty.", nameof(settings));
+        }
+
+        if (settings.AdvertisedAddress is { } advertised && AdvertisedAddressProblem(advertised) is { } problem)
+        {
+            throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} {advertised} {problem}", nameof(settings));
+        }
+
+        switch (clustering)
+        {
+            case SiloClustering.Localhost when settings.AdvertisedAddress is not null:
+                throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} is for PostgreSQL clustering; localhost clustering always uses the loopback address.", nameof(settings));
+            case SiloClustering.Postgres when settings.PrimarySiloPort is not null:
+                throw new ArgumentException($"{nameof(settings.PrimarySiloPort)} is for localhost clustering; with PostgreSQL clustering the silos find each other in the database.", nameof(settings));
+            case SiloClustering.Postgres when string.IsNullOrWhiteSpace(postgresConnectionString):
+                throw new ArgumentException("PostgreSQL clustering needs the database's connection string (the host's Roundabout:Postgres:ConnectionString setting).", nameof(postgresConnectionString));
+            case SiloClustering.Localhost or SiloClustering.Postgres:
+                break;
+            default:
+                throw new ArgumentException($"{nameof(settings.Clustering)} {settings.Clustering} is not one of {string.Join(", ", Enum.GetNames<SiloClustering>())}.", nameof(settings));
+        }
+    }
+}
