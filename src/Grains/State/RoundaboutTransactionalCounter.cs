@@ -258,6 +258,11 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
             return;
         }
 
+        if (prepared.CommitTimestamp != commitTimestamp)
+        {
+            throw new InvalidOperationException($"{Describe}: transaction {transactionId} prepared at {prepared.CommitTimestamp} but commits at {commitTimestamp}.");
+        }
+
         Install(transactionId, prepared);
 
         // Not quietly: if the install is not durable, the coordinator must keep the decision record,
@@ -278,7 +283,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
     public async Task<bool> WaitForCommitAfter(long timestamp, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + (timeout < TimeSpan.FromSeconds(20) ? timeout : TimeSpan.FromSeconds(20));
+        var deadline = ParticipantTimings.ChangeWaitDeadline(timeout);
         while (_chain.Newest.CommitTimestamp <= timestamp)
         {
             var remaining = deadline - DateTime.UtcNow;
@@ -467,7 +472,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
         if (!_chain.TryGetVisible(readTimestamp, out var version))
         {
-            throw new SnapshotTooOldException(info.Id, $"{Describe} no longer keeps the value that snapshot {readTimestamp} sees. Retry the transaction.");
+            throw new SnapshotTooOldException(info.Id, $"{Describe} no longer keeps the value that snapshot {readTimestamp} sees (oldest kept: {_chain.Versions[0].CommitTimestamp}). Retry the transaction.");
         }
 
         _maxReadTimestamp = Math.Max(_maxReadTimestamp, readTimestamp);
@@ -490,7 +495,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     private void SweepAbandoned()
     {
         var now = DateTime.UtcNow;
-        if (now - _lastSweepUtc < TimeSpan.FromSeconds(1))
+        if (now - _lastSweepUtc < ParticipantTimings.SweepInterval)
         {
             return;
         }

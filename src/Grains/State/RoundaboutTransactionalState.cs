@@ -31,11 +31,6 @@ namespace Roundabout.State;
 internal sealed partial class RoundaboutTransactionalState<TState> : ITransactionalState<TState>, ITransactionParticipant
     where TState : class, new()
 {
-    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
-
-    /// <summary>A change wait stays well inside Orleans' response time-out; callers ask again.</summary>
-    private static readonly TimeSpan MaxChangeWait = TimeSpan.FromSeconds(20);
-
     private readonly TransactionalStateConfiguration _config;
     private readonly IGrainContext _context;
     private readonly DeepCopier _copier;
@@ -293,7 +288,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
 
     public async Task<bool> WaitForCommitAfter(long timestamp, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + (timeout < MaxChangeWait ? timeout : MaxChangeWait);
+        var deadline = ParticipantTimings.ChangeWaitDeadline(timeout);
         while (_chain.Newest.CommitTimestamp <= timestamp)
         {
             var remaining = deadline - DateTime.UtcNow;
@@ -572,7 +567,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private void SweepAbandonedWrites()
     {
         var now = DateTime.UtcNow;
-        if (now - _lastSweepUtc < SweepInterval)
+        if (now - _lastSweepUtc < ParticipantTimings.SweepInterval)
         {
             return;
         }

@@ -204,7 +204,7 @@ internal sealed partial class RoundaboutTransactionCommitter<TService> : ITransa
     private void SweepAbandoned()
     {
         var now = DateTime.UtcNow;
-        if (now - _lastSweepUtc < TimeSpan.FromSeconds(1))
+        if (now - _lastSweepUtc < Roundabout.State.ParticipantTimings.SweepInterval)
         {
             return;
         }
