@@ -118,14 +118,14 @@ internal static class OptionRules
     public static Option<long> OpeningBalance(this Option<long> option) =>
         option.CheckWith(value => Library.BankDirectory.ValidateOpeningBalance(value, option.Name));
 
-    /// <summary>An account id or record key: what <see cref="Money.ValidateKey"/> accepts. A missing optional key passes.</summary>
+    /// <summary>An account id or record key: what <see cref="GrainKeys.Validate"/> accepts. A missing optional key passes.</summary>
     public static Option<T> Key<T>(this Option<T> option)
         where T : class? =>
         option.CheckWith(value =>
         {
             if (value is string key)
             {
-                Money.ValidateKey(key, option.Name);
+                GrainKeys.Validate(key, option.Name);
             }
         });
 

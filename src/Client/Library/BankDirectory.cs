@@ -100,7 +100,7 @@ public sealed class BankDirectory(RoundaboutClient client)
         ArgumentNullException.ThrowIfNull(accounts);
         foreach (var account in accounts)
         {
-            Money.ValidateKey(account, nameof(accounts));
+            GrainKeys.Validate(account, nameof(accounts));
         }
 
         ValidateOpeningBalance(initialBalance, nameof(initialBalance));

@@ -19,7 +19,7 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
 
     public Task DepositAsync(string account, long amount, RunOptions? options = null)
     {
-        Money.ValidateKey(account, nameof(account));
+        GrainKeys.Validate(account, nameof(account));
         Money.ValidateAmount(amount);
         return Runner.RunAsync(() => grains.GetGrain<IAccountGrain>(account).Deposit(amount), options);
     }
@@ -41,7 +41,7 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
 
         if (idempotencyKey is not null)
         {
-            Money.ValidateKey(idempotencyKey, nameof(idempotencyKey));
+            GrainKeys.Validate(idempotencyKey, nameof(idempotencyKey));
         }
 
         if (options?.ReadOnly == true)
@@ -80,7 +80,7 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
 
     public Task<long> GetBalanceAsync(string account)
     {
-        Money.ValidateKey(account, nameof(account));
+        GrainKeys.Validate(account, nameof(account));
         return Runner.RunAsync(() => grains.GetGrain<IAccountGrain>(account).GetBalance(), new RunOptions { ReadOnly = true });
     }
 
@@ -99,13 +99,13 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
 
     public Task<VersionedValue> GetAsync(string key)
     {
-        Money.ValidateKey(key, nameof(key));
+        GrainKeys.Validate(key, nameof(key));
         return Runner.RunAsync(() => grains.GetGrain<IRecordGrain>(key).Get(), new RunOptions { ReadOnly = true });
     }
 
     public Task<long> PutAsync(string key, byte[] value, RunOptions? options = null)
     {
-        Money.ValidateKey(key, nameof(key));
+        GrainKeys.Validate(key, nameof(key));
         BankDirectory.ThrowIfDirectoryKey(key, nameof(key));
         RecordLimits.ValidateValue(value);
         return Runner.RunAsync(() => grains.GetGrain<IRecordGrain>(key).Put(value), options);
@@ -114,7 +114,7 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
     /// <summary>Writes only if the record is at <paramref name="expectedVersion"/>; a mismatch is a result, not an exception.</summary>
     public Task<CompareAndSetResult> CompareAndSetAsync(string key, long expectedVersion, byte[] value, RunOptions? options = null)
     {
-        Money.ValidateKey(key, nameof(key));
+        GrainKeys.Validate(key, nameof(key));
         BankDirectory.ThrowIfDirectoryKey(key, nameof(key));
         ArgumentOutOfRangeException.ThrowIfNegative(expectedVersion);
         RecordLimits.ValidateValue(value);
@@ -123,7 +123,7 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
 
     public Task<bool> DeleteAsync(string key, RunOptions? options = null)
     {
-        Money.ValidateKey(key, nameof(key));
+        GrainKeys.Validate(key, nameof(key));
         BankDirectory.ThrowIfDirectoryKey(key, nameof(key));
         return Runner.RunAsync(() => grains.GetGrain<IRecordGrain>(key).Delete(), options);
     }

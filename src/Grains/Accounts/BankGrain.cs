@@ -24,7 +24,7 @@ internal sealed class BankGrain(IRoundaboutTransactions transactions, GrainRefer
 
     public async Task TransferOnce(string idempotencyKey, string from, string to, long amount, IsolationLevel? isolation = null)
     {
-        Money.ValidateKey(idempotencyKey, nameof(idempotencyKey));
+        GrainKeys.Validate(idempotencyKey, nameof(idempotencyKey));
         Money.ValidateTransfer(from, to, amount);
         var receipt = references.Get<ITransferReceiptGrain>(idempotencyKey);
         var source = references.Get<IAccountGrain>(from);

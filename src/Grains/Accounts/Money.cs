@@ -1,13 +1,10 @@
 namespace Roundabout.Accounts;
 
-/// <summary>Validation of amounts and account ids, shared by the grains and the client helpers.</summary>
+/// <summary>Validation of amounts and of the transfers and audits that move and count them, shared by the grains and the client helpers.</summary>
 public static class Money
 {
     /// <summary>The largest amount one operation may move: 10^15 minor units, far from overflow.</summary>
     public const long MaxAmount = 1_000_000_000_000_000;
-
-    /// <summary>The longest account or record key.</summary>
-    public const int MaxKeyLength = 256;
 
     public static void ValidateAmount(long amount, string parameterName = "amount")
     {
@@ -25,8 +22,8 @@ public static class Money
     /// <summary>A transfer's input: two valid, different account ids and a valid amount.</summary>
     public static void ValidateTransfer(string? from, string? to, long amount)
     {
-        ValidateKey(from, nameof(from));
-        ValidateKey(to, nameof(to));
+        GrainKeys.Validate(from, nameof(from));
+        GrainKeys.Validate(to, nameof(to));
         ValidateAmount(amount);
         if (string.Equals(from, to, StringComparison.Ordinal))
         {
@@ -44,24 +41,11 @@ public static class Money
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var account in accounts)
         {
-            ValidateKey(account, parameterName);
+            GrainKeys.Validate(account, parameterName);
             if (!seen.Add(account!))
             {
                 throw new ArgumentException($"Account '{account}' is listed more than once; an audit counts each account once.", parameterName);
             }
-        }
-    }
-
-    public static void ValidateKey(string? key, string parameterName)
-    {
-        if (string.IsNullOrWhiteSpace(key))
-        {
-            throw new ArgumentException("An account id or record key must not be null, empty or blank.", parameterName);
-        }
-
-        if (key.Length > MaxKeyLength)
-        {
-            throw new ArgumentException($"An account id or record key is at most {MaxKeyLength} characters long; this one has {key.Length}.", parameterName);
         }
     }
 }

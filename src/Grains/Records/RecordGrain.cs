@@ -1,5 +1,4 @@
 using Orleans.Transactions.Abstractions;
-using Roundabout.Accounts;
 using Roundabout.Transactions.OneRound;
 
 namespace Roundabout.Records;
@@ -9,7 +8,7 @@ public sealed class RecordGrain([TransactionalState("record")] ITransactionalSta
 {
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        Money.ValidateKey(this.GetPrimaryKeyString(), "key");
+        GrainKeys.Validate(this.GetPrimaryKeyString(), "key");
         return Task.CompletedTask;
     }
 

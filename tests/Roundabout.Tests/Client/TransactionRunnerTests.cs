@@ -250,7 +250,7 @@ public sealed class TransactionRunnerTests(ClusterFixture fixture)
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.AuditAsync(null!));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.AuditAsync([a, ""]));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.AuditAsync([a, b, a])); // would count a twice
-        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.GetBalanceAsync(new string('x', Money.MaxKeyLength + 1)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.GetBalanceAsync(new string('x', GrainKeys.MaxLength + 1)));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.DepositAsync(a, -1));
     }
 }

@@ -92,8 +92,8 @@ public sealed class BankTests(ClusterFixture fixture)
     [Fact]
     public async Task Transfer_TooLongKey_ThrowsArgumentException()
     {
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => Bank.Transfer(new string('x', Money.MaxKeyLength + 1), Keys.New("acct"), 1));
-        Assert.Contains($"at most {Money.MaxKeyLength} characters", error.Message);
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Bank.Transfer(new string('x', GrainKeys.MaxLength + 1), Keys.New("acct"), 1));
+        Assert.Contains($"at most {GrainKeys.MaxLength} characters", error.Message);
     }
 
     [Fact]

@@ -34,23 +34,23 @@ public sealed class ValidationTests
     [InlineData("\t\n")]
     public void ValidateKey_Blank_ThrowsArgumentException(string? key)
     {
-        var error = Assert.Throws<ArgumentException>(() => Money.ValidateKey(key, "from"));
+        var error = Assert.Throws<ArgumentException>(() => GrainKeys.Validate(key, "from"));
         Assert.Equal("from", error.ParamName);
     }
 
     [Fact]
     public void ValidateKey_AtLimit_DoesNotThrow()
     {
-        Money.ValidateKey(new string('k', Money.MaxKeyLength), "key");
-        Money.ValidateKey("a", "key");
+        GrainKeys.Validate(new string('k', GrainKeys.MaxLength), "key");
+        GrainKeys.Validate("a", "key");
     }
 
     [Fact]
     public void ValidateKey_OverLimit_ThrowsArgumentException()
     {
-        var error = Assert.Throws<ArgumentException>(() => Money.ValidateKey(new string('k', Money.MaxKeyLength + 1), "key"));
+        var error = Assert.Throws<ArgumentException>(() => GrainKeys.Validate(new string('k', GrainKeys.MaxLength + 1), "key"));
         Assert.Equal("key", error.ParamName);
-        Assert.Contains($"at most {Money.MaxKeyLength} characters", error.Message);
+        Assert.Contains($"at most {GrainKeys.MaxLength} characters", error.Message);
     }
 
     [Fact]
