@@ -10,6 +10,8 @@ namespace Roundabout.Client.Library;
 /// </summary>
 public sealed class BankDirectory(RoundaboutClient client)
 {
+    private readonly RoundaboutClient _client = client ?? throw new ArgumentNullException(nameof(client));
+
     public const string RecordKey = "roundabout-bank-directory";
 
     /// <summary>
@@ -45,7 +47,7 @@ public sealed class BankDirectory(RoundaboutClient client)
 
     public async Task<IReadOnlyList<string>> GetAccountsAsync()
     {
-        var record = await client.GetAsync(RecordKey);
+        var record = await _client.GetAsync(RecordKey);
         return record.Value is null ? [] : JsonSerializer.Deserialize<string[]>(record.Value) ?? [];
     }
 
@@ -80,7 +82,7 @@ public sealed class BankDirectory(RoundaboutClient client)
 
         // At most this much is paid in; an account found holding money is listed, not paid.
         var paidIn = (Int128)newlyListed * initialBalance;
-        var held = listed.Count == 0 ? 0 : await client.AuditAsync(listed);
+        var held = listed.Count == 0 ? 0 : await _client.AuditAsync(listed);
         if (held + paidIn > long.MaxValue)
         {
             throw new ArgumentException(
@@ -124,10 +126,10 @@ public sealed class BankDirectory(RoundaboutClient client)
         // already); concurrent inits conflict on the directory record and the retry skips what the
         // other opened.
         var opened = 0;
-        var directory = client.Grains.GetGrain<Records.IRecordGrain>(RecordKey);
+        var directory = _client.Grains.GetGrain<Records.IRecordGrain>(RecordKey);
         foreach (var chunk in accounts.Distinct(StringComparer.Ordinal).Chunk(100))
         {
-            opened += await client.Runner.RunAsync(async () =>
+            opened += await _client.Runner.RunAsync(async () =>
             {
                 var record = await directory.Get();
                 var known = record.Value is null ? [] : JsonSerializer.Deserialize<string[]>(record.Value) ?? [];
@@ -137,11 +139,11 @@ public sealed class BankDirectory(RoundaboutClient client)
                     return 0;
                 }
 
-                var balances = await Task.WhenAll(fresh.Select(id => client.Grains.GetGrain<IAccountGrain>(id).GetBalance()));
+                var balances = await Task.WhenAll(fresh.Select(id => _client.Grains.GetGrain<IAccountGrain>(id).GetBalance()));
                 var unpaid = fresh.Where((_, i) => balances[i] == 0).ToList();
                 if (initialBalance > 0)
                 {
-                    await Task.WhenAll(unpaid.Select(id => client.Grains.GetGrain<IAccountGrain>(id).Deposit(initialBalance)));
+                    await Task.WhenAll(unpaid.Select(id => _client.Grains.GetGrain<IAccountGrain>(id).Deposit(initialBalance)));
                 }
 
                 await directory.Put(JsonSerializer.SerializeToUtf8Bytes(known.Concat(fresh).ToArray()));

@@ -11,17 +11,31 @@ namespace Roundabout.Client.Library;
 /// Conflicts are retried by the <see cref="Runner"/>; everything else surfaces as the domain or
 /// argument exception that says what is wrong.
 /// </summary>
-public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactions transactions)
+/// <remarks>
+/// Each helper's <see cref="CancellationToken"/> stops its retries and their back-off, as the
+/// runner's does; an attempt already sent runs to its end.
+/// </remarks>
+public sealed class RoundaboutClient
 {
-    public TransactionRunner Runner { get; } = new(transactions);
+    private readonly IGrainFactory _grains;
 
-    public IGrainFactory Grains => grains;
+    public RoundaboutClient(IGrainFactory grains, IRoundaboutTransactions transactions)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        ArgumentNullException.ThrowIfNull(transactions);
+        _grains = grains;
+        Runner = new TransactionRunner(transactions);
+    }
 
-    public Task DepositAsync(string account, long amount, RunOptions? options = null)
+    public TransactionRunner Runner { get; }
+
+    public IGrainFactory Grains => _grains;
+
+    public Task DepositAsync(string account, long amount, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
         GrainKeys.Validate(account, nameof(account));
         Money.ValidateAmount(amount);
-        return Runner.RunAsync(() => grains.GetGrain<IAccountGrain>(account).Deposit(amount), options);
+        return Runner.RunAsync(() => _grains.GetGrain<IAccountGrain>(account).Deposit(amount), options, cancellationToken);
     }
 
     /// <summary>
@@ -34,7 +48,7 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
     /// within Orleans' response time-out while the transfer may have committed. Retry with the same
     /// <paramref name="idempotencyKey"/> to find out, or check the balances.
     /// </exception>
-    public Task TransferAsync(string from, string to, long amount, string? idempotencyKey = null, RunOptions? options = null)
+    public Task TransferAsync(string from, string to, long amount, string? idempotencyKey = null, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
         // The bank grain checks the same; checking here first keeps bad input off the wire.
         Money.ValidateTransfer(from, to, amount);
@@ -49,13 +63,14 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
             throw new ArgumentException("A transfer writes two accounts; it cannot run with ReadOnly set.", nameof(options));
         }
 
-        var bank = grains.GetGrain<IBankGrain>(0);
+        var bank = _grains.GetGrain<IBankGrain>(0);
         var isolation = options?.Isolation;
 
         // The bank grain runs the transaction itself; the runner only retries its conflicts.
         return Runner.RetryAsync(
             () => UnknownIfUnanswered(idempotencyKey is null ? bank.Transfer(from, to, amount, isolation) : bank.TransferOnce(idempotencyKey, from, to, amount, isolation)),
-            options);
+            options,
+            cancellationToken);
     }
 
     /// <summary>
@@ -78,14 +93,15 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
         }
     }
 
-    public Task<long> GetBalanceAsync(string account)
+    /// <summary>The balance in a read-only snapshot (<paramref name="options"/> are taken as read-only).</summary>
+    public Task<long> GetBalanceAsync(string account, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
         GrainKeys.Validate(account, nameof(account));
-        return Runner.RunAsync(() => grains.GetGrain<IAccountGrain>(account).GetBalance(), new RunOptions { ReadOnly = true });
+        return Runner.RunAsync(() => _grains.GetGrain<IAccountGrain>(account).GetBalance(), ReadOnly(options), cancellationToken);
     }
 
-    /// <summary>The sum of <paramref name="accounts"/> in one snapshot.</summary>
-    public Task<long> AuditAsync(IEnumerable<string> accounts)
+    /// <summary>The sum of <paramref name="accounts"/> in one snapshot, which the bank grain reads; <paramref name="options"/> bound its retries.</summary>
+    public Task<long> AuditAsync(IEnumerable<string> accounts, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(accounts);
         var ids = accounts.ToArray();
@@ -93,38 +109,41 @@ public sealed class RoundaboutClient(IGrainFactory grains, IRoundaboutTransactio
 
         // The bank grain runs the snapshot itself; a transient failure (a snapshot too old, say)
         // is retried here like any other transaction's.
-        var bank = grains.GetGrain<IBankGrain>(0);
-        return Runner.RetryAsync(() => bank.Audit(ids));
+        var bank = _grains.GetGrain<IBankGrain>(0);
+        return Runner.RetryAsync(() => bank.Audit(ids), options, cancellationToken);
     }
 
-    public Task<VersionedValue> GetAsync(string key)
+    /// <summary>The record in a read-only snapshot (<paramref name="options"/> are taken as read-only).</summary>
+    public Task<VersionedValue> GetAsync(string key, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
         GrainKeys.Validate(key, nameof(key));
-        return Runner.RunAsync(() => grains.GetGrain<IRecordGrain>(key).Get(), new RunOptions { ReadOnly = true });
+        return Runner.RunAsync(() => _grains.GetGrain<IRecordGrain>(key).Get(), ReadOnly(options), cancellationToken);
     }
 
-    public Task<long> PutAsync(string key, byte[] value, RunOptions? options = null)
+    public Task<long> PutAsync(string key, byte[] value, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
         GrainKeys.Validate(key, nameof(key));
         BankDirectory.ThrowIfDirectoryKey(key, nameof(key));
         RecordLimits.ValidateValue(value);
-        return Runner.RunAsync(() => grains.GetGrain<IRecordGrain>(key).Put(value), options);
+        return Runner.RunAsync(() => _grains.GetGrain<IRecordGrain>(key).Put(value), options, cancellationToken);
     }
 
     /// <summary>Writes only if the record is at <paramref name="expectedVersion"/>; a mismatch is a result, not an exception.</summary>
-    public Task<CompareAndSetResult> CompareAndSetAsync(string key, long expectedVersion, byte[] value, RunOptions? options = null)
+    public Task<CompareAndSetResult> CompareAndSetAsync(string key, long expectedVersion, byte[] value, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
         GrainKeys.Validate(key, nameof(key));
         BankDirectory.ThrowIfDirectoryKey(key, nameof(key));
         ArgumentOutOfRangeException.ThrowIfNegative(expectedVersion);
         RecordLimits.ValidateValue(value);
-        return Runner.RunAsync(() => grains.GetGrain<IRecordGrain>(key).CompareAndSet(expectedVersion, value), options);
+        return Runner.RunAsync(() => _grains.GetGrain<IRecordGrain>(key).CompareAndSet(expectedVersion, value), options, cancellationToken);
     }
 
-    public Task<bool> DeleteAsync(string key, RunOptions? options = null)
+    public Task<bool> DeleteAsync(string key, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
         GrainKeys.Validate(key, nameof(key));
         BankDirectory.ThrowIfDirectoryKey(key, nameof(key));
-        return Runner.RunAsync(() => grains.GetGrain<IRecordGrain>(key).Delete(), options);
+        return Runner.RunAsync(() => _grains.GetGrain<IRecordGrain>(key).Delete(), options, cancellationToken);
     }
+
+    private static RunOptions ReadOnly(RunOptions? options) => (options ?? new RunOptions()) with { ReadOnly = true };
 }

@@ -11,6 +11,8 @@ namespace Roundabout.Client.Library;
 /// </summary>
 public sealed class TransactionRunner(IRoundaboutTransactions transactions)
 {
+    private readonly IRoundaboutTransactions _transactions = transactions ?? throw new ArgumentNullException(nameof(transactions));
+
     private readonly Random _random = new();
 
     /// <summary>How many attempts ended in a retried conflict since this runner was made.</summary>
@@ -23,7 +25,7 @@ public sealed class TransactionRunner(IRoundaboutTransactions transactions)
         ArgumentNullException.ThrowIfNull(body);
         options ??= new RunOptions();
         var transactionOptions = options.ToTransactionOptions();
-        return RetryAsync(() => transactions.RunAsync(body, transactionOptions), options, cancellationToken);
+        return RetryAsync(() => _transactions.RunAsync(body, transactionOptions), options, cancellationToken);
     }
 
     /// <summary>
@@ -105,7 +107,7 @@ public sealed class TransactionRunner(IRoundaboutTransactions transactions)
 
             // The grains cannot be told to stop waiting: on cancellation the run stops listening
             // and their answers (at most one cap later) go unread.
-            if (await transactions.WaitForChangeAsync(retry, remaining).WaitAsync(cancellationToken))
+            if (await _transactions.WaitForChangeAsync(retry, remaining).WaitAsync(cancellationToken))
             {
                 return;
             }
@@ -142,13 +144,13 @@ public sealed class TransactionRunner(IRoundaboutTransactions transactions)
             {
                 try
                 {
-                    return await transactions.RunAsync(first, transactionOptions);
+                    return await _transactions.RunAsync(first, transactionOptions);
                 }
                 catch (RetryRequestedException firstRetry)
                 {
                     try
                     {
-                        return await transactions.RunAsync(second, transactionOptions);
+                        return await _transactions.RunAsync(second, transactionOptions);
                     }
                     catch (RetryRequestedException secondRetry)
                     {

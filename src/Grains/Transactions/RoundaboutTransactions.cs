@@ -228,6 +228,12 @@ internal sealed class RoundaboutTransactions(
     public async Task<bool> WaitForChangeAsync(RetryRequestedException retry, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(retry);
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            timeout = TimeSpan.MaxValue; // the grains cap it at theirs
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         if (retry.ReadSet.Count == 0)
         {
             // It read nothing, so nothing can change what it will see: waiting would be forever.

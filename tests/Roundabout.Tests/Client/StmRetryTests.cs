@@ -98,6 +98,16 @@ public sealed class StmRetryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task WaitForChange_ATimeoutNotAboveZero_IsRefused()
+    {
+        var retry = new RetryRequestedException([], readTimestamp: 1);
+
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => fixture.Cluster.Transactions.WaitForChangeAsync(retry, TimeSpan.Zero));
+
+        Assert.Equal("timeout", error.ParamName);
+    }
+
+    [Fact]
     public async Task Retry_NothingChanges_TimesOutAndChangesNothing()
     {
         var client = Client;

@@ -128,7 +128,7 @@ public sealed class CounterEscrowTests(ClusterFixture fixture)
         await stop.CancelAsync();
         await watcher;
 
-        var balances = await Task.WhenAll(others.Append(hot).Select(client.GetBalanceAsync));
+        var balances = await Task.WhenAll(others.Append(hot).Select(account => client.GetBalanceAsync(account)));
         Assert.All(balances, balance => Assert.True(balance >= 0, $"a balance went to {balance}"));
         Assert.True(lowest >= 0, $"a snapshot saw the hot balance at {lowest}");
         Assert.Equal(50 * (others.Length + 1), balances.Sum());
