@@ -31,7 +31,7 @@ internal static class BenchCommand
             var scratch = parse.GetValue(data)!;
             var duration = BenchScratch.Duration(parse.GetValue(seconds));
             var directory = BenchScratch.Prepare(scratch);
-            await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory, token, parse.GetValue(verbose)))
+            await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory, parse.GetValue(verbose), token))
             {
                 Console.WriteLine($"{"workload",-10} {"conc",5} {"transfers/s",12} {"p50 ms",8} {"p99 ms",8} {"retries",8} {"CPU us/transfer",16} {"KB/transfer",12} {"pool items/transfer",20}");
                 foreach (var (name, accounts) in new[] { ("uniform", 1000), ("hot", 10) })
@@ -100,7 +100,7 @@ internal static class BenchCommand
             var duration = BenchScratch.Duration(parse.GetValue(seconds));
             var count = parse.GetValue(concurrency);
             var directory = BenchScratch.Prepare(scratch);
-            await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory, token, parse.GetValue(verbose)))
+            await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory, parse.GetValue(verbose), token))
             {
                 var transactions = silo.Transactions;
                 Console.WriteLine($"{"call",-30} {"conc",5} {"calls/s",10} {"CPU us/call",12}");

@@ -67,7 +67,7 @@ internal sealed class ConnectionOptions
                 throw new ArgumentException($"--data {data} does not exist, so there is nothing to read there: check the path (or write something there first, e.g. `roundabout bank init --data {data}`).");
             }
 
-            var silo = await EmbeddedSilo.StartAsync(parse.GetValue(Data)!, cancellationToken, parse.GetValue(Verbose));
+            var silo = await EmbeddedSilo.StartAsync(parse.GetValue(Data)!, parse.GetValue(Verbose), cancellationToken);
             return new Connection(silo.Roundabout, silo);
         }
 

@@ -31,7 +31,7 @@ internal static class DemoCommand
     private static async Task<int> RunAsync(int seconds, int accounts, int concurrency, string data, bool verbose, CancellationToken cancellationToken)
     {
         Console.WriteLine($"Starting an embedded silo on the durable log in {Path.GetFullPath(data)}");
-        await using var silo = await EmbeddedSilo.StartAsync(data, cancellationToken, verbose);
+        await using var silo = await EmbeddedSilo.StartAsync(data, verbose, cancellationToken);
         // The demo's accounts are the bank's (`roundabout bank` on the same --data sees them), and
         // its audits sum the whole bank: money the bank holds in accounts this run does not use
         // (opened by a larger demo, or by `bank init`) is still counted, and nothing looks lost.
@@ -95,7 +95,7 @@ internal static class DemoCommand
         Console.WriteLine($"in doubt            : {workload.InDoubt}");
         Console.WriteLine($"failed (transient)  : {workload.Failed + auditsFailed}");
         Console.WriteLine($"audited total       : {finalTotal} (expected {workload.ExpectedTotal}; {audits} audits, {auditsOff} off)");
-        return finalTotal == workload.ExpectedTotal && auditsOff == 0 ? 0 : 1;
+        return finalTotal == workload.ExpectedTotal && auditsOff == 0 ? CommandErrors.Ok : CommandErrors.Failed;
     }
 
     private static string Found(int existed, int accounts) =>

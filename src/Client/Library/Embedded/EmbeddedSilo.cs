@@ -33,7 +33,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     /// Also log what a silo reports while it shuts down (see below), and a failed start's errors:
     /// otherwise a start that fails only throws its exception, as the command reports it.
     /// </param>
-    public static async Task<EmbeddedSilo> StartAsync(string dataDirectory, CancellationToken cancellationToken = default, bool verbose = false)
+    public static async Task<EmbeddedSilo> StartAsync(string dataDirectory, bool verbose = false, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         if (File.Exists(dataDirectory))
