@@ -29,7 +29,7 @@ public sealed class BenchmarkBalance
     public long Value { get; set; }
 }
 
-[GrainType(Hosting.RoundaboutGrainTypes.BenchAccount)]
+[GrainType(BenchmarkGrainTypes.Account)]
 public sealed class BenchmarkAccountGrain([TransactionalState("balance")] ITransactionalState<BenchmarkBalance> balance) : Grain, IBenchmarkAccountGrain
 {
     public Task Deposit(long amount) => balance.PerformUpdate(b => b.Value += amount);

@@ -62,7 +62,7 @@ public interface IPingGrain : IGrainWithIntegerKey
     Task<PreparedPart> PingInRound(OneRoundTicket round);
 }
 
-[GrainType(Hosting.RoundaboutGrainTypes.BenchPing)]
+[GrainType(BenchmarkGrainTypes.Ping)]
 public sealed class PingGrain : Grain, IPingGrain
 {
     public Task Ping() => Task.CompletedTask;

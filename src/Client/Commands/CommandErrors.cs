@@ -1,6 +1,5 @@
 using Orleans.Transactions;
 using Roundabout.Accounts;
-using Roundabout.Hosting;
 using Roundabout.Silo.Hosting;
 using Roundabout.Transactions;
 

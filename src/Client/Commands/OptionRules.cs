@@ -36,7 +36,7 @@ internal static class OptionRules
             }
             catch (ArgumentException exception)
             {
-                var lines = Roundabout.Hosting.ArgumentMessages.WithoutParameterName(exception).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var lines = Roundabout.Silo.Hosting.ArgumentMessages.WithoutParameterName(exception).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 return $"{option.Name}: {string.Join(' ', lines)}";
             }
         });

@@ -20,10 +20,4 @@ public static class RoundaboutGrainTypes
     public const string TimestampOracle = "roundabout.timestamp-oracle";
 
     public const string TransactionCoordinator = "roundabout.transaction-coordinator";
-
-    /// <summary>The `roundabout bench` command's grains (loaded only by the command).</summary>
-    public const string BenchPing = "roundabout.bench-ping";
-
-    /// <summary>The account the side-by-side benchmark runs on both transaction systems.</summary>
-    public const string BenchAccount = "roundabout.bench-account";
 }

@@ -7,7 +7,7 @@ internal static class HostErrors
     public static string? SettingsProblem(Exception exception) => exception switch
     {
         // Contradicting or missing cluster settings (SiloClusterSettings names the setting).
-        ArgumentException argument => Roundabout.Hosting.ArgumentMessages.WithoutParameterName(argument),
+        ArgumentException argument => Roundabout.Silo.Hosting.ArgumentMessages.WithoutParameterName(argument),
         OptionsValidationException invalid => invalid.Message,
         // A port another silo listens on: the message names the port and the setting to change.
         Roundabout.Silo.Hosting.PortInUseException inUse => inUse.Message,

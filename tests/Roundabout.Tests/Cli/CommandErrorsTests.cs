@@ -51,6 +51,6 @@ public sealed class CommandErrorsTests
         var crossed = new ArgumentException("Key 'k' was used for another transfer; use a new key for a different transfer. (Parameter 'idempotencyKey')");
 
         Assert.Null(crossed.ParamName);
-        Assert.Equal("Key 'k' was used for another transfer; use a new key for a different transfer.", Roundabout.Hosting.ArgumentMessages.WithoutParameterName(crossed));
+        Assert.Equal("Key 'k' was used for another transfer; use a new key for a different transfer.", Roundabout.Silo.Hosting.ArgumentMessages.WithoutParameterName(crossed));
     }
 }

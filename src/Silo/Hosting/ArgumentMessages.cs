@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Roundabout.Hosting;
+namespace Roundabout.Silo.Hosting;
 
 /// <summary>Argument errors as a person reads them: the command's one-line errors and the silo host's.</summary>
 public static partial class ArgumentMessages
