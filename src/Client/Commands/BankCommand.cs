@@ -142,29 +142,11 @@ internal static class BankCommand
             var workload = new BankWorkload(session.Client.Grains, count, workers, parse.GetValue(balance)) { Shape = shape };
             await workload.TakeExpectedTotalAsync();
 
-            var stopwatch = Stopwatch.StartNew();
-            var run = workload.RunAsync(TimeSpan.FromSeconds(duration), token);
             // A console over today's Console.Out: the static AnsiConsole keeps the writer it first
             // saw, which a host running the tool twice in one process (the tests) has closed since.
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-            await console.Progress()
-                .AutoClear(true)
-                .StartAsync(async progress =>
-                {
-                    var task = progress.AddTask($"{workers} concurrent transfers over {count} accounts", maxValue: duration);
-                    while (!run.IsCompleted)
-                    {
-                        // Not cancelled by the token: on Ctrl+C the workers stop and the run completes.
-                        await Task.WhenAny(run, Task.Delay(250, CancellationToken.None));
-                        task.Value = Math.Min(duration, stopwatch.Elapsed.TotalSeconds);
-                        task.Description = $"{workload.Committed / Math.Max(0.001, stopwatch.Elapsed.TotalSeconds):F0} transfers/s, {workload.Conflicts} retries";
-                    }
-                });
-            await run;
-            token.ThrowIfCancellationRequested();
+            var elapsed = await RunWithProgressAsync(console, workload, $"{workers} concurrent transfers over {count} accounts", duration, token);
 
-            var elapsed = stopwatch.Elapsed.TotalSeconds;
-            var latencies = workload.Latencies.Total();
             // The run's numbers are worth printing even when the cluster is gone by the end.
             long? total = null;
             Exception? auditFailure = null;
@@ -177,19 +159,7 @@ internal static class BankCommand
                 auditFailure = exception;
             }
 
-            var table = new Table().AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
-            table.AddRow("transfers committed", $"{workload.Committed:N0}");
-            table.AddRow("transfers/s", $"{workload.Committed / elapsed:N0}");
-            table.AddRow("p50 / p99 latency (ms)", $"{latencies.P50Ms:F1} / {latencies.P99Ms:F1}");
-            table.AddRow("conflicts retried", $"{workload.Conflicts:N0}");
-            table.AddRow("refused (insufficient funds)", $"{workload.Insufficient:N0}");
-            table.AddRow("in doubt", $"{workload.InDoubt:N0}");
-            table.AddRow("failed (time-out, silo lost, transient)", $"{workload.Failed:N0}");
-            table.AddRow("audits (mismatched)", $"{workload.Audits:N0} ({workload.AuditMismatches})");
-            table.AddRow($"audited total of the run's {count:N0} accounts", total is { } audited
-                ? $"{audited:N0} (expected {workload.ExpectedTotal:N0})"
-                : $"not read (expected {workload.ExpectedTotal:N0}): see below");
-            console.Write(table);
+            console.Write(Summary(workload, elapsed, count, total));
             if (auditFailure is not null)
             {
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(auditFailure);
@@ -198,6 +168,48 @@ internal static class BankCommand
             return total == workload.ExpectedTotal && workload.AuditMismatches == 0 ? CommandErrors.Ok : CommandErrors.Failed;
         }));
         return command;
+    }
+
+    /// <summary>Runs the workload for <paramref name="seconds"/> behind a progress bar; returns how long it took.</summary>
+    private static async Task<TimeSpan> RunWithProgressAsync(IAnsiConsole console, BankWorkload workload, string description, int seconds, CancellationToken token)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var run = workload.RunAsync(TimeSpan.FromSeconds(seconds), token);
+        await console.Progress()
+            .AutoClear(true)
+            .StartAsync(async progress =>
+            {
+                var task = progress.AddTask(description, maxValue: seconds);
+                while (!run.IsCompleted)
+                {
+                    // Not cancelled by the token: on Ctrl+C the workers stop and the run completes.
+                    await Task.WhenAny(run, Task.Delay(250, CancellationToken.None));
+                    task.Value = Math.Min(seconds, stopwatch.Elapsed.TotalSeconds);
+                    task.Description = $"{workload.Committed / Math.Max(0.001, stopwatch.Elapsed.TotalSeconds):F0} transfers/s, {workload.Conflicts} retries";
+                }
+            });
+        await run;
+        token.ThrowIfCancellationRequested();
+        return stopwatch.Elapsed;
+    }
+
+    /// <summary>The run's final table; <paramref name="audited"/> is null when the last audit could not be read.</summary>
+    private static Table Summary(BankWorkload workload, TimeSpan elapsed, int accounts, long? audited)
+    {
+        var latencies = workload.Latencies.Total();
+        var table = new Table().AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
+        table.AddRow("transfers committed", $"{workload.Committed:N0}");
+        table.AddRow("transfers/s", $"{workload.Committed / elapsed.TotalSeconds:N0}");
+        table.AddRow("p50 / p99 latency (ms)", $"{latencies.P50Ms:F1} / {latencies.P99Ms:F1}");
+        table.AddRow("conflicts retried", $"{workload.Conflicts:N0}");
+        table.AddRow("refused (insufficient funds)", $"{workload.Insufficient:N0}");
+        table.AddRow("in doubt", $"{workload.InDoubt:N0}");
+        table.AddRow("failed (time-out, silo lost, transient)", $"{workload.Failed:N0}");
+        table.AddRow("audits (mismatched)", $"{workload.Audits:N0} ({workload.AuditMismatches})");
+        table.AddRow($"audited total of the run's {accounts:N0} accounts", audited is { } total
+            ? $"{total:N0} (expected {workload.ExpectedTotal:N0})"
+            : $"not read (expected {workload.ExpectedTotal:N0}): see below");
+        return table;
     }
 
     private static async Task RequireOpenAsync(RoundaboutClient client, params string[] accounts)
