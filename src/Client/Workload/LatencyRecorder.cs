@@ -18,6 +18,9 @@ public sealed class LatencyRecorder
     private readonly LongHistogram _total = new(1, HighestMicroseconds, SignificantDigits);
     private readonly Lock _reading = new();
 
+    /// <summary>The last interval, handed back to the recorder to fill next: a histogram is some 190 KB, and a live view takes one every second.</summary>
+    private HistogramBase? _spare;
+
     public void Record(TimeSpan latency) => _recorder.RecordValue(Math.Clamp((long)latency.TotalMicroseconds, 1, HighestMicroseconds));
 
     /// <summary>The latencies recorded since the previous call (or since the start): a live view's last second.</summary>
@@ -25,8 +28,7 @@ public sealed class LatencyRecorder
     {
         lock (_reading)
         {
-            var interval = _recorder.GetIntervalHistogram();
-            _total.Add(interval);
+            var interval = TakeRecorded();
             return LatencySummary.Of(interval);
         }
     }
@@ -36,9 +38,18 @@ public sealed class LatencyRecorder
     {
         lock (_reading)
         {
-            _total.Add(_recorder.GetIntervalHistogram());
+            TakeRecorded();
             return LatencySummary.Of(_total);
         }
+    }
+
+    /// <summary>What was recorded since the last take, also added to the total. Under the reading lock.</summary>
+    private HistogramBase TakeRecorded()
+    {
+        var interval = _spare is null ? _recorder.GetIntervalHistogram() : _recorder.GetIntervalHistogram(_spare);
+        _total.Add(interval);
+        _spare = interval;
+        return interval;
     }
 }
 

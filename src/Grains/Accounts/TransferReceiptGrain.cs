@@ -3,7 +3,7 @@ using Orleans.Transactions.Abstractions;
 namespace Roundabout.Accounts;
 
 [GrainType(Hosting.RoundaboutGrainTypes.TransferReceipt)]
-public sealed class TransferReceiptGrain([TransactionalState("receipt")] ITransactionalState<TransferReceiptState> state) : Grain, ITransferReceiptGrain
+internal sealed class TransferReceiptGrain([TransactionalState("receipt")] ITransactionalState<TransferReceiptState> state) : Grain, ITransferReceiptGrain
 {
     public Task<TransferReceipt> Get() => state.PerformRead(kept => kept.Receipt);
 

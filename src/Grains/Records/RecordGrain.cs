@@ -4,7 +4,7 @@ using Roundabout.Transactions.OneRound;
 namespace Roundabout.Records;
 
 [GrainType(Hosting.RoundaboutGrainTypes.Record)]
-public sealed class RecordGrain([TransactionalState("record")] ITransactionalState<RecordState> record) : Grain, IRecordGrain
+internal sealed class RecordGrain([TransactionalState("record")] ITransactionalState<RecordState> record) : Grain, IRecordGrain
 {
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {

@@ -61,6 +61,12 @@ public sealed class RoundaboutTransactionOptions
     /// </remarks>
     public int RootConflictRetries { get; set; }
 
+    /// <summary>
+    /// The longest any of the time-outs may be: a day, far past any sensible setting, and well
+    /// inside what a timer can wait (about 49 days), which a larger one would overrun.
+    /// </summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
+
     /// <summary>The most <see cref="RootConflictRetries"/> takes.</summary>
     public const int MaxRootConflictRetries = 100;
 
@@ -86,6 +92,11 @@ public sealed class RoundaboutTransactionOptions
             if (value <= TimeSpan.Zero)
             {
                 throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive.");
+            }
+
+            if (value > MaxTimeout)
+            {
+                throw new ArgumentOutOfRangeException(name, value, $"{name} must be at most {MaxTimeout}.");
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Transactions;
 using Roundabout.Hosting;
@@ -10,13 +11,14 @@ using Roundabout.Transactions.Timestamps;
 
 namespace Roundabout.Transactions;
 
-internal sealed class RoundaboutTransactions(
+internal sealed partial class RoundaboutTransactions(
     [FromKeyedServices(RetryingTransactionClient.UnwrappedKey)] ITransactionClient transactionClient,
     GrainReferences references,
     ITimestampSource timestamps,
     ActiveSnapshotRegistry snapshots,
     ITransactionResolver resolver,
-    IOptions<RoundaboutTransactionOptions> agentOptions) : IRoundaboutTransactions
+    IOptions<RoundaboutTransactionOptions> agentOptions,
+    ILogger<RoundaboutTransactions> logger) : IRoundaboutTransactions
 {
     /// <summary>Orleans' default response time-out, the longest a part call waits: a registration outlives it by twice that.</summary>
     private static readonly TimeSpan OneRoundTimeout = TimeSpan.FromSeconds(30);
@@ -261,7 +263,9 @@ internal sealed class RoundaboutTransactions(
             {
                 // One state that cannot be watched (its grain failing, say) must not end the wait
                 // for the others; only when none could be watched is the failure the answer.
-                firstFailure ??= finished.Exception?.InnerException ?? new TaskCanceledException(finished);
+                var failure = finished.Exception?.InnerException ?? new TaskCanceledException(finished);
+                firstFailure ??= failure;
+                LogWaitFailed(logger, failure);
             }
         }
 
@@ -312,4 +316,7 @@ internal sealed class RoundaboutTransactions(
 
         return ReferenceEquals(current, exception) ? null : current;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stm.Retry could not watch one of the states the transaction read; it waits on the others")]
+    private static partial void LogWaitFailed(ILogger logger, Exception exception);
 }

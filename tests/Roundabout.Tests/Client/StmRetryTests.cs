@@ -97,6 +97,36 @@ public sealed class StmRetryTests(ClusterFixture fixture)
         Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(15)));
     }
 
+    /// <summary>A committer holds no value: it is not among what a retrying transaction read, so a body that touched only a committer read nothing.</summary>
+    [Fact]
+    public async Task Retry_AfterOnlyTakingACommitOperation_HasReadNothing()
+    {
+        var committer = fixture.Cluster.Grains.GetGrain<ICommitterGrain>(Keys.New("committer"));
+
+        var retry = await Assert.ThrowsAsync<RetryRequestedException>(() => fixture.Cluster.Transactions.RunAsync(async () =>
+        {
+            await committer.Pay(new Payment(Keys.New("payment"), 1));
+            Stm.Retry();
+        }));
+
+        Assert.Empty(retry.ReadSet);
+    }
+
+    [Fact]
+    public async Task WaitForChange_NoTimeLimit_WaitsUntilTheChange()
+    {
+        var client = Client;
+        var account = Keys.New("acct");
+        var retry = await Assert.ThrowsAsync<RetryRequestedException>(() => fixture.Cluster.Transactions.RunAsync(WithdrawFiftyOnceCovered(client.Grains.GetGrain<IAccountGrain>(account))));
+
+        var wait = fixture.Cluster.Transactions.WaitForChangeAsync(retry, Timeout.InfiniteTimeSpan);
+
+        await Task.Delay(500);
+        Assert.False(wait.IsCompleted, $"the wait with no time limit ended before anything changed: {wait.Status}");
+        await client.DepositAsync(account, 60);
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(15)));
+    }
+
     [Fact]
     public async Task WaitForChange_ATimeoutNotAboveZero_IsRefused()
     {

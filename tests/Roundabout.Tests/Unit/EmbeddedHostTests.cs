@@ -20,7 +20,29 @@ public sealed class EmbeddedHostTests
         Assert.True(host.Disposed, "the host was not disposed after its stop failed");
     }
 
-    private sealed class FailingStopHost : IHost
+    [Fact]
+    public async Task StopAndDispose_TheStopIsCutShort_StillDisposes()
+    {
+        var host = new FailingStopHost(honourCancellation: true);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await EmbeddedHost.StopAndDisposeAsync(host, cancelled.Token));
+
+        Assert.True(host.Disposed, "the host was not disposed after its stop was cut short");
+    }
+
+    [Fact]
+    public async Task StopAndDispose_TheStopAndTheDisposalFail_ReportsBoth()
+    {
+        var host = new FailingStopHost(failDisposal: true);
+
+        var error = await Assert.ThrowsAsync<AggregateException>(async () => await EmbeddedHost.StopAndDisposeAsync(host));
+
+        Assert.Equal(["stop failed", "disposal failed"], error.InnerExceptions.Select(inner => inner.Message));
+    }
+
+    private sealed class FailingStopHost(bool honourCancellation = false, bool failDisposal = false) : IHost
     {
         public bool Disposed { get; private set; }
 
@@ -28,8 +50,17 @@ public sealed class EmbeddedHostTests
 
         public Task StartAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
-        public Task StopAsync(CancellationToken cancellationToken = default) => Task.FromException(new InvalidOperationException("stop failed"));
+        public Task StopAsync(CancellationToken cancellationToken = default) => honourCancellation && cancellationToken.IsCancellationRequested
+            ? Task.FromCanceled(cancellationToken)
+            : Task.FromException(new InvalidOperationException("stop failed"));
 
-        public void Dispose() => Disposed = true;
+        public void Dispose()
+        {
+            Disposed = true;
+            if (failDisposal)
+            {
+                throw new InvalidOperationException("disposal failed");
+            }
+        }
     }
 }

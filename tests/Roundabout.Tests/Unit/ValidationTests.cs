@@ -94,6 +94,21 @@ public sealed class ValidationTests
     }
 
     [Theory]
+    [InlineData(nameof(RoundaboutTransactionOptions.PreparedResolutionTimeout))]
+    [InlineData(nameof(RoundaboutTransactionOptions.AbandonedTransactionTimeout))]
+    [InlineData(nameof(RoundaboutTransactionOptions.CommitOperationTimeout))]
+    public void TransactionOptions_ATimeoutAboveADay_IsRefusedNamingIt(string option)
+    {
+        var options = new RoundaboutTransactionOptions();
+        typeof(RoundaboutTransactionOptions).GetProperty(option)!.SetValue(options, TimeSpan.FromDays(60));
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+
+        Assert.Equal(option, error.ParamName);
+        Assert.Contains("must be at most", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(-1)]
     [InlineData(RoundaboutTransactionOptions.MaxRootConflictRetries + 1)]
     public void TransactionOptions_RootConflictRetriesOutOfRange_IsRefusedNamingIt(int retries)

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -47,11 +48,17 @@ internal static class EmbeddedHost
     /// </summary>
     public static async ValueTask StopAndDisposeAsync(IHost host, CancellationToken cancellationToken = default)
     {
+        Exception? stopFailure = null;
         try
         {
             await host.StopAsync(cancellationToken);
         }
-        finally
+        catch (Exception exception)
+        {
+            stopFailure = exception;
+        }
+
+        try
         {
             if (host is IAsyncDisposable disposable)
             {
@@ -61,6 +68,16 @@ internal static class EmbeddedHost
             {
                 host.Dispose();
             }
+        }
+        catch (Exception disposeFailure) when (stopFailure is not null)
+        {
+            // Both matter: the stop's failure is what went wrong first.
+            throw new AggregateException(stopFailure, disposeFailure);
+        }
+
+        if (stopFailure is not null)
+        {
+            ExceptionDispatchInfo.Throw(stopFailure);
         }
     }
 
