@@ -12,6 +12,20 @@ public static class SiloClusterSettingsExtensions
             : null;
 
     /// <summary>
+    /// What is wrong with a host name given as the advertised address that resolved to
+    /// <paramref name="resolved"/> (the text after the name), or <c>null</c>. Orleans takes one of
+    /// its IPv4 addresses without saying which, so a name with several (a Kubernetes service's,
+    /// say) could advertise an address that is not this silo's.
+    /// </summary>
+    internal static string? SeveralAddressesProblem(IEnumerable<System.Net.IPAddress> resolved)
+    {
+        var ipv4 = resolved.Where(address => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork).Distinct().ToList();
+        return ipv4.Count > 1
+            ? $"resolves to several IPv4 addresses ({string.Join(", ", ipv4)}), and other silos would reach this one at only one of them; name this silo's address, or a host name with that one address."
+            : null;
+    }
+
+    /// <summary>
     /// Configures the silo's endpoints, identity and membership from <paramref name="settings"/>.
     /// <paramref name="postgresConnectionString"/> is the database for <see cref="SiloClustering.Postgres"/>.
     /// Settings that contradict each other are refused with an <see cref="ArgumentException"/> that
@@ -35,6 +49,8 @@ public static class SiloClusterSettingsExtensions
         }
         else
         {
+            ThrowIfAdvertisedNameIsAmbiguous(settings);
+
             // Listening on every address: in a container the advertised address may be the
             // service's, not one of the host's own.
             try
@@ -68,6 +84,29 @@ public static class SiloClusterSettingsExtensions
     {
         ArgumentNullException.ThrowIfNull(settings);
         return ClusteringOf(settings, postgresConnectionString) == SiloClustering.Localhost ? System.Net.IPAddress.Loopback : System.Net.IPAddress.Any;
+    }
+
+    private static void ThrowIfAdvertisedNameIsAmbiguous(SiloClusterSettings settings)
+    {
+        if (settings.AdvertisedAddress is not { } advertised || System.Net.IPAddress.TryParse(advertised, out _))
+        {
+            return;
+        }
+
+        System.Net.IPAddress[] resolved;
+        try
+        {
+            resolved = System.Net.Dns.GetHostAddresses(advertised);
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return; // a name that does not resolve: Orleans' own resolution below reports it
+        }
+
+        if (SeveralAddressesProblem(resolved) is { } problem)
+        {
+            throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} '{advertised}' {problem}", nameof(settings));
+        }
     }
 
     private static SiloClustering ClusteringOf(SiloClusterSettings settings, string? postgresConnectionString) =>

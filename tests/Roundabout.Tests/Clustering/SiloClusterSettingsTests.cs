@@ -56,6 +56,31 @@ public sealed class SiloClusterSettingsTests
         Assert.Contains(services.GetServices<IMembershipTable>(), table => table.GetType().Name == "AdoNetClusteringTable");
     }
 
+    /// <summary>Orleans takes one of a name's IPv4 addresses without saying which: a name with several is refused.</summary>
+    [Theory]
+    [InlineData(true, "10.0.0.1", "10.0.0.2")]
+    [InlineData(false, "10.0.0.1", "10.0.0.1")]
+    [InlineData(false, "10.0.0.1", "fe80::1")]
+    [InlineData(false, "10.0.0.1")]
+    public void AdvertisedHostName_WithSeveralIPv4Addresses_IsRefusedNamingThem(bool refused, params string[] resolved)
+    {
+        var problem = SiloClusterSettingsExtensions.SeveralAddressesProblem(resolved.Select(System.Net.IPAddress.Parse));
+
+        Assert.Equal(refused, problem is not null);
+        if (refused)
+        {
+            Assert.Contains("several IPv4 addresses (10.0.0.1, 10.0.0.2)", problem, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void AdvertisedHostName_WithOneIPv4Address_IsTaken()
+    {
+        var services = Configure(new SiloClusterSettings { Clustering = SiloClustering.Postgres, AdvertisedAddress = "localhost" }, "Host=db");
+
+        Assert.Equal(System.Net.IPAddress.Loopback, services.GetRequiredService<IOptions<EndpointOptions>>().Value.AdvertisedIPAddress);
+    }
+
     [Theory]
     [InlineData(null, "Host=db", true)]
     [InlineData(null, null, false)]
