@@ -23,6 +23,7 @@ try
     var builder = Host.CreateApplicationBuilder(args);
     var settings = builder.Configuration.GetSection("Roundabout");
     var cluster = settings.Get<SiloClusterSettings>() ?? new SiloClusterSettings();
+    var postgres = settings.GetSection("Postgres");
 
     // Bound once here, so that a value that does not convert stops the host before it starts
     // (one line, below), not half-way through the start with the host's own log of the failure.
@@ -31,7 +32,6 @@ try
     _ = settings.GetSection("Membership").Get<ClusterMembershipOptions>();
     builder.UseOrleans(silo =>
     {
-        var postgres = settings.GetSection("Postgres");
         silo.UseClusterSettings(cluster, postgres["ConnectionString"]);
         silo.Configure<ClusterMembershipOptions>(settings.GetSection("Membership"));
         if (settings[ReadinessFileExtensions.SettingName] is { Length: > 0 } readyFile)
@@ -55,7 +55,7 @@ try
     // Orleans would share a port that another silo listens on (see ListeningPorts). After the
     // settings' own checks above, so that a port out of range is reported as such.
     ListeningPorts.EnsureFree(
-        cluster.ListenAddress(settings.GetSection("Postgres")["ConnectionString"]),
+        cluster.ListenAddress(postgres["ConnectionString"]),
         (cluster.SiloPort, "Roundabout:SiloPort"),
         (cluster.GatewayPort, "Roundabout:GatewayPort"));
     await builder.Build().RunAsync();

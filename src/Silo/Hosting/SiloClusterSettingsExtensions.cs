@@ -49,22 +49,25 @@ public static class SiloClusterSettingsExtensions
         }
         else
         {
-            ThrowIfAdvertisedNameIsAmbiguous(settings);
-
             // Listening on every address: in a container the advertised address may be the
             // service's, not one of the host's own.
-            try
+            if (AdvertisedIPAddress(settings) is { } advertised)
             {
-                builder.ConfigureEndpoints(settings.AdvertisedAddress, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
+                builder.ConfigureEndpoints(advertised, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
             }
-            catch (Exception exception) when (exception is ArgumentException or System.Net.Sockets.SocketException)
+            else
             {
-                // Orleans says "Hostname '' with subnet [] ... is not a valid IP address or DNS name",
-                // or the resolver's "Name or service not known".
-                throw new ArgumentException(settings.AdvertisedAddress is null
-                    ? $"This host has no IPv4 address for other silos to reach this one at; set {nameof(settings.AdvertisedAddress)}."
-                    : $"{nameof(settings.AdvertisedAddress)} '{settings.AdvertisedAddress}' is neither an IPv4 address nor a host name that resolves to one.", nameof(settings), exception);
+                try
+                {
+                    // No address given: for a null host name Orleans picks one of this host's own.
+                    builder.ConfigureEndpoints(hostname: null!, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
+                }
+                catch (Exception exception) when (exception is ArgumentException or System.Net.Sockets.SocketException)
+                {
+                    throw new ArgumentException($"This host has no IPv4 address for other silos to reach this one at; set {nameof(settings.AdvertisedAddress)}.", nameof(settings), exception);
+                }
             }
+
             builder.UsePostgresClustering(options =>
             {
                 options.ConnectionString = postgresConnectionString!;
@@ -86,27 +89,40 @@ public static class SiloClusterSettingsExtensions
         return ClusteringOf(settings, postgresConnectionString) == SiloClustering.Localhost ? System.Net.IPAddress.Loopback : System.Net.IPAddress.Any;
     }
 
-    private static void ThrowIfAdvertisedNameIsAmbiguous(SiloClusterSettings settings)
+    /// <summary>
+    /// The address <see cref="SiloClusterSettings.AdvertisedAddress"/> names, resolved here once
+    /// (a host name to its one IPv4 address), or <c>null</c> when none is given.
+    /// </summary>
+    private static System.Net.IPAddress? AdvertisedIPAddress(SiloClusterSettings settings)
     {
-        if (settings.AdvertisedAddress is not { } advertised || System.Net.IPAddress.TryParse(advertised, out _))
+        if (settings.AdvertisedAddress is not { } advertised)
         {
-            return;
+            return null;
         }
 
+        if (System.Net.IPAddress.TryParse(advertised, out var literal))
+        {
+            return literal;
+        }
+
+        var neither = $"{nameof(settings.AdvertisedAddress)} '{advertised}' is neither an IPv4 address nor a host name that resolves to one.";
         System.Net.IPAddress[] resolved;
         try
         {
             resolved = System.Net.Dns.GetHostAddresses(advertised);
         }
-        catch (System.Net.Sockets.SocketException)
+        catch (System.Net.Sockets.SocketException exception)
         {
-            return; // a name that does not resolve: Orleans' own resolution below reports it
+            throw new ArgumentException(neither, nameof(settings), exception);
         }
 
         if (SeveralAddressesProblem(resolved) is { } problem)
         {
             throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} '{advertised}' {problem}", nameof(settings));
         }
+
+        return Array.Find(resolved, address => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            ?? throw new ArgumentException(neither, nameof(settings));
     }
 
     private static SiloClustering ClusteringOf(SiloClusterSettings settings, string? postgresConnectionString) =>

@@ -24,6 +24,15 @@ public sealed class StmRetryTests(ClusterFixture fixture)
         await grain.Withdraw(50);
     };
 
+    /// <summary>A change wait that is still waiting after half a second, and answers "changed" once the account is paid into.</summary>
+    private static async Task WakesOnlyOnTheDepositAsync(Task<bool> wait, RoundaboutClient client, string account)
+    {
+        await Task.Delay(500);
+        Assert.False(wait.IsCompleted, $"the wait ended before anything changed: {wait.Status} {wait.Exception?.InnerException?.Message}");
+        await client.DepositAsync(account, 60);
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(15)));
+    }
+
     [Fact]
     public async Task Retry_UntilTheBalanceCoversTheWithdrawal_WaitsThenWithdraws()
     {
@@ -91,10 +100,7 @@ public sealed class StmRetryTests(ClusterFixture fixture)
 
         var wait = fixture.Cluster.Transactions.WaitForChangeAsync(new RetryRequestedException([committer, .. retry.ReadSet], retry.ReadTimestamp), TimeSpan.FromSeconds(20));
 
-        await Task.Delay(500);
-        Assert.False(wait.IsCompleted, $"the wait ended before anything changed: {wait.Exception?.InnerException?.Message}");
-        await client.DepositAsync(account, 60);
-        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(15)));
+        await WakesOnlyOnTheDepositAsync(wait, client, account);
     }
 
     /// <summary>A committer holds no value: it is not among what a retrying transaction read, so a body that touched only a committer read nothing.</summary>
@@ -121,10 +127,7 @@ public sealed class StmRetryTests(ClusterFixture fixture)
 
         var wait = fixture.Cluster.Transactions.WaitForChangeAsync(retry, Timeout.InfiniteTimeSpan);
 
-        await Task.Delay(500);
-        Assert.False(wait.IsCompleted, $"the wait with no time limit ended before anything changed: {wait.Status}");
-        await client.DepositAsync(account, 60);
-        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(15)));
+        await WakesOnlyOnTheDepositAsync(wait, client, account);
     }
 
     [Fact]
