@@ -11,7 +11,9 @@ public interface ITransactionalCounter
 {
     /// <summary>
     /// The value in the transaction's snapshot (plus its own additions). This is a read like any
-    /// other: under Serializable, a concurrent addition that commits first makes it conflict.
+    /// other: under Serializable, a concurrent addition that commits first makes it conflict. If the
+    /// transaction also adds to this counter, that holds under Snapshot too (first committer wins on
+    /// the counter it wrote), so "read the value, then subtract" never acts on a stale value.
     /// </summary>
     Task<long> Read();
 

@@ -327,7 +327,11 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
             return new Vote(VoteKind.Conflict, $"{Describe}: a snapshot at {_maxReadTimestamp} already read the value this transaction would change at {request.CommitTimestamp}");
         }
 
-        if (own.Read && request.Isolation == IsolationLevel.Serializable && ReadConflict(request) is { } readConflict)
+        // A transaction that read the value and adds to it is validated like a reader at every
+        // isolation level: under Snapshot this is first committer wins on the one slot it wrote
+        // (an addition that commits in (rv, c) is a concurrent write), so a "read, then withdraw"
+        // has no lost update. Additions that read nothing still commute at both levels.
+        if (own.Read && ReadConflict(request) is { } readConflict)
         {
             return new Vote(VoteKind.Conflict, readConflict);
         }
@@ -335,6 +339,15 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         if (EscrowConflict(request.CommitTimestamp, own) is { } escrow)
         {
             return new Vote(VoteKind.Conflict, escrow);
+        }
+
+        if (own.Read)
+        {
+            // The read holds up to c, as a reader's does (ValidateRead): additions commute, so
+            // without this an addition that prepares later at a timestamp in (rv, c) would slip in
+            // under this transaction's read, and two "read, then withdraw" transactions could both
+            // commit on the same balance. Raised before the write's await: other parts interleave there.
+            _maxReadTimestamp = Math.Max(_maxReadTimestamp, request.CommitTimestamp);
         }
 
         own.CommitTimestamp = request.CommitTimestamp;
