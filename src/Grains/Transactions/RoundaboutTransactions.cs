@@ -131,6 +131,13 @@ internal sealed partial class RoundaboutTransactions(
         {
             var ticket = new OneRoundTicket(transactionId, timestamp, isolation, resolver.DecisionOrdering);
             var calls = parts(ticket)?.ToArray() ?? throw new ArgumentException("The parts callback returned no calls.", nameof(parts));
+            for (var i = 0; i < calls.Length; i++)
+            {
+                // The calls beside it were made and may prepare: a null fails the attempt like a part
+                // that threw, so that what the others prepared is released at once.
+                calls[i] ??= Task.FromException<PreparedPart>(new ArgumentException($"The parts callback returned null as call {i}: return one grain call per part.", nameof(parts)));
+            }
+
             if (calls.Length == 0)
             {
                 throw new ArgumentException("A one-round transaction needs at least one part.", nameof(parts));

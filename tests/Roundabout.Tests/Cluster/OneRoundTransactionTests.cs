@@ -165,6 +165,19 @@ public sealed class OneRoundTransactionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NullAmongTheCalls_IsAnArgumentErrorAndTheCallMadeBesideItIsReleased()
+    {
+        var x = Keys.New("tally");
+        await TotalOf(x); // active already, so that its part prepares
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Transactions.RunOneRoundAsync(round => [Tally(x).AddInRound(round, 5), null!]));
+
+        Assert.Contains("null as call 1", error.Message);
+        // x's part prepared its write; only the abort can release it before ten minutes are up.
+        Assert.Equal(0, await TotalOf(x));
+    }
+
+    [Fact]
     public async Task BadArguments_AreRefusedBeforeAnythingRuns()
     {
         var x = Keys.New("tally");
