@@ -322,6 +322,9 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
             return new Vote(VoteKind.Lost, $"{Describe} holds {own.Writes} of the transaction's {request.Writes} additions (the others were dropped when the grain was reactivated or the transaction looked abandoned)");
         }
 
+        // The transaction's own record of its reads counts too: this entry may have been made afresh
+        // by an addition after the one that remembered the read was dropped (see PrepareRequest.Read).
+        own.Read |= request.Read;
         if (request.CommitTimestamp <= _maxReadTimestamp)
         {
             return new Vote(VoteKind.Conflict, $"{Describe}: a snapshot at {_maxReadTimestamp} already read the value this transaction would change at {request.CommitTimestamp}");

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Transactions;
+using Orleans.Transactions.Abstractions;
 using Roundabout.Hosting;
 using Roundabout.Storage;
 using Roundabout.Transactions.Committers;
@@ -115,7 +116,8 @@ internal sealed partial class TransactionCoordinator(
             }
         }
 
-        var request = new PrepareRequest(info.TransactionId, stamp.ReadTimestamp, commitTimestamp, stamp.Isolation, info.Participants[writer].Writes);
+        var access = info.Participants[writer];
+        var request = new PrepareRequest(info.TransactionId, stamp.ReadTimestamp, commitTimestamp, stamp.Isolation, access.Writes, Read: access.Reads > 0);
         Vote vote;
         try
         {
@@ -369,7 +371,7 @@ internal sealed partial class TransactionCoordinator(
         TransactionInfo info, TransactionStamp stamp, long commitTimestamp, List<ParticipantId> writers, List<ParticipantId> readers)
     {
         var request = new PrepareRequest(info.TransactionId, stamp.ReadTimestamp, commitTimestamp, stamp.Isolation, Writes: 0, decisions.OrderingDomain);
-        var byGrain = new Dictionary<GrainId, List<(ParticipantId Participant, int Writes)>>();
+        var byGrain = new Dictionary<GrainId, List<(ParticipantId Participant, AccessCounter Access)>>();
         foreach (var participant in writers.Concat(readers))
         {
             var grainId = participant.Reference.GetGrainId();
@@ -378,15 +380,15 @@ internal sealed partial class TransactionCoordinator(
                 byGrain[grainId] = states = [];
             }
 
-            // The writes the transaction counted there (0 for a state it only read).
-            states.Add((participant, info.Participants[participant].Writes));
+            // The writes (0 for a state it only read) and reads the transaction counted there.
+            states.Add((participant, info.Participants[participant]));
         }
 
         var perGrain = await Task.WhenAll(byGrain.Values.Select(async states =>
         {
             try
             {
-                var votes = await Extension(states[0].Participant).PrepareStates([.. states.Select(s => new StatePrepare(s.Participant.Name, s.Writes))], request);
+                var votes = await Extension(states[0].Participant).PrepareStates([.. states.Select(s => new StatePrepare(s.Participant.Name, s.Access.Writes, s.Access.Reads > 0))], request);
                 if (votes.Length != states.Count)
                 {
                     throw new InvalidOperationException($"{Describe(states[0].Participant)} answered {votes.Length} votes for {states.Count} states.");

@@ -121,6 +121,53 @@ public sealed class CounterReadThenAddTests(ClusterFixture fixture, ITestOutputH
         Assert.False(t2Error is null && t2SawY == "initial", "non-serializable history: " + story);
     }
 
+    /// <summary>
+    /// The counter remembers a read only with the transaction's tentative additions, and a
+    /// reactivation drops those: the withdrawal after it starts a fresh entry. The transaction's
+    /// own record of its reads (<c>PrepareRequest.Read</c>) still makes the prepare validate the
+    /// read. (Found by a second adversarial review; the control case keeps the activation.)
+    /// </summary>
+    [Theory]
+    [InlineData(IsolationLevel.Serializable, false)]
+    [InlineData(IsolationLevel.Serializable, true)]
+    [InlineData(IsolationLevel.Snapshot, false)]
+    [InlineData(IsolationLevel.Snapshot, true)]
+    public async Task ReadBalance_AnotherWithdrawalCommits_ThenWithdraw_Conflicts(IsolationLevel isolation, bool reactivateInBetween)
+    {
+        var account = Grains.GetGrain<IAccountGrain>(Keys.New("read-reactivate-withdraw"));
+        await account.SetOverdraftLimit(1_000_000);
+        await account.Deposit(100);
+
+        var (read, goOn) = (new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var withdrew = false;
+        var first = Transactions.RunAsync(
+            async () =>
+            {
+                var seen = await account.GetBalance();
+                read.TrySetResult(seen);
+                await goOn.Task.WaitAsync(Step);
+                if (seen >= 100)
+                {
+                    await account.Withdraw(100);
+                    withdrew = true;
+                }
+            },
+            new TransactionOptions(isolation));
+
+        Assert.Equal(100, await read.Task.WaitAsync(Step));
+        if (reactivateInBetween)
+        {
+            await fixture.Cluster.Cluster.DeactivateAsync(account);
+        }
+
+        await account.Withdraw(100); // commits after the first transaction's snapshot
+        goOn.SetResult();
+
+        await Assert.ThrowsAsync<TransactionConflictException>(() => first.WaitAsync(Step));
+        Assert.True(withdrew); // it did try, on the 100 it had read
+        Assert.Equal(0, await account.GetBalance());
+    }
+
     private async Task<bool> WithdrawIfCoveredAsync(IAccountGrain account, Runner runner)
     {
         for (var attempt = 0; attempt < 100; attempt++)

@@ -87,7 +87,7 @@ public static class OneRoundGrainExtensions
             if (access.Writes > 0)
             {
                 written.Add(participant);
-                prepares.Add(registry.Get(participant.Name, context.GrainId).Prepare(request with { Writes = access.Writes }));
+                prepares.Add(registry.Get(participant.Name, context.GrainId).Prepare(request with { Writes = access.Writes, Read = access.Reads > 0 }));
             }
             else if (access.Reads > 0)
             {

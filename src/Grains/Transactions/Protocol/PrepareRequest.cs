@@ -16,6 +16,13 @@ namespace Roundabout.Transactions.Protocol;
 /// decision record to, if it has one. A participant whose own store is in that domain may vote as
 /// soon as its prepare is accepted: the decision, accepted later, cannot be durable without it.
 /// </param>
+/// <param name="Read">
+/// Whether the transaction read this participant, as its own record of the calls says (it may have
+/// written it too). A participant validates that read even if it has forgotten it: a counter
+/// remembers a read only with the transaction's tentative additions, which are lost when the grain
+/// is reactivated or the transaction looks abandoned, and an addition made afresh after that must
+/// not commit as if nothing had been read.
+/// </param>
 [GenerateSerializer, Immutable]
 public sealed record PrepareRequest(
     [property: Id(0)] Guid TransactionId,
@@ -23,14 +30,19 @@ public sealed record PrepareRequest(
     [property: Id(2)] long CommitTimestamp,
     [property: Id(3)] IsolationLevel Isolation,
     [property: Id(4)] int Writes,
-    [property: Id(5)] Guid? DecisionOrdering = null)
+    [property: Id(5)] Guid? DecisionOrdering = null,
+    [property: Id(6)] bool Read = false)
 {
     /// <summary>Whether the transaction wrote this participant (otherwise it only read it).</summary>
     public bool Wrote => Writes > 0;
 }
 
-/// <summary>One of a grain's states in a prepare message, and how many writes the transaction made to it (0: it only read it).</summary>
+/// <summary>
+/// One of a grain's states in a prepare message, how many writes the transaction made to it (0: it
+/// only read it), and whether it read it (see <see cref="PrepareRequest.Read"/>).
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record StatePrepare(
     [property: Id(0)] string StateName,
-    [property: Id(1)] int Writes);
+    [property: Id(1)] int Writes,
+    [property: Id(2)] bool Read = false);

@@ -12,11 +12,11 @@ internal sealed class TransactionParticipantExtension(IGrainContextAccessor cont
         ArgumentNullException.ThrowIfNull(request);
         if (states.Length == 1)
         {
-            return [await Get(states[0].StateName).Prepare(request with { Writes = states[0].Writes })];
+            return [await Get(states[0].StateName).Prepare(request with { Writes = states[0].Writes, Read = states[0].Read })];
         }
 
         // The states are independent; their prepares interleave on the grain's scheduler.
-        return await Task.WhenAll(states.Select(state => Get(state.StateName).Prepare(request with { Writes = state.Writes })));
+        return await Task.WhenAll(states.Select(state => Get(state.StateName).Prepare(request with { Writes = state.Writes, Read = state.Read })));
     }
 
     public Task<Vote> PrepareAndCommit(string stateName, PrepareRequest request) => Get(stateName).PrepareAndCommit(request);
