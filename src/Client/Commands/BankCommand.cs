@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Roundabout.Client.Library;
 using Roundabout.Client.Workload;
+using Roundabout.Storage;
 using Roundabout.Transactions;
 using Spectre.Console;
 
@@ -214,7 +215,17 @@ internal static class BankCommand
 
     private static async Task RequireOpenAsync(RoundaboutClient client, params string[] accounts)
     {
-        var known = (await new BankDirectory(client).GetAccountsAsync()).ToHashSet(StringComparer.Ordinal);
+        IReadOnlyList<string> listed;
+        try
+        {
+            listed = await new BankDirectory(client).GetAccountsAsync();
+        }
+        catch (Exception exception) when (exception is TimeoutException or OrleansMessageRejectionException or RecordStoreUnavailableException)
+        {
+            throw new NothingChangedException("Checking that the accounts are open", exception);
+        }
+
+        var known = listed.ToHashSet(StringComparer.Ordinal);
         foreach (var account in accounts)
         {
             if (!known.Contains(account))

@@ -1,6 +1,7 @@
 using Orleans.Transactions;
 using Roundabout.Accounts;
 using Roundabout.Silo.Hosting;
+using Roundabout.Storage;
 using Roundabout.Transactions;
 
 namespace Roundabout.Client.Commands;
@@ -61,17 +62,24 @@ internal static class CommandErrors
         OrleansTransactionTransientFailureException e => (Conflict, $"{e.Message} Retry."),
         // No answer in time (Orleans' response time-out): a write may still take effect, so the
         // person must check before doing it again, as for an in-doubt transaction.
-        TimeoutException e => (InDoubt, $"No answer in time ({e.Message.Split('\n')[0].TrimEnd('.')}). A change may or may not have taken effect: check before retrying (or retry with the same --key)."),
+        TimeoutException e => (InDoubt, $"No answer in time ({FirstLine(e.Message)}). A change may or may not have taken effect: check before retrying (or retry with the same --key)."),
         ClusterUnreachableException e => (Unreachable, e.Message),
         SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException => (Unreachable, $"The cluster stopped answering: {exception.Message}"),
+        NothingChangedException e => (e.InnerException is TimeoutException or OrleansMessageRejectionException or RecordStoreUnavailableException ? Unreachable : Failed, e.Message),
+        // Orleans could not deliver a request or its answer: a silo went away with the call in
+        // flight, which may have done its work there.
+        OrleansMessageRejectionException e => (InDoubt, $"A silo of the cluster went away during the call ({FirstLine(e.Message)}). A change may or may not have taken effect: check before retrying (or retry with the same --key)."),
+        // Before any participant was called (the timestamp oracle's silo was lost, say).
+        OrleansStartTransactionFailedException e => (Conflict, $"The transaction could not start ({FirstLine((e.InnerException ?? e).Message)}); nothing took effect. Retry."),
+        RecordStoreUnavailableException { NothingWritten: true } e => (Unreachable, $"The cluster's storage is unavailable ({FirstLine(e.Message)}); nothing was written. Retry once it is back."),
+        RecordStoreUnavailableException e => (InDoubt, $"The cluster's storage is unavailable ({FirstLine(e.Message)}). A change may or may not have taken effect: check once it is back (or retry with the same --key)."),
         FormatException e => (BadInput, e.Message),
         PortInUseException e => (Failed, e.Message),
         // A data directory that cannot be used (a file, no permission, or held by another process).
         IOException or UnauthorizedAccessException => (Failed, $"{exception.Message} (run with --verbose for the detail)"),
-        _ => (Failed, $"{exception.GetType().Name}: {exception.Message} (run with --verbose for the detail)"),
+        _ => (Failed, $"{exception.GetType().Name}: {FirstLine(exception.Message)} (run with --verbose for the detail)"),
     };
-}
 
-/// <summary>An account that `bank init` did not open.</summary>
-internal sealed class UnknownAccountException(string account)
-    : Exception($"Unknown account '{account}'. Open accounts with `roundabout bank init` (see `roundabout bank list`).");
+    /// <summary>The first line of a message, without its final full stop: for quoting it inside a sentence.</summary>
+    private static string FirstLine(string message) => message.Split('\n')[0].TrimEnd().TrimEnd('.');
+}

@@ -19,7 +19,39 @@ public sealed class CommandErrorsTests
         { new ArgumentException("The amount must be positive."), CommandErrors.BadInput },
         { new Orleans.Runtime.Messaging.ConnectionFailedException("Unable to connect to S127.0.0.1:30060:0, will retry after 57.4049ms"), CommandErrors.Unreachable },
         { new InvalidOperationException("something else"), CommandErrors.Failed },
+        // A silo that went away with the call (kill -9 of a silo during `bank transfer`): it may have done its work.
+        { Rejection("Exception while sending message: Orleans.Runtime.Messaging.ConnectionFailedException: Unable to connect to S192.0.2.2:11112:154958588, will retry after 778.3197ms"), CommandErrors.InDoubt },
+        { new OrleansStartTransactionFailedException(Rejection("silo gone")), CommandErrors.Conflict },
+        { new Roundabout.Storage.RecordStoreUnavailableException("PostgreSQL failed (NpgsqlException): Exception while reading from stream"), CommandErrors.InDoubt },
+        { new Roundabout.Storage.RecordStoreUnavailableException("PostgreSQL failed (NpgsqlException): Failed to connect", nothingWritten: true), CommandErrors.Unreachable },
+        { new NothingChangedException("Checking that the accounts are open", new TimeoutException("Response did not arrive on time")), CommandErrors.Unreachable },
+        // A message of several lines: the line keeps its advice, not only the message's first line.
+        { new InvalidOperationException("first line\nsecond line"), CommandErrors.Failed },
     };
+
+    /// <summary>What each new case says: what happened, and what the person can do about it.</summary>
+    [Theory]
+    [InlineData(typeof(OrleansMessageRejectionException), "A silo of the cluster went away during the call (Exception while sending message: x). A change may or may not have taken effect: check before retrying (or retry with the same --key).")]
+    [InlineData(typeof(OrleansStartTransactionFailedException), "The transaction could not start (Exception while sending message: x); nothing took effect. Retry.")]
+    [InlineData(typeof(NothingChangedException), "Checking that the accounts are open failed (Exception while sending message: x); nothing was changed. Retry.")]
+    [InlineData(typeof(InvalidOperationException), "InvalidOperationException: Exception while sending message: x (run with --verbose for the detail)")]
+    public async Task RunAsync_ErrorOfSeveralLines_OneLineThatSaysWhatToDo(Type type, string expected)
+    {
+        const string Message = "Exception while sending message: x.\nat Orleans.Runtime ...";
+        Exception error = type == typeof(OrleansMessageRejectionException) ? Rejection(Message)
+            : type == typeof(OrleansStartTransactionFailedException) ? new OrleansStartTransactionFailedException(Rejection(Message))
+            : type == typeof(NothingChangedException) ? new NothingChangedException("Checking that the accounts are open", Rejection(Message))
+            : new InvalidOperationException(Message);
+
+        var (_, _, written) = await CliRunner.CaptureAsync(
+            () => CommandErrors.RunAsync(verbose: false, CancellationToken.None, () => Task.FromException<int>(error)));
+
+        Assert.Equal($"error: {expected}", written.Trim());
+    }
+
+    /// <summary>Orleans makes its rejections itself (the constructor is internal); the command only sees them.</summary>
+    private static OrleansMessageRejectionException Rejection(string message) =>
+        (OrleansMessageRejectionException)Activator.CreateInstance(typeof(OrleansMessageRejectionException), System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic, null, [message], null)!;
 
     [Theory]
     [MemberData(nameof(Errors))]

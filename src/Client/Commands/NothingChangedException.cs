@@ -1,0 +1,8 @@
+namespace Roundabout.Client.Commands;
+
+/// <summary>
+/// A check made before a command changes anything (that its accounts are open, say) failed: the
+/// person learns that nothing was changed, not that a change may be in doubt.
+/// </summary>
+internal sealed class NothingChangedException(string what, Exception inner)
+    : Exception($"{what} failed ({inner.Message.Split('\n')[0].TrimEnd().TrimEnd('.')}); nothing was changed. Retry.", inner);
