@@ -74,7 +74,15 @@ public static class RoundaboutCli
     /// </summary>
     private static int ReportParseErrors(ParseResult parse)
     {
-        foreach (var error in parse.Errors)
+        // An unknown verb also leaves its parent without one: "Required command was not provided"
+        // beside "Unrecognized command or argument 'bogus'" only misleads, so the first goes.
+        bool MissingVerbBesideUnknownOne(System.CommandLine.Parsing.ParseError error) =>
+            parse.UnmatchedTokens.Count > 0
+            && error.SymbolResult == parse.CommandResult
+            && parse.CommandResult.Command is { Action: null, Subcommands.Count: > 0 }
+            && !parse.UnmatchedTokens.Any(token => error.Message.Contains(token, StringComparison.Ordinal));
+
+        foreach (var error in parse.Errors.Where(error => !MissingVerbBesideUnknownOne(error)))
         {
             Console.Error.WriteLine($"error: {error.Message}");
         }

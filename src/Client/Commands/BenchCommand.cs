@@ -30,22 +30,23 @@ internal static class BenchCommand
         {
             var scratch = parse.GetValue(data)!;
             var duration = BenchScratch.Duration(parse.GetValue(seconds));
-            var directory = BenchScratch.Prepare(scratch);
-            await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory, parse.GetValue(verbose), token))
+            return await BenchScratch.UseAsync(scratch, async directory =>
             {
-                Console.WriteLine($"{"workload",-10} {"conc",5} {"transfers/s",12} {"p50 ms",8} {"p99 ms",8} {"retries",8} {"CPU us/transfer",16} {"KB/transfer",12} {"pool items/transfer",20}");
-                foreach (var (name, accounts) in new[] { ("uniform", 1000), ("hot", 10) })
+                await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory, parse.GetValue(verbose), token))
                 {
-                    foreach (var count in parse.GetValue(concurrency)!)
+                    Console.WriteLine($"{"workload",-12} {"conc",5} {"transfers/s",12} {"p50 ms",8} {"p99 ms",8} {"retries",8} {"CPU us/transfer",16} {"KB/transfer",12} {"pool items/transfer",20}");
+                    foreach (var (name, accounts) in new[] { ("uniform", 1000), ("hot", 10) })
                     {
-                        var result = await BankBenchmark.RunAsync(silo, name, accounts, count, duration, token);
-                        Console.WriteLine($"{$"{name}/{accounts}",-10} {count,5} {result.TransfersPerSecond,12:F0} {result.P50Ms,8:F1} {result.P99Ms,8:F1} {result.Retries,8} {result.CpuMicrosecondsPerTransfer,16:F0} {result.KilobytesPerTransfer,12:F1} {result.PoolWorkItemsPerTransfer,20:F1}");
+                        foreach (var count in parse.GetValue(concurrency)!)
+                        {
+                            var result = await BankBenchmark.RunAsync(silo, name, accounts, count, duration, token);
+                            Console.WriteLine($"{$"{name}/{accounts}",-12} {count,5} {result.TransfersPerSecond,12:F0} {result.P50Ms,8:F1} {result.P99Ms,8:F1} {result.Retries,8} {result.CpuMicrosecondsPerTransfer,16:F0} {result.KilobytesPerTransfer,12:F1} {result.PoolWorkItemsPerTransfer,20:F1}");
+                        }
                     }
                 }
-            }
 
-            BenchScratch.Remove(scratch);
-            return CommandErrors.Ok;
+                return CommandErrors.Ok;
+            });
         }));
         return command;
     }
@@ -54,7 +55,7 @@ internal static class BenchCommand
     {
         var data = new Option<string>("--data") { Description = "Scratch directory for the log (deleted and recreated; refused if it holds files a benchmark did not make)", DefaultValueFactory = _ => "./bench-data" }.NonEmptyPath();
         var seconds = new Option<double>("--duration") { Description = "Seconds per run", DefaultValueFactory = _ => 3 }.Seconds();
-        var size = new Option<int>("--record-bytes") { Description = "Bytes per record", DefaultValueFactory = _ => 1024 }.AtLeast(1);
+        var size = new Option<int>("--record-bytes") { Description = "Bytes per record", DefaultValueFactory = _ => 1024 }.Between(1, () => new Silo.Persistence.GroupCommit.GroupCommitOptions().MaxRecordBytes, " bytes, the most one record of the log can hold");
         var writers = new Option<int[]>("--writers") { Description = "Concurrent writer counts", DefaultValueFactory = _ => [1, 64, 1000], AllowMultipleArgumentsPerToken = true }.EachAtLeast(1);
         var verbose = CommandErrors.VerboseOption();
         var command = new Command("storage", "Records/s and fsyncs/s of the group-commit log, group commit on and off")
@@ -66,20 +67,20 @@ internal static class BenchCommand
             var scratch = parse.GetValue(data)!;
             var duration = BenchScratch.Duration(parse.GetValue(seconds));
             var recordBytes = parse.GetValue(size);
-            var directory = BenchScratch.Prepare(scratch);
-
-            Console.WriteLine($"{"writers",8} {"group commit",13} {"records/s",12} {"fsyncs/s",10} {"records/fsync",14}");
-            foreach (var count in parse.GetValue(writers)!)
+            return await BenchScratch.UseAsync(scratch, async directory =>
             {
-                foreach (var groupCommit in new[] { true, false })
+                Console.WriteLine($"{"writers",8} {"group commit",13} {"records/s",12} {"fsyncs/s",10} {"records/fsync",14}");
+                foreach (var count in parse.GetValue(writers)!)
                 {
-                    var result = await StorageBenchmark.RunAsync(directory, count, groupCommit, recordBytes, duration, token);
-                    Console.WriteLine($"{result.Writers,8} {(groupCommit ? "on" : "off"),13} {result.RecordsPerSecond,12:F0} {result.FlushesPerSecond,10:F0} {result.RecordsPerFlush,14:F1}");
+                    foreach (var groupCommit in new[] { true, false })
+                    {
+                        var result = await StorageBenchmark.RunAsync(directory, count, groupCommit, recordBytes, duration, token);
+                        Console.WriteLine($"{result.Writers,8} {(groupCommit ? "on" : "off"),13} {result.RecordsPerSecond,12:F0} {result.FlushesPerSecond,10:F0} {result.RecordsPerFlush,14:F1}");
+                    }
                 }
-            }
 
-            BenchScratch.Remove(scratch);
-            return CommandErrors.Ok;
+                return CommandErrors.Ok;
+            });
         }));
         return command;
     }
@@ -99,31 +100,32 @@ internal static class BenchCommand
             var scratch = parse.GetValue(data)!;
             var duration = BenchScratch.Duration(parse.GetValue(seconds));
             var count = parse.GetValue(concurrency);
-            var directory = BenchScratch.Prepare(scratch);
-            await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory, parse.GetValue(verbose), token))
+            return await BenchScratch.UseAsync(scratch, async directory =>
             {
-                var transactions = silo.Transactions;
-                Console.WriteLine($"{"call",-30} {"conc",5} {"calls/s",10} {"CPU us/call",12}");
-                foreach (var (kind, call) in new (string, Func<IPingGrain, Task>)[]
-                         {
-                             ("plain grain call", grain => grain.Ping()),
-                             ("empty transaction", grain => grain.PingInTransaction()),
-                             ("transaction joining 2 grains", grain => transactions.RunAsync(() => Task.WhenAll(
-                                 grain.PingInCallersTransaction(),
-                                 silo.Client.GetGrain<IPingGrain>(grain.GetPrimaryKeyLong() + 1000).PingInCallersTransaction()))),
-                             ("one-round over 2 grains", grain => transactions.RunOneRoundAsync(round =>
-                                 [grain.PingInRound(round), silo.Client.GetGrain<IPingGrain>(grain.GetPrimaryKeyLong() + 1000).PingInRound(round)])),
-                         })
+                await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory, parse.GetValue(verbose), token))
                 {
-                    // The first run warms the code paths up; the second is the one reported.
-                    await CallBenchmark.RunAsync(kind, silo.Client, count, BankBenchmark.WarmUp(duration), call, token);
-                    var result = await CallBenchmark.RunAsync(kind, silo.Client, count, duration, call, token);
-                    Console.WriteLine($"{kind,-30} {count,5} {result.CallsPerSecond,10:F0} {result.CpuMicrosecondsPerCall,12:F1}");
+                    var transactions = silo.Transactions;
+                    Console.WriteLine($"{"call",-30} {"conc",5} {"calls/s",10} {"CPU us/call",12}");
+                    foreach (var (kind, call) in new (string, Func<IPingGrain, Task>)[]
+                             {
+                                 ("plain grain call", grain => grain.Ping()),
+                                 ("empty transaction", grain => grain.PingInTransaction()),
+                                 ("transaction joining 2 grains", grain => transactions.RunAsync(() => Task.WhenAll(
+                                     grain.PingInCallersTransaction(),
+                                     silo.Client.GetGrain<IPingGrain>(grain.GetPrimaryKeyLong() + 1000).PingInCallersTransaction()))),
+                                 ("one-round over 2 grains", grain => transactions.RunOneRoundAsync(round =>
+                                     [grain.PingInRound(round), silo.Client.GetGrain<IPingGrain>(grain.GetPrimaryKeyLong() + 1000).PingInRound(round)])),
+                             })
+                    {
+                        // The first run warms the code paths up; the second is the one reported.
+                        await CallBenchmark.RunAsync(kind, silo.Client, count, BankBenchmark.WarmUp(duration), call, token);
+                        var result = await CallBenchmark.RunAsync(kind, silo.Client, count, duration, call, token);
+                        Console.WriteLine($"{kind,-30} {count,5} {result.CallsPerSecond,10:F0} {result.CpuMicrosecondsPerCall,12:F1}");
+                    }
                 }
-            }
 
-            BenchScratch.Remove(scratch);
-            return CommandErrors.Ok;
+                return CommandErrors.Ok;
+            });
         }));
         return command;
     }

@@ -29,7 +29,7 @@ internal static class BenchScratch
     /// Empties <paramref name="directory"/> (or creates it) and marks it as the benchmark's; returns
     /// where the benchmark's log goes, a directory below it.
     /// </summary>
-    public static string Prepare(string directory)
+    private static string Prepare(string directory)
     {
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         var current = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Environment.CurrentDirectory));
@@ -79,8 +79,25 @@ internal static class BenchScratch
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="benchmark"/> in the prepared scratch directory (given the log's
+    /// directory below it), then deletes it, also when the benchmark failed or was cancelled.
+    /// </summary>
+    public static async Task<T> UseAsync<T>(string directory, Func<string, Task<T>> benchmark)
+    {
+        var log = Prepare(directory);
+        try
+        {
+            return await benchmark(log);
+        }
+        finally
+        {
+            Remove(directory);
+        }
+    }
+
     /// <summary>Deletes a directory that <see cref="Prepare"/> made, and nothing else.</summary>
-    public static void Remove(string directory)
+    private static void Remove(string directory)
     {
         var full = Path.GetFullPath(directory);
         if (File.Exists(Path.Combine(full, MarkerFileName)))
@@ -102,6 +119,25 @@ internal static class BenchScratch
         if (parent is not null && !Directory.Exists(parent))
         {
             throw new ArgumentException($"{option} '{full}': the directory '{parent}' does not exist.");
+        }
+
+        // Opened for writing now, as the report will be (permissions, a read-only file system), and
+        // left as it was: an existing report is kept until the new one replaces it.
+        var existed = File.Exists(full);
+        try
+        {
+            using (new FileStream(full, FileMode.OpenOrCreate, FileAccess.Write))
+            {
+            }
+        }
+        catch (Exception exception) when (exception is UnauthorizedAccessException or IOException)
+        {
+            throw new ArgumentException($"{option} '{full}' cannot be written ({exception.Message.TrimEnd('.')}).", exception);
+        }
+
+        if (!existed)
+        {
+            File.Delete(full);
         }
     }
 }

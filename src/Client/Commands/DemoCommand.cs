@@ -14,7 +14,7 @@ internal static class DemoCommand
 
     public static Command Create()
     {
-        var duration = new Option<int>("--duration") { Description = "Seconds of load", DefaultValueFactory = _ => 5 }.AtLeast(1, " second");
+        var duration = new Option<int>("--duration") { Description = "Seconds of load", DefaultValueFactory = _ => 5 }.Between(1, () => BankWorkload.MaxRunSeconds, " seconds (30 days)");
         var accounts = new Option<int>("--accounts") { Description = "Accounts the transfers use (account-0 ...); those the bank does not have yet are opened with 1000 each", DefaultValueFactory = _ => 100 }.Count(min: 2);
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 32 }.AtLeast(1);
         var data = new Option<string>("--data") { Description = "Data directory of the embedded log", DefaultValueFactory = _ => "./data" }.NonEmptyPath();

@@ -31,15 +31,16 @@ internal static class SideBySideCommand
                 BenchScratch.RequireWritableFile(reportPath);
             }
 
-            var directory = BenchScratch.Prepare(scratch);
-
-            var systems = new[] { TransactionSystem.Roundabout(directory), TransactionSystem.Orleans };
-            var before = MachineFacts.Now();
-            Console.WriteLine($"Transfers on {string.Join(" and ", systems.Select(s => s.Name))}, {duration.TotalSeconds:0.#} s per cell; load average {before.LoadAverage}.");
-            var cells = await SideBySideBenchmark.RunAsync(systems, duration, cell => Console.WriteLine(
-                $"  {cell.System,-10} {$"{cell.Workload}/{cell.Accounts}",-12} x{cell.Concurrency,-4} {cell.TransfersPerSecond,8:F0} transfers/s, p99 {cell.P99Ms,7:F1} ms, {cell.Retries} retries, {cell.Failed + cell.InDoubt} failed{(cell.AuditBalanced ? "" : "  !!! AUDIT FAILED")}"),
-                token);
-            BenchScratch.Remove(scratch);
+            var (systems, before, cells) = await BenchScratch.UseAsync(scratch, async directory =>
+            {
+                var systems = new[] { TransactionSystem.Roundabout(directory), TransactionSystem.Orleans };
+                var before = MachineFacts.Now();
+                Console.WriteLine($"Transfers on {string.Join(" and ", systems.Select(s => s.Name))}, {duration.TotalSeconds:0.#} s per cell; load average {before.LoadAverage}.");
+                var cells = await SideBySideBenchmark.RunAsync(systems, duration, cell => Console.WriteLine(
+                    $"  {cell.System,-10} {$"{cell.Workload}/{cell.Accounts}",-12} x{cell.Concurrency,-4} {cell.TransfersPerSecond,8:F0} transfers/s, p99 {cell.P99Ms,7:F1} ms, {cell.Retries} retries, {cell.Failed + cell.InDoubt} failed{(cell.AuditBalanced ? "" : "  !!! AUDIT FAILED")}"),
+                    token);
+                return (systems, before, cells);
+            });
 
             var report = BenchmarkReport.Create(before, systems, cells, duration);
             Console.WriteLine();

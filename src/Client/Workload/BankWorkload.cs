@@ -88,6 +88,12 @@ public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurr
     /// </summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The longest run the commands take, in seconds: 30 days. A run's timer cannot wait past about
+    /// 49 days, and a longer --duration failed only after the silo had started and the accounts were opened.
+    /// </summary>
+    public const int MaxRunSeconds = 30 * 24 * 3600;
+
     public async Task RunAsync(TimeSpan duration, CancellationToken cancellationToken = default)
     {
         var stopwatch = Stopwatch.StartNew();

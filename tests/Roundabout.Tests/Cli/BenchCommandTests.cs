@@ -80,6 +80,24 @@ public sealed class BenchCommandTests : IDisposable
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"took {stopwatch.Elapsed}");
     }
 
+    /// <summary>
+    /// A directory that exists but takes no new file (sysfs refuses one even to root, who may write
+    /// anywhere else): refused before the benchmark runs, not after its minutes of work.
+    /// </summary>
+    [Fact]
+    public async Task SideBySide_JsonThatCannotBeWritten_IsRefusedBeforeTheBenchmarkRuns()
+    {
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+
+        var (code, output, error) = await CliRunner.RunAsync("bench", "--quick", "--data", _data, "--json", "/sys/roundabout-bench.json");
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --json '/sys/roundabout-bench.json' cannot be written (", CliRunner.ErrorLine(error), StringComparison.Ordinal);
+        Assert.DoesNotContain("transfers/s", output);
+        Assert.False(File.Exists("/sys/roundabout-bench.json"));
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"took {stopwatch.Elapsed}");
+    }
+
     [Theory]
     [InlineData("bank")]
     [InlineData("calls")]

@@ -53,7 +53,7 @@ public sealed class CancellationTests : IDisposable
     /// A benchmark stops the run it is in (60 s long here) within moments of the signal, not at the
     /// run's end nor when the process stops waiting for it 10 s later, and shows no numbers for it
     /// (<paramref name="firstResult"/>: what its first row of numbers starts with). "cancelled" is the
-    /// command's own last word: it stopped itself, and its silo.
+    /// command's own last word: it stopped itself, and its silo, and deleted its scratch directory.
     /// </summary>
     [Theory]
     [InlineData("TERM", 143, "uniform/1000", new[] { "bench" })]
@@ -70,6 +70,7 @@ public sealed class CancellationTests : IDisposable
         Assert.Contains("cancelled", error);
         Assert.DoesNotContain("   at ", error);
         Assert.DoesNotMatch(firstResult, output);
+        Assert.False(Directory.Exists(_data), "the stopped benchmark left its scratch directory"); // deleted "before and after a run"
     }
 
     public void Dispose()
