@@ -62,6 +62,11 @@ internal sealed class ConnectionOptions
         if (gateways.Length == 0 && postgres is null)
         {
             var data = parse.GetValue(Data)!;
+            if (onlyReads && File.Exists(data))
+            {
+                throw new ArgumentException($"--data {data} is a file, not a directory: give the directory the data was written to.");
+            }
+
             if (onlyReads && !Directory.Exists(data))
             {
                 throw new ArgumentException($"--data {data} does not exist, so there is nothing to read there: check the path (or write something there first, e.g. `roundabout bank init --data {data}`).");

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Roundabout.Silo.Hosting;
+using Roundabout.Silo.Persistence.FileLog;
 using Roundabout.Silo.Persistence.Postgres;
 
 namespace Roundabout.Client.Commands;
@@ -43,6 +44,12 @@ internal static class SiloCommand
                 ClusterId = parse.GetValue(clusterId)!,
                 ServiceId = parse.GetValue(serviceId)!,
             };
+
+            if (connectionString is null)
+            {
+                // Before the silo starts, rather than once it has joined and opens its log.
+                DataDirectoryPath.ThrowIfBlocked(parse.GetValue(data)!);
+            }
 
             // Orleans would share a port in use with the silo there (see ListeningPorts).
             ListeningPorts.EnsureFree(settings.ListenAddress(connectionString), (settings.SiloPort, siloPort.Name), (settings.GatewayPort, gatewayPort.Name));

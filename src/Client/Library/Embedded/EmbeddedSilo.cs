@@ -36,10 +36,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     public static async Task<EmbeddedSilo> StartAsync(string dataDirectory, bool verbose = false, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
-        if (File.Exists(dataDirectory))
-        {
-            throw new IOException($"The data directory '{Path.GetFullPath(dataDirectory)}' is a file, not a directory.");
-        }
+        Silo.Persistence.FileLog.DataDirectoryPath.ThrowIfBlocked(dataDirectory);
 
         var builder = EmbeddedHost.CreateBuilder(verbose);
         // Quiet unless --verbose: a silo that stops while its co-hosted client's last calls are

@@ -8,7 +8,11 @@ public sealed partial class OsLogFileSystem : ILogFileSystem
 {
     public static OsLogFileSystem Instance { get; } = new();
 
-    public void CreateDirectory(string path) => Directory.CreateDirectory(path);
+    public void CreateDirectory(string path)
+    {
+        DataDirectoryPath.ThrowIfBlocked(path);
+        Directory.CreateDirectory(path);
+    }
 
     public IReadOnlyList<string> ListFiles(string directory, string searchPattern) =>
         Directory.Exists(directory) ? Directory.GetFiles(directory, searchPattern) : [];

@@ -1,0 +1,26 @@
+namespace Roundabout.Silo.Persistence.FileLog;
+
+/// <summary>Checks a log's data directory before anything is started on it.</summary>
+public static class DataDirectoryPath
+{
+    /// <summary>
+    /// Throws <see cref="IOException"/> naming the file when <paramref name="path"/>, or a part of
+    /// it that does not exist as a directory, is a file. .NET's own messages ("The file ... already
+    /// exists", "Could not find a part of the path") say neither that a directory is needed there
+    /// nor which part of the path is wrong. A path that does not exist yet is fine: the log makes it.
+    /// </summary>
+    public static void ThrowIfBlocked(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var full = Path.GetFullPath(path);
+        for (var part = full; !string.IsNullOrEmpty(part) && !Directory.Exists(part); part = Path.GetDirectoryName(part))
+        {
+            if (File.Exists(part))
+            {
+                throw new IOException(part == full
+                    ? $"The data directory '{full}' is a file, not a directory."
+                    : $"The data directory '{full}' cannot be made: '{part}' is a file, not a directory.");
+            }
+        }
+    }
+}
