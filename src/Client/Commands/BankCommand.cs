@@ -129,6 +129,7 @@ internal static class BankCommand
         var auditShare = new Option<double>("--audit-share") { Description = "Share of operations that are read-only audits (0..1)", DefaultValueFactory = _ => 0.0 }.Share();
         var command = new Command("run", "Drive a transfer workload and print what it did") { accounts, balance, concurrency, seconds, hotAccounts, hotShare, isolation, auditShare };
         command.RequireAtMost(hotAccounts, accounts);
+        command.Require(hotShare, hotAccounts, together: true, "it is the share of picks that go to the first --hot-accounts accounts, and without it there is no hot spot");
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {

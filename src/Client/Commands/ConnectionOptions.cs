@@ -190,8 +190,7 @@ internal sealed class ConnectionOptions
         }
         catch (Npgsql.NpgsqlException exception)
         {
-            var why = exception is Npgsql.PostgresException refused ? $"{refused.SqlState}: {refused.MessageText}" : exception.Message;
-            throw new ClusterUnreachableException($"Cannot reach the cluster's PostgreSQL database {PostgresConnectionStrings.Describe(connectionString)}: {why}", exception);
+            throw ClusterUnreachableException.ForDatabase(connectionString, exception);
         }
     }
 

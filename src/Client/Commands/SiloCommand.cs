@@ -45,10 +45,14 @@ internal static class SiloCommand
                 ServiceId = parse.GetValue(serviceId)!,
             };
 
+            // Before the silo starts, rather than once it has started and opens its log or database.
             if (connectionString is null)
             {
-                // Before the silo starts, rather than once it has joined and opens its log.
                 DataDirectoryPath.ThrowIfBlocked(parse.GetValue(data)!);
+            }
+            else
+            {
+                await ClusterUnreachableException.ThrowIfDatabaseUnreachableAsync(connectionString, token);
             }
 
             // Orleans would share a port in use with the silo there (see ListeningPorts).
@@ -81,8 +85,9 @@ internal static class SiloCommand
                 silo.AddRoundabout();
                 silo.AddRoundaboutGrainStorage();
             });
-            if (settings.PrimarySiloPort is not null)
+            if (settings.PrimarySiloPort is { } primaryPort)
             {
+                await PrimarySiloProbe.WaitUntilListeningAsync(primaryPort, PrimarySiloProbe.Patience, token);
                 Console.Error.WriteLine("warning: each silo keeps its own embedded log, and a grain may activate on either silo; for data you keep, start every silo of a cluster with the same --postgres database instead (--primary-port is for trying out membership).");
             }
 

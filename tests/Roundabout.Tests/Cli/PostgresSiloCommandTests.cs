@@ -61,18 +61,26 @@ public sealed class PostgresSiloCommandTests(PostgresFixture postgres)
         Assert.EndsWith("the database holds no cluster membership; start the silos with --postgres on it first.", CliRunner.ErrorLine(error), StringComparison.Ordinal);
     }
 
+    /// <summary>A client, and a silo before it starts (it said "Started silo", then NpgsqlException's own words), in the same line.</summary>
     [Theory]
-    [InlineData("Host=127.0.0.1;Port={closed};Username=roundabout;Database=nowhere", "Failed to connect")]
-    [InlineData("{server};Database=no_such_database", "3D000")]
-    public async Task ClientOfADatabaseItCannotReach_IsToldSoAtOnce(string connectionString, string expectedCause)
+    [InlineData("Host=127.0.0.1;Port={closed};Username=roundabout;Database=nowhere", "Failed to connect", false)]
+    [InlineData("{server};Database=no_such_database", "3D000", false)]
+    [InlineData("Host=127.0.0.1;Port={closed};Username=roundabout;Password=s3cret;Database=nowhere", "Failed to connect", true)]
+    [InlineData("{server};Database=no_such_database", "3D000", true)]
+    public async Task ClientOrSiloOfADatabaseItCannotReach_IsToldSoAtOnce(string connectionString, string expectedCause, bool silo)
     {
         var given = connectionString
             .Replace("{closed}", EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{server}", postgres.Server.ConnectionString.Replace(";Database=postgres", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        string[] command = silo
+            ? ["silo", "--postgres", given, "--silo-port", EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture), "--gateway-port", EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture)]
+            : ["bank", "audit", "--postgres", given];
 
-        var (code, _, error) = await CliRunner.RunAsync("bank", "audit", "--postgres", given);
+        var (code, output, error) = await CliRunner.RunAsync(command);
 
         Assert.Equal(6, code);
+        Assert.DoesNotContain("Started silo", output);
+        Assert.DoesNotContain("s3cret", error);
         var line = CliRunner.ErrorLine(error);
         Assert.StartsWith("error: Cannot reach the cluster's PostgreSQL database", line, StringComparison.Ordinal);
         Assert.Contains(expectedCause, line, StringComparison.Ordinal);
