@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Transactions;
@@ -38,6 +39,9 @@ public static class RoundaboutTransactionsHostingExtensions
             services.AddSingleton<IConfigurationValidator>(sp => new RoundaboutRegistrationValidator(sp, isSilo: true));
             services.AddSingleton<ITransactionResolver, LocalTransactionResolver>();
             services.AddSingleton<ITransactionalStateFactory, RoundaboutTransactionalStateFactory>();
+            // As Orleans' own UseTransactions: only if the application did not register its own
+            // copier for a state or result type, which the states then use.
+            services.TryAddSingleton(typeof(ITransactionDataCopier<>), typeof(DefaultTransactionDataCopier<>));
             services.AddSingleton<IAttributeToFactoryMapper<TransactionalCounterAttribute>, TransactionalCounterAttributeMapper>();
             services.AddSingleton<IAttributeToFactoryMapper<TransactionCommitterAttribute>, TransactionCommitterAttributeMapper>();
         });

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Serialization;
@@ -33,7 +34,10 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
 {
     private readonly TransactionalStateConfiguration _config;
     private readonly IGrainContext _context;
-    private readonly DeepCopier _copier;
+    private readonly ITransactionDataCopier<TState> _copier;
+
+    /// <summary>The copiers of the update and read functions' results, by type: looked up once each, as Orleans' own state does.</summary>
+    private readonly Dictionary<Type, object> _resultCopiers = [];
     private readonly Serializer<OrleansTransactionAbortedException> _abortSerializer;
     private readonly Serializer<DurableSlot<TState>> _serializer;
     private readonly IRecordStore _store;
@@ -57,7 +61,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     public RoundaboutTransactionalState(
         TransactionalStateConfiguration config,
         IGrainContext context,
-        DeepCopier copier,
+        ITransactionDataCopier<TState> copier,
         Serializer<DurableSlot<TState>> serializer,
         Serializer<OrleansTransactionAbortedException> abortSerializer,
         IRecordStore store,
@@ -131,7 +135,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         }
 
         info.RecordRead(_participantId, info.TimeStamp);
-        return _copier.Copy(readFunction(state))!;
+        return CopyResult(readFunction(state));
     }
 
     /// <summary>
@@ -178,7 +182,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         // Looked at after the awaits, not before: two calls of one transaction that both waited
         // above (for another transaction's prepared write) would otherwise each update the
         // snapshot's value, and the second would overwrite the first's update.
-        var working = _tentative.TryGetValue(info.TransactionId, out var tentative) ? _copier.Copy(tentative.Value) : _copier.Copy(committed!);
+        var working = _tentative.TryGetValue(info.TransactionId, out var tentative) ? _copier.DeepCopy(tentative.Value) : _copier.DeepCopy(committed!);
 
         // Apply to a copy: if the update throws half-way, the tentative write stays as it was.
         var result = updateFunction(working);
@@ -190,7 +194,22 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         tentative.RecordWrite(working);
 
         info.RecordWrite(_participantId, info.TimeStamp);
-        return _copier.Copy(result)!;
+        return CopyResult(result);
+    }
+
+    /// <summary>
+    /// A result leaves the state as a copy, so that the caller cannot change the state through it:
+    /// with the application's <see cref="ITransactionDataCopier{TData}"/> for its type, if it
+    /// registered one (Orleans' default copier otherwise).
+    /// </summary>
+    private TResult CopyResult<TResult>(TResult result)
+    {
+        if (!_resultCopiers.TryGetValue(typeof(TResult), out var copier))
+        {
+            _resultCopiers[typeof(TResult)] = copier = _context.ActivationServices.GetRequiredService<ITransactionDataCopier<TResult>>();
+        }
+
+        return ((ITransactionDataCopier<TResult>)copier).DeepCopy(result);
     }
 
     public async Task<Vote> Prepare(PrepareRequest request)
