@@ -38,6 +38,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
 
     /// <summary>The copiers of the update and read functions' results, by type: looked up once each, as Orleans' own state does.</summary>
     private readonly Dictionary<Type, object> _resultCopiers = [];
+
     private readonly Serializer<OrleansTransactionAbortedException> _abortSerializer;
     private readonly Serializer<DurableSlot<TState>> _serializer;
     private readonly IRecordStore _store;
