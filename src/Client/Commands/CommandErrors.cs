@@ -81,5 +81,5 @@ internal static class CommandErrors
     };
 
     /// <summary>The first line of a message, without its final full stop: for quoting it inside a sentence.</summary>
-    private static string FirstLine(string message) => message.Split('\n')[0].TrimEnd().TrimEnd('.');
+    internal static string FirstLine(string message) => message.Split('\n')[0].TrimEnd().TrimEnd('.');
 }

@@ -5,4 +5,4 @@ namespace Roundabout.Client.Commands;
 /// person learns that nothing was changed, not that a change may be in doubt.
 /// </summary>
 internal sealed class NothingChangedException(string what, Exception inner)
-    : Exception($"{what} failed ({inner.Message.Split('\n')[0].TrimEnd().TrimEnd('.')}); nothing was changed. Retry.", inner);
+    : Exception($"{what} failed ({CommandErrors.FirstLine(inner.Message)}); nothing was changed. Retry.", inner);
