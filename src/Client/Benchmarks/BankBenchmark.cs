@@ -7,7 +7,7 @@ namespace Roundabout.Client.Benchmarks;
 /// <summary>The bank workload on an embedded silo with the durable log: transfers/s, latency, CPU per transfer.</summary>
 public static class BankBenchmark
 {
-    public sealed record Result(string Workload, int Accounts, int Concurrency, long Committed, long Retries, TimeSpan Elapsed, double P50Ms, double P99Ms, TimeSpan Cpu, long AllocatedBytes, long PoolWorkItems)
+    public sealed record Result(string Workload, int Accounts, int Concurrency, long Committed, long Retries, TimeSpan Elapsed, double P50Ms, double P99Ms, TimeSpan Cpu, long AllocatedBytes, long PoolWorkItems, int Collections, TimeSpan GcPauses)
     {
         public double TransfersPerSecond => Committed / Elapsed.TotalSeconds;
 
@@ -22,6 +22,12 @@ public static class BankBenchmark
         /// does not move from run to run, so it shows what a protocol change saves.
         /// </summary>
         public double PoolWorkItemsPerTransfer => Committed == 0 ? 0 : (double)PoolWorkItems / Committed;
+
+        /// <summary>Garbage collections (of any generation) per second: how often the GC's budget ran out.</summary>
+        public double CollectionsPerSecond => Collections / Elapsed.TotalSeconds;
+
+        /// <summary>The share of the run's wall-clock time that the GC held every thread paused.</summary>
+        public double GcPausePercent => 100 * GcPauses / Elapsed;
     }
 
     /// <param name="cancellationToken">Stops the run within moments (its transfers under way finish): no result for it.</param>
@@ -36,6 +42,8 @@ public static class BankBenchmark
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var allocatedBefore = GC.GetTotalAllocatedBytes();
         var workItemsBefore = ThreadPool.CompletedWorkItemCount;
+        var collectionsBefore = GC.CollectionCount(0);
+        var pausedBefore = GC.GetTotalPauseDuration();
         var stopwatch = Stopwatch.StartNew();
         await bank.RunAsync(duration, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
@@ -43,6 +51,8 @@ public static class BankBenchmark
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
         var workItems = ThreadPool.CompletedWorkItemCount - workItemsBefore;
+        var collections = GC.CollectionCount(0) - collectionsBefore;
+        var paused = GC.GetTotalPauseDuration() - pausedBefore;
 
         var audited = await bank.AuditAsync();
         if (audited != bank.ExpectedTotal)
@@ -51,7 +61,7 @@ public static class BankBenchmark
         }
 
         var latencies = bank.Latencies.Total();
-        return new Result(workload, accounts, concurrency, bank.Committed, bank.Conflicts, elapsed, latencies.P50Ms, latencies.P99Ms, cpu, allocated, workItems);
+        return new Result(workload, accounts, concurrency, bank.Committed, bank.Conflicts, elapsed, latencies.P50Ms, latencies.P99Ms, cpu, allocated, workItems, collections, paused);
     }
 
     /// <summary>

@@ -34,13 +34,13 @@ internal static class BenchCommand
             {
                 await using (var silo = await Embedded.EmbeddedSilo.StartAsync(directory, parse.GetValue(verbose), token))
                 {
-                    Console.WriteLine($"{"workload",-12} {"conc",5} {"transfers/s",12} {"p50 ms",8} {"p99 ms",8} {"retries",8} {"CPU us/transfer",16} {"KB/transfer",12} {"pool items/transfer",20}");
+                    Console.WriteLine($"{"workload",-12} {"conc",5} {"transfers/s",12} {"p50 ms",8} {"p99 ms",8} {"retries",8} {"CPU us/transfer",16} {"KB/transfer",12} {"pool items/transfer",20} {"GCs/s",6} {"GC pause %",10}");
                     foreach (var (name, accounts) in new[] { ("uniform", 1000), ("hot", 10) })
                     {
                         foreach (var count in parse.GetValue(concurrency)!)
                         {
                             var result = await BankBenchmark.RunAsync(silo, name, accounts, count, duration, token);
-                            Console.WriteLine($"{$"{name}/{accounts}",-12} {count,5} {result.TransfersPerSecond,12:F0} {result.P50Ms,8:F1} {result.P99Ms,8:F1} {result.Retries,8} {result.CpuMicrosecondsPerTransfer,16:F0} {result.KilobytesPerTransfer,12:F1} {result.PoolWorkItemsPerTransfer,20:F1}");
+                            Console.WriteLine($"{$"{name}/{accounts}",-12} {count,5} {result.TransfersPerSecond,12:F0} {result.P50Ms,8:F1} {result.P99Ms,8:F1} {result.Retries,8} {result.CpuMicrosecondsPerTransfer,16:F0} {result.KilobytesPerTransfer,12:F1} {result.PoolWorkItemsPerTransfer,20:F1} {result.CollectionsPerSecond,6:F0} {result.GcPausePercent,10:F1}");
                         }
                     }
                 }

@@ -32,6 +32,10 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Matches(new Regex(@"hot/10\s+4\s+[1-9]\d*"), output);
         Assert.Contains("KB/transfer", output);
         Assert.Contains("pool items/transfer", output);
+        Assert.Contains("GCs/s", output);
+        Assert.Contains("GC pause %", output);
+        // Each row ends with the collections per second and the pause share.
+        Assert.Matches(new Regex(@"^uniform/1000\s.*\s\d+\s+\d+\.\d\s*$", RegexOptions.Multiline), output);
     }
 
     [Theory]
