@@ -100,12 +100,26 @@ public static class SiloClusterSettingsExtensions
             return null;
         }
 
+        var (address, problem, cause) = ResolveAdvertised(advertised);
+        return address ?? throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} '{advertised}' {problem}", nameof(settings), cause);
+    }
+
+    /// <summary>
+    /// What is wrong with <paramref name="advertised"/> once it is looked up (the text after it):
+    /// a host name that resolves to no IPv4 address or to several, or <c>null</c>. For a command
+    /// that checks its option before the silo starts, in the option's own name.
+    /// </summary>
+    public static string? AdvertisedAddressResolutionProblem(string advertised) => ResolveAdvertised(advertised).Problem;
+
+    /// <summary>An IPv4 address or a host name, resolved: the address, or why there is none (and the lookup's own error, if any).</summary>
+    private static (System.Net.IPAddress? Address, string? Problem, Exception? Cause) ResolveAdvertised(string advertised)
+    {
         if (System.Net.IPAddress.TryParse(advertised, out var literal))
         {
-            return literal;
+            return (literal, null, null);
         }
 
-        var neither = $"{nameof(settings.AdvertisedAddress)} '{advertised}' is neither an IPv4 address nor a host name that resolves to one.";
+        const string neither = "is neither an IPv4 address nor a host name that resolves to one.";
         System.Net.IPAddress[] resolved;
         try
         {
@@ -113,16 +127,16 @@ public static class SiloClusterSettingsExtensions
         }
         catch (System.Net.Sockets.SocketException exception)
         {
-            throw new ArgumentException(neither, nameof(settings), exception);
+            return (null, neither, exception);
         }
 
-        if (SeveralAddressesProblem(resolved) is { } problem)
+        if (SeveralAddressesProblem(resolved) is { } several)
         {
-            throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} '{advertised}' {problem}", nameof(settings));
+            return (null, several, null);
         }
 
-        return Array.Find(resolved, address => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
-            ?? throw new ArgumentException(neither, nameof(settings));
+        var ipv4 = Array.Find(resolved, address => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+        return ipv4 is null ? (null, neither, null) : (ipv4, null, null);
     }
 
     private static SiloClustering ClusteringOf(SiloClusterSettings settings, string? postgresConnectionString) =>

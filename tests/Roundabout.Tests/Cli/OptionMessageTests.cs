@@ -35,6 +35,7 @@ public sealed class OptionMessageTests
     [InlineData("error: --primary-port cannot be used with --postgres: silos that share a PostgreSQL database find each other there.", "silo", "--postgres", "Host=db", "--primary-port", "11111")]
     [InlineData("error: --advertised-address cannot be used without --postgres: localhost clustering always uses the loopback address.", "silo", "--advertised-address", "10.0.0.1")]
     [InlineData("error: --advertised-address 0.0.0.0 is not an address others can reach this silo at; name one of this host's addresses.", "silo", "--postgres", "Host=db", "--advertised-address", "0.0.0.0")]
+    [InlineData("error: --advertised-address no-such-host.invalid is neither an IPv4 address nor a host name that resolves to one.", "silo", "--postgres", "Host=db", "--advertised-address", "no-such-host.invalid")]
     [InlineData("error: --postgres is not a PostgreSQL connection string (Couldn't set bogus (Parameter 'bogus')); for example \"Host=db;Username=roundabout;Password=...;Database=roundabout\".", "silo", "--postgres", "Bogus=1")]
     [InlineData("error: --postgres cannot be used with --gateway: a client finds its gateways either in the list or in the database.", "bank", "audit", "--postgres", "Host=db", "--gateway", "localhost:1")]
     [InlineData("error: --data cannot be used with --postgres: the data directory holds the embedded log, and this silo keeps its records in the database.", "silo", "--postgres", "Host=db", "--data", "d")]
