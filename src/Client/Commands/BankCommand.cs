@@ -122,7 +122,7 @@ internal static class BankCommand
         var accounts = new Option<int>("--accounts") { Description = "Accounts (account-0 ...); those that do not exist yet are opened", DefaultValueFactory = _ => 1_000 }.Count(min: 2);
         var balance = new Option<long>("--balance") { Description = "Opening balance of each account this run opens, in minor units: more than `bank init` gives, so that a hot spot does not run dry (existing accounts keep what they hold)", DefaultValueFactory = _ => 1_000_000 }.OpeningBalance();
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 64 }.AtLeast(1);
-        var seconds = new Option<int>("--duration") { Description = "Seconds", DefaultValueFactory = _ => 10 }.Between(1, () => BankWorkload.MaxRunSeconds, " seconds (30 days)");
+        var seconds = new Option<double>("--duration") { Description = "Seconds", DefaultValueFactory = _ => 10 }.RunSeconds();
         var hotAccounts = new Option<int>("--hot-accounts") { Description = "Size of the hot spot (the first N accounts)", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var hotShare = new Option<double>("--hot-share") { Description = "Share of account picks that go to the hot spot (0..1)", DefaultValueFactory = _ => 0.0 }.Share();
         var isolation = new Option<IsolationLevel?>("--isolation") { Description = "Serializable (default) or Snapshot" };
@@ -173,7 +173,7 @@ internal static class BankCommand
     }
 
     /// <summary>Runs the workload for <paramref name="seconds"/> behind a progress bar; returns how long it took.</summary>
-    private static async Task<TimeSpan> RunWithProgressAsync(IAnsiConsole console, BankWorkload workload, string description, int seconds, CancellationToken token)
+    private static async Task<TimeSpan> RunWithProgressAsync(IAnsiConsole console, BankWorkload workload, string description, double seconds, CancellationToken token)
     {
         var stopwatch = Stopwatch.StartNew();
         var run = workload.RunAsync(TimeSpan.FromSeconds(seconds), token);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using Roundabout.Client.Embedded;
 using Roundabout.Client.Library;
 using Roundabout.Client.Workload;
@@ -14,7 +15,7 @@ internal static class DemoCommand
 
     public static Command Create()
     {
-        var duration = new Option<int>("--duration") { Description = "Seconds of load", DefaultValueFactory = _ => 5 }.Between(1, () => BankWorkload.MaxRunSeconds, " seconds (30 days)");
+        var duration = new Option<double>("--duration") { Description = "Seconds of load", DefaultValueFactory = _ => 5 }.RunSeconds();
         var accounts = new Option<int>("--accounts") { Description = "Accounts the transfers use (account-0 ...); those the bank does not have yet are opened with 1000 each", DefaultValueFactory = _ => 100 }.Count(min: 2);
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 32 }.AtLeast(1);
         var data = new Option<string>("--data") { Description = "Data directory of the embedded log", DefaultValueFactory = _ => "./data" }.NonEmptyPath();
@@ -28,7 +29,7 @@ internal static class DemoCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(int seconds, int accounts, int concurrency, string data, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(double seconds, int accounts, int concurrency, string data, bool verbose, CancellationToken cancellationToken)
     {
         Console.WriteLine($"Starting an embedded silo on the durable log in {Path.GetFullPath(data)}");
         await using var silo = await EmbeddedSilo.StartAsync(data, verbose, cancellationToken);
@@ -44,7 +45,7 @@ internal static class DemoCommand
             ? $"Opened {accounts} accounts with {OpeningBalance} each ({bankTotal} in total)."
             : $"{Found(accounts - opened, accounts)}{(opened > 0 ? $"; opened {opened} new ones with {OpeningBalance} each" : "")}. "
               + $"The bank has {bank.Length} accounts holding {bankTotal} in total{(bank.Length > accounts ? $"; transfers use the first {accounts}, the audits sum all {bank.Length}" : "")}.");
-        Console.WriteLine($"Running {concurrency} concurrent transfers for {seconds} s; a snapshot audit every second:");
+        Console.WriteLine($"Running {concurrency} concurrent transfers for {seconds.ToString(CultureInfo.InvariantCulture)} s; a snapshot audit every second:");
 
         var stopwatch = Stopwatch.StartNew();
         var run = workload.RunAsync(TimeSpan.FromSeconds(seconds), cancellationToken);

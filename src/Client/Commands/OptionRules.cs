@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text;
 using Roundabout.Accounts;
+using Roundabout.Client.Workload;
 using Roundabout.Records;
 using Roundabout.Silo.Persistence.Postgres;
 
@@ -145,6 +146,15 @@ internal static class OptionRules
     /// <summary>A number of seconds for a benchmark: see <see cref="BenchScratch.Duration"/>.</summary>
     public static Option<double> Seconds(this Option<double> option) =>
         option.Check(value => BenchScratch.DurationProblem(value));
+
+    /// <summary>
+    /// The length of a load run (`demo`, `bank run`): any positive number of seconds, fractions
+    /// included as for the benchmarks, up to <see cref="BankWorkload.MaxRunSeconds"/>.
+    /// </summary>
+    public static Option<double> RunSeconds(this Option<double> option) =>
+        option.Check(value => double.IsFinite(value) && value > 0 && value <= BankWorkload.MaxRunSeconds
+            ? null
+            : $"must be a positive number of seconds, at most {Number(BankWorkload.MaxRunSeconds)} (30 days) (got {value.ToString(CultureInfo.InvariantCulture)}).");
 
     /// <summary>A TCP port.</summary>
     public static Option<T> Port<T>(this Option<T> option) =>

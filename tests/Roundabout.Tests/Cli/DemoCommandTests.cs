@@ -22,6 +22,17 @@ public sealed class DemoCommandTests(ITestOutputHelper output) : IDisposable
         Assert.NotEmpty(Directory.GetFiles(_data, "segment-*.log"));
     }
 
+    [Fact]
+    public async Task Demo_FractionalDuration_RunsThatLong()
+    {
+        // As the benchmarks do: a run's length is any positive number of seconds.
+        var (code, text) = await RunAsync("demo", "--data", _data, "--duration", "0.5", "--accounts", "10", "--concurrency", "2");
+
+        Assert.Equal(0, code);
+        Assert.Contains("Running 2 concurrent transfers for 0.5 s", text);
+        Assert.Contains("audited total       : 10000 (expected 10000;", text);
+    }
+
     [Theory]
     [InlineData("--duration", "0")]
     [InlineData("--accounts", "1")]
