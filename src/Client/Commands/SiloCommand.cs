@@ -24,13 +24,15 @@ internal static class SiloCommand
         var primary = new Option<int?>("--primary-port") { Description = "Silo port of the silo this one joins on this machine (localhost clustering, without --postgres)" }.Port();
         var postgres = new Option<string>("--postgres") { Description = "Keep the records and the cluster's membership in this PostgreSQL database (an Npgsql connection string): give every silo of a cluster the same one, on any host" }.ConnectionString();
         var advertised = new Option<string>("--advertised-address") { Description = "With --postgres: the IP address or host name other silos and clients reach this silo at (default: an IPv4 address of this host that Orleans picks, not a loopback one; name one on hosts with several)" }.NotEmpty().Check(value => (SiloClusterSettingsExtensions.AdvertisedAddressProblem(value) ?? SiloClusterSettingsExtensions.AdvertisedAddressResolutionProblem(value)) is { } problem ? $"{value} {problem}" : null);
+        var listen = new Option<string>("--listen-address") { Description = "With --postgres: the one IP address of this host that the silo and gateway ports listen on (default: every address); advertised too unless --advertised-address names another" }.NotEmpty().Check(value => SiloClusterSettingsExtensions.ListenAddressProblem(value) is { } problem ? $"{value} {problem}" : null);
         var clusterId = new Option<string>("--cluster-id") { Description = "The cluster's ClusterId, shared by its silos and clients", DefaultValueFactory = _ => ClusterOptions.DefaultClusterId }.NotEmpty();
         var serviceId = new Option<string>("--service-id") { Description = "The cluster's ServiceId", DefaultValueFactory = _ => ClusterOptions.DefaultServiceId }.NotEmpty();
         var verbose = CommandErrors.VerboseOption();
-        var command = new Command("silo", "Run a silo in the foreground (Ctrl+C stops it)") { data, siloPort, gatewayPort, primary, postgres, advertised, clusterId, serviceId, verbose };
+        var command = new Command("silo", "Run a silo in the foreground (Ctrl+C stops it)") { data, siloPort, gatewayPort, primary, postgres, advertised, listen, clusterId, serviceId, verbose };
         command.RequireDifferent(siloPort, gatewayPort, "ports");
         command.Require(primary, postgres, together: false, "silos that share a PostgreSQL database find each other there");
         command.Require(advertised, postgres, together: true, "localhost clustering always uses the loopback address");
+        command.Require(listen, postgres, together: true, "localhost clustering always listens on the loopback address");
         command.Require(data, postgres, together: false, "the data directory holds the embedded log, and this silo keeps its records in the database");
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(verbose), token, async () =>
         {
@@ -41,6 +43,7 @@ internal static class SiloCommand
                 GatewayPort = parse.GetValue(gatewayPort),
                 PrimarySiloPort = parse.GetValue(primary),
                 AdvertisedAddress = parse.GetValue(advertised),
+                ListenAddress = parse.GetValue(listen),
                 ClusterId = parse.GetValue(clusterId)!,
                 ServiceId = parse.GetValue(serviceId)!,
             };

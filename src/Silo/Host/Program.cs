@@ -13,6 +13,7 @@ using Roundabout.Silo.Persistence.Postgres;
 //                                                     records are in PostgreSQL, else Localhost)
 //   PrimarySiloPort                                   Localhost: the silo to join (none for the first)
 //   AdvertisedAddress, CreateMembershipSchema         Postgres: the IP others reach it at; create the tables
+//   ListenAddress                                     Postgres: the one address of this host its ports listen on
 //   ReadyFile                                         a file that exists while the silo is in the cluster
 //   Postgres:ConnectionString (Table, MaxConnections) keep the records (and the membership) in PostgreSQL
 //   Storage:DataDirectory (Durability, ...)           otherwise: the embedded log's settings

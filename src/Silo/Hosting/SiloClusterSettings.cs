@@ -30,9 +30,17 @@ public sealed class SiloClusterSettings
     /// With <see cref="SiloClustering.Postgres"/>: the IP address (or a host name that resolves to it)
     /// other silos and clients reach this silo at, such as a pod's IP. Default: an IPv4 address of
     /// this host that Orleans picks (not a loopback one); name it on hosts with several. The silo
-    /// listens on every address either way.
+    /// listens on every address unless <see cref="ListenAddress"/> names one.
     /// </summary>
     public string? AdvertisedAddress { get; set; }
+
+    /// <summary>
+    /// With <see cref="SiloClustering.Postgres"/>: the one address of this host (an IP address) that
+    /// the silo and gateway ports listen on, to keep them off other networks. Default: every
+    /// address, since in a container the advertised address may be the service's rather than one of
+    /// the host's own.
+    /// </summary>
+    public string? ListenAddress { get; set; }
 
     /// <summary>The cluster's id: silos and clients of one cluster share it. Default: "default".</summary>
     public string ClusterId { get; set; } = ClusterOptions.DefaultClusterId;

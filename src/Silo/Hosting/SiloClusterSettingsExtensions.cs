@@ -12,6 +12,30 @@ public static class SiloClusterSettingsExtensions
             : null;
 
     /// <summary>
+    /// What is wrong with <paramref name="listen"/> as the address a silo's ports listen on (the
+    /// text after it), or <c>null</c>: it must be an IP address that this host has (or the address
+    /// for every one, 0.0.0.0 or ::), since a socket cannot listen on another host's.
+    /// </summary>
+    public static string? ListenAddressProblem(string listen)
+    {
+        if (!System.Net.IPAddress.TryParse(listen, out var address))
+        {
+            return "is not an IP address; name one of this host's addresses (a host name is not taken here).";
+        }
+
+        return address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any) || HostAddresses().Contains(address)
+            ? null
+            : $"is not an address of this host (it has {string.Join(", ", HostAddresses())}).";
+    }
+
+    /// <summary>The unicast addresses of this host's network interfaces.</summary>
+    private static List<System.Net.IPAddress> HostAddresses() =>
+        [.. System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(network => network.GetIPProperties().UnicastAddresses)
+            .Select(unicast => unicast.Address)
+            .Distinct()];
+
+    /// <summary>
     /// What is wrong with a host name given as the advertised address that resolved to
     /// <paramref name="resolved"/> (the text after the name), or <c>null</c>. Orleans takes one of
     /// its IPv4 addresses without saying which, so a name with several (a Kubernetes service's,
@@ -49,9 +73,10 @@ public static class SiloClusterSettingsExtensions
         }
         else
         {
-            // Listening on every address: in a container the advertised address may be the
-            // service's, not one of the host's own.
-            if (AdvertisedIPAddress(settings) is { } advertised)
+            // Listening on every address unless ListenAddress names one: in a container the
+            // advertised address may be the service's, not one of the host's own. A silo that
+            // listens on one address is reached there, unless another is advertised.
+            if ((AdvertisedIPAddress(settings) ?? OneListenAddress(settings)) is { } advertised)
             {
                 builder.ConfigureEndpoints(advertised, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
             }
@@ -68,6 +93,17 @@ public static class SiloClusterSettingsExtensions
                 }
             }
 
+            if (settings.ListenAddress is { } listen)
+            {
+                // After ConfigureEndpoints' own options, so these win.
+                var address = System.Net.IPAddress.Parse(listen);
+                builder.Configure<EndpointOptions>(options =>
+                {
+                    options.SiloListeningEndpoint = new System.Net.IPEndPoint(address, settings.SiloPort);
+                    options.GatewayListeningEndpoint = new System.Net.IPEndPoint(address, settings.GatewayPort);
+                });
+            }
+
             builder.UsePostgresClustering(options =>
             {
                 options.ConnectionString = postgresConnectionString!;
@@ -80,13 +116,15 @@ public static class SiloClusterSettingsExtensions
 
     /// <summary>
     /// The address the silo's ports listen on with these settings: the loopback address for
-    /// <see cref="SiloClustering.Localhost"/>, every address for <see cref="SiloClustering.Postgres"/>
-    /// (see <see cref="UseClusterSettings"/>). What <see cref="ListeningPorts.EnsureFree"/> checks.
+    /// <see cref="SiloClustering.Localhost"/>; for <see cref="SiloClustering.Postgres"/>,
+    /// <see cref="SiloClusterSettings.ListenAddress"/> or else every address (see <see cref="UseClusterSettings"/>). What <see cref="ListeningPorts.EnsureFree"/> checks.
     /// </summary>
     public static System.Net.IPAddress ListenAddress(this SiloClusterSettings settings, string? postgresConnectionString)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return ClusteringOf(settings, postgresConnectionString) == SiloClustering.Localhost ? System.Net.IPAddress.Loopback : System.Net.IPAddress.Any;
+        return ClusteringOf(settings, postgresConnectionString) == SiloClustering.Localhost ? System.Net.IPAddress.Loopback
+            : settings.ListenAddress is { } listen && System.Net.IPAddress.TryParse(listen, out var address) ? address
+            : System.Net.IPAddress.Any;
     }
 
     /// <summary>
@@ -103,6 +141,13 @@ public static class SiloClusterSettingsExtensions
         var (address, problem, cause) = ResolveAdvertised(advertised);
         return address ?? throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} '{advertised}' {problem}", nameof(settings), cause);
     }
+
+    /// <summary>The address <see cref="SiloClusterSettings.ListenAddress"/> names, unless it is none or every address.</summary>
+    private static System.Net.IPAddress? OneListenAddress(SiloClusterSettings settings) =>
+        settings.ListenAddress is { } listen && System.Net.IPAddress.TryParse(listen, out var address)
+            && !address.Equals(System.Net.IPAddress.Any) && !address.Equals(System.Net.IPAddress.IPv6Any)
+            ? address
+            : null;
 
     /// <summary>
     /// What is wrong with <paramref name="advertised"/> once it is looked up (the text after it):
@@ -167,10 +212,17 @@ public static class SiloClusterSettingsExtensions
             throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} {advertised} {problem}", nameof(settings));
         }
 
+        if (settings.ListenAddress is { } listen && ListenAddressProblem(listen) is { } listenProblem)
+        {
+            throw new ArgumentException($"{nameof(settings.ListenAddress)} {listen} {listenProblem}", nameof(settings));
+        }
+
         switch (clustering)
         {
             case SiloClustering.Localhost when settings.AdvertisedAddress is not null:
                 throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} is for PostgreSQL clustering; localhost clustering always uses the loopback address.", nameof(settings));
+            case SiloClustering.Localhost when settings.ListenAddress is not null:
+                throw new ArgumentException($"{nameof(settings.ListenAddress)} is for PostgreSQL clustering; localhost clustering always listens on the loopback address.", nameof(settings));
             case SiloClustering.Postgres when settings.PrimarySiloPort is not null:
                 throw new ArgumentException($"{nameof(settings.PrimarySiloPort)} is for localhost clustering; with PostgreSQL clustering the silos find each other in the database.", nameof(settings));
             case SiloClustering.Postgres when string.IsNullOrWhiteSpace(postgresConnectionString):

@@ -36,6 +36,8 @@ public sealed class OptionMessageTests
     [InlineData("error: --primary-port cannot be used with --postgres: silos that share a PostgreSQL database find each other there.", "silo", "--postgres", "Host=db", "--primary-port", "11111")]
     [InlineData("error: --advertised-address cannot be used without --postgres: localhost clustering always uses the loopback address.", "silo", "--advertised-address", "10.0.0.1")]
     [InlineData("error: --advertised-address 0.0.0.0 is not an address others can reach this silo at; name one of this host's addresses.", "silo", "--postgres", "Host=db", "--advertised-address", "0.0.0.0")]
+    [InlineData("error: --listen-address cannot be used without --postgres: localhost clustering always listens on the loopback address.", "silo", "--listen-address", "127.0.0.1")]
+    [InlineData("error: --listen-address my-host is not an IP address; name one of this host's addresses (a host name is not taken here).", "silo", "--postgres", "Host=db", "--listen-address", "my-host")]
     [InlineData("error: --advertised-address no-such-host.invalid is neither an IPv4 address nor a host name that resolves to one.", "silo", "--postgres", "Host=db", "--advertised-address", "no-such-host.invalid")]
     [InlineData("error: --postgres is not a PostgreSQL connection string (Couldn't set bogus (Parameter 'bogus')); for example \"Host=db;Username=roundabout;Password=...;Database=roundabout\".", "silo", "--postgres", "Bogus=1")]
     [InlineData("error: --postgres cannot be used with --gateway: a client finds its gateways either in the list or in the database.", "bank", "audit", "--postgres", "Host=db", "--gateway", "localhost:1")]

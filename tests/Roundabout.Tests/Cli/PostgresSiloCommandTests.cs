@@ -19,7 +19,8 @@ public sealed class PostgresSiloCommandTests(PostgresFixture postgres)
     {
         var database = await postgres.Server.CreateDatabaseAsync($"cli_{Guid.NewGuid():N}");
         var clusterId = $"cli-{Guid.NewGuid():N}";
-        var silos = new[] { StartSilo(database, clusterId), StartSilo(database, clusterId) };
+        // One silo names the address it is reached at, the other the one address it listens on (and so is reached at).
+        var silos = new[] { StartSilo(database, clusterId, "--advertised-address"), StartSilo(database, clusterId, "--listen-address") };
         try
         {
             await WaitForActiveSilosAsync(database, clusterId, silos, 2);
@@ -86,9 +87,9 @@ public sealed class PostgresSiloCommandTests(PostgresFixture postgres)
         Assert.Contains(expectedCause, line, StringComparison.Ordinal);
     }
 
-    private static Process StartSilo(string database, string clusterId) => CliRunner.StartInBackground(
+    private static Process StartSilo(string database, string clusterId, string loopbackOption) => CliRunner.StartInBackground(
         null,
-        "silo", "--postgres", database, "--cluster-id", clusterId, "--advertised-address", "127.0.0.1",
+        "silo", "--postgres", database, "--cluster-id", clusterId, loopbackOption, "127.0.0.1",
         "--silo-port", EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture),
         "--gateway-port", EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture));
 

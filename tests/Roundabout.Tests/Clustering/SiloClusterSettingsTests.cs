@@ -17,10 +17,13 @@ public sealed class SiloClusterSettingsTests
     [InlineData("PostgreSQL clustering needs the database's connection string", SiloClustering.Postgres, null, null, null)]
     [InlineData("Clustering 7 is not one of Localhost, Postgres", (SiloClustering)7, null, null, null)]
     [InlineData("AdvertisedAddress 0.0.0.0 is not an address others can reach this silo at", SiloClustering.Postgres, null, "0.0.0.0", "Host=db")]
+    [InlineData("ListenAddress is for PostgreSQL clustering", SiloClustering.Localhost, null, null, null, "127.0.0.1")]
+    [InlineData("ListenAddress my-host is not an IP address", SiloClustering.Postgres, null, null, "Host=db", "my-host")]
+    [InlineData("ListenAddress 203.0.113.7 is not an address of this host (it has ", SiloClustering.Postgres, null, null, "Host=db", "203.0.113.7")]
     [InlineData("AdvertisedAddress 'no-such-host.invalid' is neither an IPv4 address nor a host name that resolves to one.", SiloClustering.Postgres, null, "no-such-host.invalid", "Host=db")]
-    public void Contradictions_AreRefusedByName(string expected, SiloClustering clustering, int? primary, string? advertised, string? connectionString)
+    public void Contradictions_AreRefusedByName(string expected, SiloClustering clustering, int? primary, string? advertised, string? connectionString, string? listen = null)
     {
-        var settings = new SiloClusterSettings { Clustering = clustering, PrimarySiloPort = primary, AdvertisedAddress = advertised };
+        var settings = new SiloClusterSettings { Clustering = clustering, PrimarySiloPort = primary, AdvertisedAddress = advertised, ListenAddress = listen };
         var exception = Assert.Throws<ArgumentException>(() => Configure(settings, connectionString));
         Assert.StartsWith(expected, exception.Message, StringComparison.Ordinal);
     }
@@ -54,6 +57,21 @@ public sealed class SiloClusterSettingsTests
         var cluster = services.GetRequiredService<IOptions<ClusterOptions>>().Value;
         Assert.Equal(("c1", "s1"), (cluster.ClusterId, cluster.ServiceId));
         Assert.Contains(services.GetServices<IMembershipTable>(), table => table.GetType().Name == "AdoNetClusteringTable");
+    }
+
+    [Theory]
+    [InlineData(null, "127.0.0.1")]
+    [InlineData("10.1.2.3", "10.1.2.3")]
+    public void ListenAddress_IsWhereBothPortsListen_AndWhereTheSiloIsReachedUnlessAnotherIsAdvertised(string? advertised, string expectedAdvertised)
+    {
+        var settings = new SiloClusterSettings { Clustering = SiloClustering.Postgres, ListenAddress = "127.0.0.1", AdvertisedAddress = advertised, SiloPort = 12001, GatewayPort = 32001 };
+        var services = Configure(settings, "Host=db");
+
+        var endpoints = services.GetRequiredService<IOptions<EndpointOptions>>().Value;
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 12001), endpoints.SiloListeningEndpoint);
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 32001), endpoints.GatewayListeningEndpoint);
+        Assert.Equal(expectedAdvertised, endpoints.AdvertisedIPAddress.ToString());
+        Assert.Equal(System.Net.IPAddress.Loopback, settings.ListenAddress(postgresConnectionString: "Host=db"));
     }
 
     /// <summary>Orleans takes one of a name's IPv4 addresses without saying which: a name with several is refused.</summary>
