@@ -33,6 +33,13 @@ public static class ListeningPorts
         // SO_REUSEADDR alone on Unix when it binds, so the connections of a silo that just stopped,
         // in TIME_WAIT for a minute, do not make its port look taken.)
         using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (address.Equals(IPAddress.IPv6Any))
+        {
+            // Orleans listens on :: in dual mode, IPv4 included: so must the probe, or a silo on
+            // 0.0.0.0 with the same port would go unnoticed.
+            socket.DualMode = true;
+        }
+
         try
         {
             socket.Bind(new IPEndPoint(address, port));

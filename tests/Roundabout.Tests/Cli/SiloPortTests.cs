@@ -122,12 +122,21 @@ public sealed class SiloPortTests
         Assert.Contains("is in use", ListeningPorts.Problem(IPAddress.Loopback, port), StringComparison.Ordinal);
     }
 
-    /// <summary>A listener on the loopback address with ReuseAddress, as Orleans' gateway and silo port.</summary>
-    private static Socket ListenAsOrleansDoes(out int port)
+    /// <summary>A silo asked to listen on :: (IPv6 and IPv4) must see a silo that holds the port on 0.0.0.0.</summary>
+    [Fact]
+    public void Problem_EveryIPv6AddressWhileAListenerHoldsThePortOnEveryIPv4Address_IsInUse()
+    {
+        using var taken = ListenAsOrleansDoes(out var port, IPAddress.Any);
+
+        Assert.Contains("is in use", ListeningPorts.Problem(IPAddress.IPv6Any, port), StringComparison.Ordinal);
+    }
+
+    /// <summary>A listener with ReuseAddress, as Orleans' gateway and silo port (on the loopback address unless told otherwise).</summary>
+    private static Socket ListenAsOrleansDoes(out int port, IPAddress? address = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        socket.Bind(new IPEndPoint(address ?? IPAddress.Loopback, 0));
         socket.Listen();
         port = ((IPEndPoint)socket.LocalEndPoint!).Port;
         return socket;
