@@ -23,7 +23,7 @@ internal static class SiloCommand
         var gatewayPort = new Option<int>("--gateway-port") { Description = "Client gateway port (refused when in use)", DefaultValueFactory = _ => 30000 }.Port();
         var primary = new Option<int?>("--primary-port") { Description = "Silo port of the silo this one joins on this machine (localhost clustering, without --postgres)" }.Port();
         var postgres = new Option<string>("--postgres") { Description = "Keep the records and the cluster's membership in this PostgreSQL database (an Npgsql connection string): give every silo of a cluster the same one, on any host" }.ConnectionString();
-        var advertised = new Option<string>("--advertised-address") { Description = "With --postgres: the IP address or host name other silos and clients reach this silo at (default: an IPv4 address of this host that Orleans picks, not a loopback one; name one on hosts with several)" }.NotEmpty().Check(value => (SiloClusterSettingsExtensions.AdvertisedAddressProblem(value) ?? SiloClusterSettingsExtensions.AdvertisedAddressResolutionProblem(value)) is { } problem ? $"{value} {problem}" : null);
+        var advertised = new Option<string>("--advertised-address") { Description = "With --postgres: the IP address or host name other silos and clients reach this silo at (default: an IPv4 address of this host that Orleans picks, not a loopback one; name one on hosts with several)" }.NotEmpty().Check(value => SiloClusterSettingsExtensions.AdvertisedAddressProblem(value) is { } problem ? $"{value} {problem}" : null);
         var listen = new Option<string>("--listen-address") { Description = "With --postgres: the one IP address of this host that the silo and gateway ports listen on (default: every address); advertised too unless --advertised-address names another" }.NotEmpty().Check(value => SiloClusterSettingsExtensions.ListenAddressProblem(value) is { } problem ? $"{value} {problem}" : null);
         var clusterId = new Option<string>("--cluster-id") { Description = "The cluster's ClusterId, shared by its silos and clients", DefaultValueFactory = _ => ClusterOptions.DefaultClusterId }.NotEmpty();
         var serviceId = new Option<string>("--service-id") { Description = "The cluster's ServiceId", DefaultValueFactory = _ => ClusterOptions.DefaultServiceId }.NotEmpty();
@@ -47,6 +47,21 @@ internal static class SiloCommand
                 ClusterId = parse.GetValue(clusterId)!,
                 ServiceId = parse.GetValue(serviceId)!,
             };
+
+            // Looked up here rather than when the options are parsed: Ctrl+C stops a lookup that hangs.
+            if (settings.AdvertisedAddress is { } name)
+            {
+                var (address, problem) = await SiloClusterSettingsExtensions.ResolveAdvertisedAddressAsync(name, token);
+                if (address is null)
+                {
+                    throw new ArgumentException($"{advertised.Name} {name} {problem}");
+                }
+
+                if (settings.ListenAddress is { } one && SiloClusterSettingsExtensions.ListenAndAdvertisedProblem(System.Net.IPAddress.Parse(one), address, advertised.Name) is { } mismatch)
+                {
+                    throw new ArgumentException($"{listen.Name} {one} {mismatch}");
+                }
+            }
 
             // Before the silo starts, rather than once it has started and opens its log or database.
             if (connectionString is null)

@@ -23,6 +23,11 @@ public static class SiloClusterSettingsExtensions
             return "is not an IP address; name one of this host's addresses (a host name is not taken here).";
         }
 
+        if (address.IsIPv6LinkLocal)
+        {
+            return "is a link-local address, which other hosts cannot be told how to reach; name a routable one.";
+        }
+
         return address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any) || HostAddresses().Contains(address)
             ? null
             : $"is not an address of this host (it has {string.Join(", ", HostAddresses())}).";
@@ -76,7 +81,14 @@ public static class SiloClusterSettingsExtensions
             // Listening on every address unless ListenAddress names one: in a container the
             // advertised address may be the service's, not one of the host's own. A silo that
             // listens on one address is reached there, unless another is advertised.
-            if ((AdvertisedIPAddress(settings) ?? OneListenAddress(settings)) is { } advertised)
+            var advertisedAddress = AdvertisedIPAddress(settings);
+            if (advertisedAddress is not null && OneListenAddress(settings) is { } oneListen
+                && ListenAndAdvertisedProblem(oneListen, advertisedAddress, nameof(settings.AdvertisedAddress)) is { } mismatch)
+            {
+                throw new ArgumentException($"{nameof(settings.ListenAddress)} {settings.ListenAddress} {mismatch}", nameof(settings));
+            }
+
+            if ((advertisedAddress ?? OneListenAddress(settings)) is { } advertised)
             {
                 builder.ConfigureEndpoints(advertised, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
             }
@@ -150,11 +162,29 @@ public static class SiloClusterSettingsExtensions
             : null;
 
     /// <summary>
-    /// What is wrong with <paramref name="advertised"/> once it is looked up (the text after it):
-    /// a host name that resolves to no IPv4 address or to several, or <c>null</c>. For a command
-    /// that checks its option before the silo starts, in the option's own name.
+    /// <paramref name="advertised"/> looked up, as <see cref="UseClusterSettings"/> will: the address,
+    /// or what is wrong with it (the text after it), such as a host name that resolves to no IPv4
+    /// address or to several. For a command that checks its option before the silo starts, in the
+    /// option's own name; the lookup stops when <paramref name="cancellationToken"/> fires.
     /// </summary>
-    public static string? AdvertisedAddressResolutionProblem(string advertised) => ResolveAdvertised(advertised).Problem;
+    public static async Task<(System.Net.IPAddress? Address, string? Problem)> ResolveAdvertisedAddressAsync(string advertised, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(advertised);
+        if (System.Net.IPAddress.TryParse(advertised, out var literal))
+        {
+            return (literal, null);
+        }
+
+        try
+        {
+            var (address, problem, _) = Classify(await System.Net.Dns.GetHostAddressesAsync(advertised, cancellationToken));
+            return (address, problem);
+        }
+        catch (Exception exception) when (exception is System.Net.Sockets.SocketException or ArgumentException)
+        {
+            return (null, LookupProblem(exception));
+        }
+    }
 
     /// <summary>An IPv4 address or a host name, resolved: the address, or why there is none (and the lookup's own error, if any).</summary>
     private static (System.Net.IPAddress? Address, string? Problem, Exception? Cause) ResolveAdvertised(string advertised)
@@ -164,25 +194,63 @@ public static class SiloClusterSettingsExtensions
             return (literal, null, null);
         }
 
-        const string neither = "is neither an IPv4 address nor a host name that resolves to one.";
-        System.Net.IPAddress[] resolved;
         try
         {
-            resolved = System.Net.Dns.GetHostAddresses(advertised);
+            return Classify(System.Net.Dns.GetHostAddresses(advertised));
         }
-        catch (System.Net.Sockets.SocketException exception)
+        catch (Exception exception) when (exception is System.Net.Sockets.SocketException or ArgumentException)
         {
-            return (null, neither, exception);
+            // ArgumentException: a name longer than DNS allows.
+            return (null, LookupProblem(exception), exception);
         }
+    }
 
+    private const string NotAnAddress = "is neither an IPv4 address nor a host name that resolves to one.";
+
+    /// <summary>What a host name's addresses make of it: its one IPv4 address, or why not.</summary>
+    private static (System.Net.IPAddress? Address, string? Problem, Exception? Cause) Classify(System.Net.IPAddress[] resolved)
+    {
         if (SeveralAddressesProblem(resolved) is { } several)
         {
             return (null, several, null);
         }
 
         var ipv4 = Array.Find(resolved, address => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
-        return ipv4 is null ? (null, neither, null) : (ipv4, null, null);
+        return ipv4 is null ? (null, NotAnAddress, null) : (ipv4, null, null);
     }
+
+    /// <summary>A failed lookup: a name that does not exist, or a name server that did not answer this time.</summary>
+    private static string LookupProblem(Exception failure) =>
+        failure is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.TryAgain }
+            ? $"could not be looked up just now ({failure.Message}); try again, or give an IP address."
+            : NotAnAddress;
+
+    /// <summary>
+    /// What is wrong with listening on <paramref name="listen"/> while other silos and clients are
+    /// told <paramref name="advertised"/> (the text after the listen address), or <c>null</c>.
+    /// <paramref name="advertisedName"/> is what the caller calls the advertised address.
+    /// </summary>
+    public static string? ListenAndAdvertisedProblem(System.Net.IPAddress listen, System.Net.IPAddress advertised, string advertisedName)
+    {
+        ArgumentNullException.ThrowIfNull(listen);
+        ArgumentNullException.ThrowIfNull(advertised);
+        if (listen.Equals(System.Net.IPAddress.Any) || listen.Equals(System.Net.IPAddress.IPv6Any) || listen.Equals(advertised))
+        {
+            return null;
+        }
+
+        if (listen.AddressFamily != advertised.AddressFamily)
+        {
+            return $"is an {Family(listen)} address and {advertisedName} {advertised} an {Family(advertised)} one: the silo would be reached at an address it does not listen on.";
+        }
+
+        return System.Net.IPAddress.IsLoopback(listen) && !System.Net.IPAddress.IsLoopback(advertised)
+            ? $"is a loopback address and {advertisedName} {advertised} is not: connections to {advertised} would not reach a silo that listens on loopback only."
+            : null;
+    }
+
+    private static string Family(System.Net.IPAddress address) =>
+        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
 
     private static SiloClustering ClusteringOf(SiloClusterSettings settings, string? postgresConnectionString) =>
         settings.Clustering ?? (string.IsNullOrWhiteSpace(postgresConnectionString) ? SiloClustering.Localhost : SiloClustering.Postgres);

@@ -38,7 +38,7 @@ public sealed class OptionMessageTests
     [InlineData("error: --advertised-address 0.0.0.0 is not an address others can reach this silo at; name one of this host's addresses.", "silo", "--postgres", "Host=db", "--advertised-address", "0.0.0.0")]
     [InlineData("error: --listen-address cannot be used without --postgres: localhost clustering always listens on the loopback address.", "silo", "--listen-address", "127.0.0.1")]
     [InlineData("error: --listen-address my-host is not an IP address; name one of this host's addresses (a host name is not taken here).", "silo", "--postgres", "Host=db", "--listen-address", "my-host")]
-    [InlineData("error: --advertised-address no-such-host.invalid is neither an IPv4 address nor a host name that resolves to one.", "silo", "--postgres", "Host=db", "--advertised-address", "no-such-host.invalid")]
+    [InlineData("error: --listen-address fe80::1%1 is a link-local address, which other hosts cannot be told how to reach; name a routable one.", "silo", "--postgres", "Host=db", "--listen-address", "fe80::1%1")]
     [InlineData("error: --postgres is not a PostgreSQL connection string (Couldn't set bogus (Parameter 'bogus')); for example \"Host=db;Username=roundabout;Password=...;Database=roundabout\".", "silo", "--postgres", "Bogus=1")]
     [InlineData("error: --postgres cannot be used with --gateway: a client finds its gateways either in the list or in the database.", "bank", "audit", "--postgres", "Host=db", "--gateway", "localhost:1")]
     [InlineData("error: --data cannot be used with --postgres: the data directory holds the embedded log, and this silo keeps its records in the database.", "silo", "--postgres", "Host=db", "--data", "d")]
@@ -59,5 +59,28 @@ public sealed class OptionMessageTests
         Assert.Equal("", output);
         var verb = string.Join(' ', args.TakeWhile(arg => !arg.StartsWith("--", StringComparison.Ordinal)));
         Assert.Equal([expected, $"see `roundabout {verb} --help`"], error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    /// <summary>
+    /// Addresses that need a lookup, or each other, to be judged: refused when the command runs,
+    /// before the silo starts (where Ctrl+C can stop a lookup that hangs), in the options' names.
+    /// </summary>
+    [Theory]
+    [InlineData("error: --advertised-address no-such-host.invalid is neither an IPv4 address nor a host name that resolves to one.", "--advertised-address", "no-such-host.invalid")]
+    [InlineData("error: --advertised-address {long} is neither an IPv4 address nor a host name that resolves to one.", "--advertised-address", "{long}")]
+    [InlineData("error: --listen-address 127.0.0.1 is a loopback address and --advertised-address 10.1.2.3 is not: connections to 10.1.2.3 would not reach a silo that listens on loopback only.", "--listen-address", "127.0.0.1", "--advertised-address", "10.1.2.3")]
+    [InlineData("error: --listen-address ::1 is an IPv6 address and --advertised-address 127.0.0.1 an IPv4 one: the silo would be reached at an address it does not listen on.", "--listen-address", "::1", "--advertised-address", "127.0.0.1")]
+    public async Task SiloAddresses_RefusedBeforeTheSiloStarts_InOneLineNamingTheOptions(string expected, params string[] args)
+    {
+        // A name longer than DNS allows (253 characters) made the lookup throw what the command did not catch.
+        var longName = new string('a', 300);
+        args = args.Select(arg => arg == "{long}" ? longName : arg).ToArray();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var (code, output, error) = await CliRunner.RunAsync(deadline.Token, ["silo", "--postgres", "Host=db", .. args]);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Equal(expected.Replace("{long}", longName, StringComparison.Ordinal), CliRunner.ErrorLine(error));
     }
 }

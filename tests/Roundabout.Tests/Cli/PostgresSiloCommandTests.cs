@@ -24,6 +24,8 @@ public sealed class PostgresSiloCommandTests(PostgresFixture postgres)
         try
         {
             await WaitForActiveSilosAsync(database, clusterId, silos, 2);
+            // Both are reached at the loopback address: the one given --listen-address only, too.
+            Assert.Equal(["127.0.0.1", "127.0.0.1"], await ActiveSiloAddressesAsync(database, clusterId));
             string[] cluster = ["--postgres", database, "--cluster-id", clusterId];
 
             var init = await CliRunner.RunAsync(["bank", "init", "--accounts", "4", .. cluster]);
@@ -92,6 +94,22 @@ public sealed class PostgresSiloCommandTests(PostgresFixture postgres)
         "silo", "--postgres", database, "--cluster-id", clusterId, loopbackOption, "127.0.0.1",
         "--silo-port", EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture),
         "--gateway-port", EmbeddedSilo.FreePort().ToString(CultureInfo.InvariantCulture));
+
+    private static async Task<string[]> ActiveSiloAddressesAsync(string database, string clusterId)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand("SELECT Address FROM OrleansMembershipTable WHERE DeploymentId = $1 AND Status = 3", connection);
+        query.Parameters.AddWithValue(clusterId);
+        var addresses = new List<string>();
+        await using var reader = await query.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            addresses.Add(reader.GetString(0));
+        }
+
+        return [.. addresses];
+    }
 
     private static async Task WaitForActiveSilosAsync(string database, string clusterId, Process[] silos, int count)
     {

@@ -20,6 +20,9 @@ public sealed class SiloClusterSettingsTests
     [InlineData("ListenAddress is for PostgreSQL clustering", SiloClustering.Localhost, null, null, null, "127.0.0.1")]
     [InlineData("ListenAddress my-host is not an IP address", SiloClustering.Postgres, null, null, "Host=db", "my-host")]
     [InlineData("ListenAddress 203.0.113.7 is not an address of this host (it has ", SiloClustering.Postgres, null, null, "Host=db", "203.0.113.7")]
+    [InlineData("ListenAddress fe80::1%1 is a link-local address", SiloClustering.Postgres, null, null, "Host=db", "fe80::1%1")]
+    [InlineData("ListenAddress 127.0.0.1 is a loopback address and AdvertisedAddress 10.1.2.3 is not", SiloClustering.Postgres, null, "10.1.2.3", "Host=db", "127.0.0.1")]
+    [InlineData("ListenAddress ::1 is an IPv6 address and AdvertisedAddress 127.0.0.1 an IPv4 one", SiloClustering.Postgres, null, "127.0.0.1", "Host=db", "::1")]
     [InlineData("AdvertisedAddress 'no-such-host.invalid' is neither an IPv4 address nor a host name that resolves to one.", SiloClustering.Postgres, null, "no-such-host.invalid", "Host=db")]
     public void Contradictions_AreRefusedByName(string expected, SiloClustering clustering, int? primary, string? advertised, string? connectionString, string? listen = null)
     {
@@ -59,19 +62,33 @@ public sealed class SiloClusterSettingsTests
         Assert.Contains(services.GetServices<IMembershipTable>(), table => table.GetType().Name == "AdoNetClusteringTable");
     }
 
-    [Theory]
-    [InlineData(null, "127.0.0.1")]
-    [InlineData("10.1.2.3", "10.1.2.3")]
-    public void ListenAddress_IsWhereBothPortsListen_AndWhereTheSiloIsReachedUnlessAnotherIsAdvertised(string? advertised, string expectedAdvertised)
+    [Fact]
+    public void ListenAddress_IsWhereBothPortsListen_AndWhereTheSiloIsReached()
     {
-        var settings = new SiloClusterSettings { Clustering = SiloClustering.Postgres, ListenAddress = "127.0.0.1", AdvertisedAddress = advertised, SiloPort = 12001, GatewayPort = 32001 };
+        var settings = new SiloClusterSettings { Clustering = SiloClustering.Postgres, ListenAddress = "127.0.0.1", SiloPort = 12001, GatewayPort = 32001 };
         var services = Configure(settings, "Host=db");
 
         var endpoints = services.GetRequiredService<IOptions<EndpointOptions>>().Value;
         Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 12001), endpoints.SiloListeningEndpoint);
         Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 32001), endpoints.GatewayListeningEndpoint);
-        Assert.Equal(expectedAdvertised, endpoints.AdvertisedIPAddress.ToString());
+        Assert.Equal("127.0.0.1", endpoints.AdvertisedIPAddress.ToString());
         Assert.Equal(System.Net.IPAddress.Loopback, settings.ListenAddress(postgresConnectionString: "Host=db"));
+    }
+
+    /// <summary>Behind NAT: the silo listens on one of its own addresses and is reached at another.</summary>
+    [Fact]
+    public void ListenAddress_WithAnotherAdvertisedAddress_ListensOnOneAndIsReachedAtTheOther()
+    {
+        var own = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(network => network.GetIPProperties().UnicastAddresses)
+            .Select(unicast => unicast.Address)
+            .First(address => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !System.Net.IPAddress.IsLoopback(address));
+        var services = Configure(new SiloClusterSettings { Clustering = SiloClustering.Postgres, ListenAddress = own.ToString(), AdvertisedAddress = "10.1.2.3", SiloPort = 12002, GatewayPort = 32002 }, "Host=db");
+
+        var endpoints = services.GetRequiredService<IOptions<EndpointOptions>>().Value;
+        Assert.Equal(new System.Net.IPEndPoint(own, 12002), endpoints.SiloListeningEndpoint);
+        Assert.Equal(new System.Net.IPEndPoint(own, 32002), endpoints.GatewayListeningEndpoint);
+        Assert.Equal("10.1.2.3", endpoints.AdvertisedIPAddress.ToString());
     }
 
     /// <summary>Orleans takes one of a name's IPv4 addresses without saying which: a name with several is refused.</summary>
