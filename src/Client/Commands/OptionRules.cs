@@ -145,14 +145,35 @@ internal static class OptionRules
 
     /// <summary>A number of seconds for a benchmark: see <see cref="BenchScratch.Duration"/>.</summary>
     public static Option<double> Seconds(this Option<double> option) =>
-        option.Check(value => BenchScratch.DurationProblem(value));
+        option.ParsedAsSeconds().Check(value => BenchScratch.DurationProblem(value));
+
+    /// <summary>
+    /// Reads the value as a number in the invariant culture, with a point before any fraction and
+    /// nothing else: .NET's default parsing takes a comma for a thousands separator, so "0,5" would
+    /// run for 5 seconds.
+    /// </summary>
+    private static Option<double> ParsedAsSeconds(this Option<double> option)
+    {
+        option.CustomParser = result =>
+        {
+            var token = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Join(' ', result.Tokens.Select(token => token.Value));
+            if (double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+            {
+                return seconds;
+            }
+
+            result.AddError($"{option.Name} must be a number of seconds, with a point before a fraction, such as 2.5 (got '{token}').");
+            return 0;
+        };
+        return option;
+    }
 
     /// <summary>
     /// The length of a load run (`demo`, `bank run`): any positive number of seconds, fractions
     /// included as for the benchmarks, up to <see cref="BankWorkload.MaxRunSeconds"/>.
     /// </summary>
     public static Option<double> RunSeconds(this Option<double> option) =>
-        option.Check(value => double.IsFinite(value) && value > 0 && value <= BankWorkload.MaxRunSeconds
+        option.ParsedAsSeconds().Check(value => double.IsFinite(value) && value > 0 && value <= BankWorkload.MaxRunSeconds
             ? null
             : $"must be a positive number of seconds, at most {Number(BankWorkload.MaxRunSeconds)} (30 days) (got {value.ToString(CultureInfo.InvariantCulture)}).");
 

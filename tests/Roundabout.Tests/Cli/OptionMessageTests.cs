@@ -21,6 +21,8 @@ public sealed class OptionMessageTests
     [InlineData("error: --duration must be a positive number of seconds, at most 2,592,000 (30 days) (got 100000000).", "bank", "run", "--duration", "100000000")]
     [InlineData("error: --duration must be a positive number of seconds, at most 2,592,000 (30 days) (got 100000000).", "demo", "--duration", "100000000")]
     [InlineData("error: --duration must be a positive number of seconds, at most 2,592,000 (30 days) (got NaN).", "demo", "--duration", "NaN")]
+    [InlineData("error: --duration must be a number of seconds, with a point before a fraction, such as 2.5 (got '0,5').", "demo", "--duration", "0,5")]
+    [InlineData("error: --duration must be a number of seconds, with a point before a fraction, such as 2.5 (got '1,5').", "bench", "bank", "--duration", "1,5")]
     [InlineData("error: --record-bytes must be from 1 to 4,194,304 bytes, the most one record of the log can hold (got 100,000,000).", "bench", "storage", "--record-bytes", "100000000")]
     [InlineData("error: --hot-share must be between 0 and 1 (got 2).", "bank", "run", "--hot-accounts", "10", "--hot-share", "2")]
     [InlineData("error: --hot-share cannot be used without --hot-accounts: it is the share of picks that go to the first --hot-accounts accounts, and without it there is no hot spot.", "bank", "run", "--hot-share", "0.5")]
