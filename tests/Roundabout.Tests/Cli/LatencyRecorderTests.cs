@@ -40,4 +40,41 @@ public sealed class LatencyRecorderTests
         Assert.Equal(default, empty);
         Assert.Equal((3, 100.0), (recorder.Total().Count, Math.Round(recorder.Total().MaxMs)));
     }
+
+    /// <summary>
+    /// The load's workers record at once while the live view takes intervals. With histograms that
+    /// do not take concurrent writes, increments were lost and reading an interval ran off the end
+    /// of its counts (the demo stopped with an ArgumentOutOfRangeException).
+    /// </summary>
+    [Fact]
+    public async Task ConcurrentWriters_WhileIntervalsAreTaken_LoseNothingAndReadCleanly()
+    {
+        const int writers = 4;
+        const int perWriter = 250_000;
+        var recorder = new LatencyRecorder();
+        using var start = new Barrier(writers + 1);
+        var recording = Enumerable.Range(0, writers).Select(writer => Task.Factory.StartNew(
+            () =>
+            {
+                start.SignalAndWait();
+                for (var i = 0; i < perWriter; i++)
+                {
+                    recorder.Record(TimeSpan.FromMicroseconds(1 + ((i + writer) % 5_000)));
+                }
+            },
+            TaskCreationOptions.LongRunning)).ToArray();
+
+        start.SignalAndWait();
+        long seenInIntervals = 0;
+        while (!recording.All(task => task.IsCompleted))
+        {
+            seenInIntervals += recorder.TakeInterval().Count;
+        }
+
+        await Task.WhenAll(recording);
+        seenInIntervals += recorder.TakeInterval().Count;
+
+        Assert.Equal(writers * perWriter, seenInIntervals);
+        Assert.Equal(writers * perWriter, recorder.Total().Count);
+    }
 }
