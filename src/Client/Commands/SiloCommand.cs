@@ -61,6 +61,9 @@ internal static class SiloCommand
                 {
                     throw new ArgumentException($"{listen.Name} {one} {mismatch}");
                 }
+
+                // The silo takes the address found here: no second lookup, which could differ or hang.
+                settings.AdvertisedAddress = address.ToString();
             }
 
             // Before the silo starts, rather than once it has started and opens its log or database.

@@ -28,9 +28,13 @@ public static class SiloClusterSettingsExtensions
             return "is a link-local address, which other hosts cannot be told how to reach; name a routable one.";
         }
 
-        return address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any) || HostAddresses().Contains(address)
-            ? null
-            : $"is not an address of this host (it has {string.Join(", ", HostAddresses())}).";
+        if (address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any))
+        {
+            return null;
+        }
+
+        var own = HostAddresses();
+        return own.Contains(address) ? null : $"is not an address of this host (it has {string.Join(", ", own)}).";
     }
 
     /// <summary>The unicast addresses of this host's network interfaces.</summary>
@@ -82,13 +86,14 @@ public static class SiloClusterSettingsExtensions
             // advertised address may be the service's, not one of the host's own. A silo that
             // listens on one address is reached there, unless another is advertised.
             var advertisedAddress = AdvertisedIPAddress(settings);
-            if (advertisedAddress is not null && OneListenAddress(settings) is { } oneListen
+            var oneListen = OneListenAddress(settings);
+            if (advertisedAddress is not null && oneListen is not null
                 && ListenAndAdvertisedProblem(oneListen, advertisedAddress, nameof(settings.AdvertisedAddress)) is { } mismatch)
             {
                 throw new ArgumentException($"{nameof(settings.ListenAddress)} {settings.ListenAddress} {mismatch}", nameof(settings));
             }
 
-            if ((advertisedAddress ?? OneListenAddress(settings)) is { } advertised)
+            if ((advertisedAddress ?? oneListen) is { } advertised)
             {
                 builder.ConfigureEndpoints(advertised, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
             }
@@ -150,7 +155,8 @@ public static class SiloClusterSettingsExtensions
             return null;
         }
 
-        var (address, problem, cause) = ResolveAdvertised(advertised);
+        // At start-up, before the silo runs: waiting here blocks nothing else.
+        var (address, problem, cause) = ResolveAdvertisedAsync(advertised, CancellationToken.None).GetAwaiter().GetResult();
         return address ?? throw new ArgumentException($"{nameof(settings.AdvertisedAddress)} '{advertised}' {problem}", nameof(settings), cause);
     }
 
@@ -170,24 +176,12 @@ public static class SiloClusterSettingsExtensions
     public static async Task<(System.Net.IPAddress? Address, string? Problem)> ResolveAdvertisedAddressAsync(string advertised, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(advertised);
-        if (System.Net.IPAddress.TryParse(advertised, out var literal))
-        {
-            return (literal, null);
-        }
-
-        try
-        {
-            var (address, problem, _) = Classify(await System.Net.Dns.GetHostAddressesAsync(advertised, cancellationToken));
-            return (address, problem);
-        }
-        catch (Exception exception) when (exception is System.Net.Sockets.SocketException or ArgumentException)
-        {
-            return (null, LookupProblem(exception));
-        }
+        var (address, problem, _) = await ResolveAdvertisedAsync(advertised, cancellationToken);
+        return (address, problem);
     }
 
     /// <summary>An IPv4 address or a host name, resolved: the address, or why there is none (and the lookup's own error, if any).</summary>
-    private static (System.Net.IPAddress? Address, string? Problem, Exception? Cause) ResolveAdvertised(string advertised)
+    private static async Task<(System.Net.IPAddress? Address, string? Problem, Exception? Cause)> ResolveAdvertisedAsync(string advertised, CancellationToken cancellationToken)
     {
         if (System.Net.IPAddress.TryParse(advertised, out var literal))
         {
@@ -196,7 +190,7 @@ public static class SiloClusterSettingsExtensions
 
         try
         {
-            return Classify(System.Net.Dns.GetHostAddresses(advertised));
+            return Classify(await System.Net.Dns.GetHostAddressesAsync(advertised, cancellationToken));
         }
         catch (Exception exception) when (exception is System.Net.Sockets.SocketException or ArgumentException)
         {
