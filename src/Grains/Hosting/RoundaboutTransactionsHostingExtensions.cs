@@ -33,6 +33,7 @@ public static class RoundaboutTransactionsHostingExtensions
         {
             services.AddRoundaboutBaseline(configure);
             services.AddSingleton<CommitDecisions>();
+            services.AddSingleton<CommitInstaller>();
             services.AddSingleton<TransactionCoordinator>();
             services.AddSingleton<RetiredVersions>();
             services.AddSingleton<IConfigurationValidator, OneRoundPartMethodsValidator>();

@@ -19,6 +19,14 @@ public sealed class RoundaboutTransactionOptions
     public TimeSpan PreparedResolutionTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// How long a coordinator waits for a participant on its own silo to confirm an install that
+    /// it sent without asking for an answer, before it sends the install again as a call and
+    /// awaits the answer. Only how soon a lost install is delivered, and the transaction's decision
+    /// record removed, depends on it. Default: 2 seconds.
+    /// </summary>
+    public TimeSpan InstallConfirmationTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// How long tentative writes of a transaction that neither committed nor aborted are kept
     /// before they are discarded (the transaction's client is presumed gone). Default: 60 seconds.
     /// </summary>
@@ -87,6 +95,7 @@ public sealed class RoundaboutTransactionOptions
                      (nameof(PreparedResolutionTimeout), PreparedResolutionTimeout),
                      (nameof(AbandonedTransactionTimeout), AbandonedTransactionTimeout),
                      (nameof(CommitOperationTimeout), CommitOperationTimeout),
+                     (nameof(InstallConfirmationTimeout), InstallConfirmationTimeout),
                  })
         {
             if (value <= TimeSpan.Zero)

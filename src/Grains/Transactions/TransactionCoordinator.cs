@@ -29,6 +29,7 @@ namespace Roundabout.Transactions;
 internal sealed partial class TransactionCoordinator(
     ITimestampSource timestamps,
     CommitDecisions decisions,
+    CommitInstaller installer,
     GrainReferences references,
     IOptions<RoundaboutTransactionOptions> options,
     ILogger<TransactionCoordinator> logger)
@@ -251,7 +252,7 @@ internal sealed partial class TransactionCoordinator(
                 id, $"the commit operation at {Describe(committer)} took effect, but it answered so late that the participants had presumed the transaction abandoned and rolled it back", null);
         }
 
-        _ = InstallAsync(transactionId, commitTimestamp, writers, decision);
+        installer.Install(transactionId, commitTimestamp, writers, decision);
     }
 
     /// <summary>Replaces Committing with Abort and drops the prepared writes. Never throws.</summary>
@@ -288,6 +289,7 @@ internal sealed partial class TransactionCoordinator(
         ArgumentNullException.ThrowIfNull(ticket);
         ArgumentNullException.ThrowIfNull(parts);
         var writers = new List<ParticipantId>();
+        var onThisSilo = false;
         foreach (var part in parts)
         {
             if (part.TransactionId != ticket.TransactionId || !part.Vote.IsYes)
@@ -296,11 +298,14 @@ internal sealed partial class TransactionCoordinator(
             }
 
             writers.AddRange(part.Written);
+            onThisSilo |= part.Installer == installer.Instance;
         }
 
         if (writers.Count > 0)
         {
-            await DecideAndInstallAsync(ticket.TransactionId, ticket.CommitTimestamp, writers);
+            // Parts on this silo confirm their installs here instead of answering them.
+            var confirmsHere = onThisSilo ? ConfirmsHere(parts) : null;
+            await DecideAndInstallAsync(ticket.TransactionId, ticket.CommitTimestamp, writers, confirmsHere);
         }
     }
 
@@ -308,7 +313,7 @@ internal sealed partial class TransactionCoordinator(
     public Task AbortPreparedAsync(Guid transactionId, IEnumerable<ParticipantId> written) => SendAbortsAsync(transactionId, written);
 
     /// <summary>Every writer voted yes: record Commit (first decision wins), answer, install, forget.</summary>
-    private async Task DecideAndInstallAsync(Guid transactionId, long commitTimestamp, List<ParticipantId> writers)
+    private async Task DecideAndInstallAsync(Guid transactionId, long commitTimestamp, List<ParticipantId> writers, Func<ParticipantId, bool>? confirmsHere = null)
     {
         var id = transactionId.ToString();
         RecordedDecision decision;
@@ -336,31 +341,22 @@ internal sealed partial class TransactionCoordinator(
         // Committed: the caller may know now. Installing is the participants' business; a
         // snapshot that meets a prepared write before its Commit arrives waits for it, and one
         // that misses the message settles from the decision record.
-        _ = InstallAsync(transactionId, commitTimestamp, writers, decision);
+        installer.Install(transactionId, commitTimestamp, writers, decision, confirmsHere);
     }
 
-    private async Task InstallAsync(Guid transactionId, long commitTimestamp, List<ParticipantId> writers, RecordedDecision decision)
+    /// <summary>Whether a written participant belongs to a part that ran on this silo.</summary>
+    private Func<ParticipantId, bool> ConfirmsHere(PreparedPart[] parts)
     {
-        var installs = writers.Select(async writer =>
+        var here = new HashSet<GrainId>();
+        foreach (var part in parts)
         {
-            try
+            if (part.Installer == installer.Instance)
             {
-                await Extension(writer).Commit(writer.Name, transactionId, commitTimestamp, decisions.OrderingDomain);
-                return true;
+                here.Add(part.Grain);
             }
-            catch (Exception exception)
-            {
-                // Committed all the same: the participant settles from the decision record.
-                LogInstallFailed(logger, exception, transactionId, Describe(writer));
-                return false;
-            }
-        });
-        // Every install is durable, or accepted by the decisions' own store ahead of the removal
-        // (see Commit), so no one needs the decision any more.
-        if ((await Task.WhenAll(installs)).All(installed => installed))
-        {
-            decisions.Forget(transactionId, decision);
         }
+
+        return writer => here.Contains(writer.Reference.GetGrainId());
     }
 
     /// <summary>
@@ -459,9 +455,6 @@ internal sealed partial class TransactionCoordinator(
         references.Cast<ITransactionParticipantExtension>(participant.Reference.GetGrainId());
 
     private static string Describe(ParticipantId participant) => $"{participant.Reference.GetGrainId()}/{participant.Name}";
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction {TransactionId} committed but {Participant} did not confirm; it settles from the decision record")]
-    private static partial void LogInstallFailed(ILogger logger, Exception exception, Guid transactionId, string participant);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction {TransactionId}: Abort could not replace its Committing record; participants presume it once the record is abandoned")]
     private static partial void LogAbortNotRecorded(ILogger logger, Exception exception, Guid transactionId);

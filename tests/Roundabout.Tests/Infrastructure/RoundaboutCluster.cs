@@ -34,11 +34,13 @@ public sealed class RoundaboutCluster : IAsyncDisposable
 
     /// <param name="wrapStore">Puts something (fault injection, say) between the silos and the shared store.</param>
     /// <param name="configureClient">More configuration for the cluster's client (its response time-out, say).</param>
+    /// <param name="configureSilo">More configuration for each silo (a grain call filter, say).</param>
     public static async Task<RoundaboutCluster> StartAsync(
         short silos = 2,
         Action<RoundaboutTransactionOptions>? configure = null,
         Func<InMemoryRecordStore, IRecordStore>? wrapStore = null,
-        Action<IClientBuilder>? configureClient = null)
+        Action<IClientBuilder>? configureClient = null,
+        Action<ISiloBuilder>? configureSilo = null)
     {
         var store = new InMemoryRecordStore();
         var siloStore = wrapStore?.Invoke(store) ?? store;
@@ -47,6 +49,7 @@ public sealed class RoundaboutCluster : IAsyncDisposable
         {
             silo.UseRecordStore(siloStore).AddRoundabout(configure);
             silo.Services.AddKeyedSingleton<IPaymentService, RecordingPaymentService>(RecordingPaymentService.ServiceName);
+            configureSilo?.Invoke(silo);
         });
         builder.ConfigureClient(client =>
         {

@@ -81,6 +81,7 @@ public sealed class ValidationTests
     [InlineData(nameof(RoundaboutTransactionOptions.PreparedResolutionTimeout))]
     [InlineData(nameof(RoundaboutTransactionOptions.AbandonedTransactionTimeout))]
     [InlineData(nameof(RoundaboutTransactionOptions.CommitOperationTimeout))]
+    [InlineData(nameof(RoundaboutTransactionOptions.InstallConfirmationTimeout))]
     public void TransactionOptions_ATimeoutNotAboveZero_IsRefusedNamingIt(string option)
     {
         var options = new RoundaboutTransactionOptions();
@@ -97,6 +98,7 @@ public sealed class ValidationTests
     [InlineData(nameof(RoundaboutTransactionOptions.PreparedResolutionTimeout))]
     [InlineData(nameof(RoundaboutTransactionOptions.AbandonedTransactionTimeout))]
     [InlineData(nameof(RoundaboutTransactionOptions.CommitOperationTimeout))]
+    [InlineData(nameof(RoundaboutTransactionOptions.InstallConfirmationTimeout))]
     public void TransactionOptions_ATimeoutAboveADay_IsRefusedNamingIt(string option)
     {
         var options = new RoundaboutTransactionOptions();

@@ -115,7 +115,10 @@ public static class OneRoundGrainExtensions
             return new PreparedPart(ticket.TransactionId, context.GrainId, [], refusal);
         }
 
-        return new PreparedPart(ticket.TransactionId, context.GrainId, [.. written], Vote.Yes, result);
+        return new PreparedPart(ticket.TransactionId, context.GrainId, [.. written], Vote.Yes, result)
+        {
+            Installer = context.ActivationServices.GetRequiredService<CommitInstaller>().Instance,
+        };
     }
 
     /// <summary>Drops every tentative or prepared write of the part, and forgets its reads.</summary>

@@ -25,6 +25,13 @@ public sealed record PreparedPart(
     [property: Id(3)] Vote Vote,
     [property: Id(4)] object? Result = null)
 {
+    /// <summary>
+    /// The installer of the silo the part ran on (<see cref="CommitInstaller.Instance"/>): a
+    /// coordinator on the same silo lets the part confirm its installs instead of answering them.
+    /// </summary>
+    [Id(5)]
+    internal Guid Installer { get; init; }
+
     /// <summary>The body's result as <typeparamref name="T"/>.</summary>
     /// <exception cref="InvalidCastException">The body returned something else, or nothing.</exception>
     public T ResultAs<T>() => Result is T result

@@ -39,6 +39,16 @@ public interface ITransactionParticipantExtension : IGrainExtension
     Task Commit(string stateName, Guid transactionId, long commitTimestamp, Guid? decisionOrdering = null);
 
     /// <summary>
+    /// <see cref="Commit"/> without an answer: once the install is accepted as <see cref="Commit"/>
+    /// would answer, the participant confirms it to its own silo's installer. Sent only by a
+    /// coordinator on the participant's silo, which sends a <see cref="Commit"/> after all if no
+    /// confirmation comes (see <c>CommitInstaller</c>).
+    /// </summary>
+    [AlwaysInterleave]
+    [OneWay]
+    Task CommitAndConfirm(string stateName, Guid transactionId, long commitTimestamp, Guid? decisionOrdering);
+
+    /// <summary>
     /// Runs the commit operation that transaction committer <paramref name="committerName"/> holds for
     /// the transaction, which every participant has prepared; its answer decides the transaction.
     /// </summary>

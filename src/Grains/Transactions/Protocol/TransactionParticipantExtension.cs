@@ -2,7 +2,7 @@ using Roundabout.Transactions.Committers;
 
 namespace Roundabout.Transactions.Protocol;
 
-internal sealed class TransactionParticipantExtension(IGrainContextAccessor contextAccessor) : ITransactionParticipantExtension
+internal sealed class TransactionParticipantExtension(IGrainContextAccessor contextAccessor, CommitInstaller installer) : ITransactionParticipantExtension
 {
     private readonly IGrainContext _context = contextAccessor.GrainContext;
 
@@ -23,6 +23,22 @@ internal sealed class TransactionParticipantExtension(IGrainContextAccessor cont
 
     public Task Commit(string stateName, Guid transactionId, long commitTimestamp, Guid? decisionOrdering = null) =>
         Get(stateName).Commit(transactionId, commitTimestamp, decisionOrdering);
+
+    public async Task CommitAndConfirm(string stateName, Guid transactionId, long commitTimestamp, Guid? decisionOrdering)
+    {
+        try
+        {
+            await Get(stateName).Commit(transactionId, commitTimestamp, decisionOrdering);
+        }
+        catch (Exception)
+        {
+            // Unconfirmed, so the coordinator sends the install again as a call, which reports the
+            // failure if it persists. A one-way call has no one to throw to.
+            return;
+        }
+
+        installer.Confirm(transactionId, _context.GrainId, stateName);
+    }
 
     public Task<CommitOperationAnswer> RunCommitOperation(string committerName, Guid transactionId) =>
         Get(committerName) is ICommitOperationParticipant committer

@@ -1,0 +1,164 @@
+using Roundabout.Accounts;
+using Roundabout.Silo.Persistence.Memory;
+using Roundabout.Storage;
+using Roundabout.Tests.Infrastructure;
+
+namespace Roundabout.Tests.Cluster;
+
+/// <summary>
+/// A one-round transaction's coordinator sends the installs of parts on its own silo one-way, and
+/// those parts confirm them in-process; parts on other silos get installs they answer. The decision
+/// record goes once every install is confirmed or answered, and an install that is lost on the way
+/// is sent again, as a call, after the confirmation time-out.
+/// </summary>
+public sealed class InstallConfirmationTests
+{
+    private const string OneWayInstall = "CommitAndConfirm";
+    private const string AnsweredInstall = "Commit";
+    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Transfers_OnOneSiloAndAcrossTwo_EveryDecisionRecordGoesByConfirmationsAlone()
+    {
+        // Nothing is ever sent again within the test, and no participant settles by itself: only
+        // the confirmations and the answers can remove the decision records.
+        var installs = new InstallCalls();
+        await using var cluster = await StartAsync(silos: 2, confirmationTimeout: TimeSpan.FromMinutes(10), resolutionTimeout: TimeSpan.FromMinutes(10), installs);
+        var accounts = Enumerable.Range(0, 40).Select(_ => Keys.New("acct")).ToArray();
+        await Task.WhenAll(accounts.Select(account => cluster.Grains.GetGrain<IAccountGrain>(account).Deposit(1_000)));
+        var bank = cluster.Grains.GetGrain<IBankGrain>(0);
+
+        var random = new Random(7);
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+        {
+            var from = accounts[random.Next(accounts.Length)];
+            var to = accounts.Where(account => account != from).ElementAt(random.Next(accounts.Length - 1));
+            return bank.Transfer(from, to, 1 + (i % 10));
+        }));
+
+        await WaitUntilAsync(() => cluster.Store.KeysWithPrefix("roundabout/tx/").Count == 0);
+        Assert.Equal(40_000, await bank.Audit(accounts));
+        Assert.True(installs.Count(OneWayInstall) > 0, "no install was sent one-way: every part ran on another silo than its coordinator");
+        Assert.True(installs.Count(AnsweredInstall) > 0, "no install was answered: every part ran on its coordinator's silo, so the test did not mix the two");
+    }
+
+    [Fact]
+    public async Task OneWayInstalls_Lost_AreSentAgainAsCallsAndTheDecisionRecordGoes()
+    {
+        var installs = new InstallCalls { DropOneWay = true };
+        await using var cluster = await StartAsync(silos: 1, confirmationTimeout: TimeSpan.FromSeconds(1), resolutionTimeout: TimeSpan.FromMinutes(10), installs);
+        var (from, to) = (Keys.New("acct"), Keys.New("acct"));
+        await cluster.Grains.GetGrain<IAccountGrain>(from).Deposit(100);
+        var bank = cluster.Grains.GetGrain<IBankGrain>(0);
+
+        await bank.Transfer(from, to, 30);
+
+        // Both installs are lost; the prepared deposit holds readers until one arrives again.
+        await WaitUntilAsync(() => installs.Count(OneWayInstall) == 2);
+        Assert.Equal(30, await cluster.Grains.GetGrain<IAccountGrain>(to).GetBalance().WaitAsync(Prompt));
+        Assert.Equal(70, await cluster.Grains.GetGrain<IAccountGrain>(from).GetBalance().WaitAsync(Prompt));
+        await WaitUntilAsync(() => cluster.Store.KeysWithPrefix("roundabout/tx/").Count == 0);
+        Assert.Equal(2, installs.Count(AnsweredInstall));
+    }
+
+    [Fact]
+    public async Task OneWayInstall_WriteFails_IsNotConfirmedAndTheSlotSettlesCommittedFromTheDecision()
+    {
+        // Only the slot itself can settle here (after 1 s): nothing is sent again within the test.
+        var installs = new InstallCalls();
+        FaultInjectingRecordStore? store = null;
+        await using var cluster = await StartAsync(silos: 1, confirmationTimeout: TimeSpan.FromMinutes(10), resolutionTimeout: TimeSpan.FromSeconds(1), installs, wrapStore: inner => store = new FaultInjectingRecordStore(inner));
+        var (from, to) = (Keys.New("acct"), Keys.New("acct"));
+        await cluster.Grains.GetGrain<IAccountGrain>(from).Deposit(100);
+        await cluster.Grains.GetGrain<IAccountGrain>(to).Deposit(100);
+        var bank = cluster.Grains.GetGrain<IBankGrain>(0);
+
+        // The source's balance is written twice by the transfer: its prepare, then its install.
+        // Failing the install must keep the decision record, which the slot settles from when it
+        // reloads its prepared withdrawal; confirmed regardless, the record would go, and the slot
+        // would find no decision and roll the withdrawal back.
+        var balanceWrites = 0;
+        store!.FailWrites = writes => writes.Any(w => w.Key.Contains("/counter/", StringComparison.Ordinal) && w.Key.Contains(from, StringComparison.Ordinal))
+            && Interlocked.Increment(ref balanceWrites) == 2;
+        await bank.Transfer(from, to, 30);
+        await WaitUntilAsync(() => store.InjectedFailures == 1);
+        store.FailWrites = null;
+        await WaitUntilAsync(() => installs.Count(OneWayInstall) == 2);
+
+        // Until the failed activation is gone, its reads fail: ask again.
+        long[]? balances = null;
+        var deadline = DateTime.UtcNow + Prompt;
+        while (balances is null)
+        {
+            try
+            {
+                balances = await Task.WhenAll(
+                    cluster.Grains.GetGrain<IAccountGrain>(from).GetBalance(),
+                    cluster.Grains.GetGrain<IAccountGrain>(to).GetBalance());
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        Assert.Equal(new long[] { 70, 130 }, balances);
+    }
+
+    private static Task<RoundaboutCluster> StartAsync(
+        short silos, TimeSpan confirmationTimeout, TimeSpan resolutionTimeout, InstallCalls installs, Func<InMemoryRecordStore, IRecordStore>? wrapStore = null) =>
+        RoundaboutCluster.StartAsync(
+            silos,
+            configure: options =>
+            {
+                options.InstallConfirmationTimeout = confirmationTimeout;
+                options.PreparedResolutionTimeout = resolutionTimeout;
+            },
+            wrapStore: wrapStore,
+            configureSilo: installs.Watch);
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Prompt;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold in time");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Counts the install messages the silos receive, and can lose the one-way ones.</summary>
+    private sealed class InstallCalls
+    {
+        private readonly Dictionary<string, int> _counts = [];
+
+        public bool DropOneWay { get; init; }
+
+        public int Count(string method)
+        {
+            lock (_counts)
+            {
+                return _counts.GetValueOrDefault(method);
+            }
+        }
+
+        public void Watch(ISiloBuilder silo) => silo.AddIncomingGrainCallFilter(async call =>
+        {
+            var method = call.InterfaceMethod?.Name;
+            if (method is OneWayInstall or AnsweredInstall)
+            {
+                lock (_counts)
+                {
+                    _counts[method] = _counts.GetValueOrDefault(method) + 1;
+                }
+
+                if (DropOneWay && method == OneWayInstall)
+                {
+                    return; // never delivered to the participant
+                }
+            }
+
+            await call.Invoke();
+        });
+    }
+}
