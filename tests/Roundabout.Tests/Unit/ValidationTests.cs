@@ -110,6 +110,19 @@ public sealed class ValidationTests
         Assert.Contains("must be at most", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void TransactionOptions_InstallConfirmationTimeoutBelowItsFloor_IsRefusedNamingIt()
+    {
+        var options = new RoundaboutTransactionOptions { InstallConfirmationTimeout = TimeSpan.FromMilliseconds(99) };
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+
+        Assert.Equal(nameof(RoundaboutTransactionOptions.InstallConfirmationTimeout), error.ParamName);
+        Assert.Contains("at least 100 ms", error.Message, StringComparison.Ordinal);
+        options.InstallConfirmationTimeout = RoundaboutTransactionOptions.MinInstallConfirmationTimeout;
+        options.Validate();
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(RoundaboutTransactionOptions.MaxRootConflictRetries + 1)]

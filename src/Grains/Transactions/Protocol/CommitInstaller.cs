@@ -20,10 +20,13 @@ namespace Roundabout.Transactions.Protocol;
 /// </para>
 /// <para>
 /// A one-way message can be lost (its grain deactivating, say), and then no confirmation comes.
-/// Every <see cref="RoundaboutTransactionOptions.InstallConfirmationTimeout"/> the installs that
-/// have waited that long are sent again as ordinary calls whose answers are awaited. Installs are
-/// idempotent, so a confirmation that was only slow costs one call more, nothing else. Correctness
-/// never depends on either: a participant that hears nothing settles from the decision record.
+/// Every half <see cref="RoundaboutTransactionOptions.InstallConfirmationTimeout"/> the installer
+/// looks for installs unconfirmed for that long, and sends them again as calls whose answers count
+/// as confirmations; a call that fails is sent again in the next round. Each round waits twice as
+/// long as the one before, and after <see cref="MaxResends"/> rounds the decision record is left
+/// for the participants to settle from. Installs are idempotent, so a confirmation that was only
+/// slow costs a call, nothing else. The outcome never depends on any of this: a participant that
+/// hears nothing settles from the decision record.
 /// </para>
 /// </remarks>
 internal sealed partial class CommitInstaller(
@@ -32,6 +35,13 @@ internal sealed partial class CommitInstaller(
     IOptions<RoundaboutTransactionOptions> options,
     ILogger<CommitInstaller> logger) : IAsyncDisposable
 {
+    /// <summary>
+    /// How many rounds of calls are made for installs that stay unconfirmed before the decision
+    /// record is left in place. The waits double: with the default time-out the rounds go 2, 6, 14,
+    /// 30 and 62 s after the commit, and the record is left after about two minutes.
+    /// </summary>
+    internal const int MaxResends = 5;
+
     private readonly ConcurrentDictionary<Guid, UnconfirmedInstall> _unconfirmed = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
@@ -58,16 +68,17 @@ internal sealed partial class CommitInstaller(
         EnsureResending();
 
         // Tracked before anything is sent, so that no confirmation can come first.
-        _unconfirmed[transactionId] = new UnconfirmedInstall(commitTimestamp, decision, writers, Stopwatch.GetTimestamp());
-        foreach (var writer in writers)
+        var unconfirmed = new UnconfirmedInstall(commitTimestamp, decision, writers, confirmsHere, Stopwatch.GetTimestamp(), options.Value.InstallConfirmationTimeout);
+        _unconfirmed[transactionId] = unconfirmed;
+        for (var i = 0; i < writers.Count; i++)
         {
-            if (confirmsHere(writer))
+            if (confirmsHere(writers[i]))
             {
-                SendOneWay(transactionId, commitTimestamp, writer);
+                SendOneWay(transactionId, commitTimestamp, writers[i]);
             }
             else
             {
-                _ = InstallElsewhereAsync(transactionId, commitTimestamp, writer);
+                _ = CallAsync(transactionId, unconfirmed, i);
             }
         }
     }
@@ -75,14 +86,13 @@ internal sealed partial class CommitInstaller(
     /// <summary>
     /// Called on this silo by <paramref name="grain"/>'s state <paramref name="stateName"/> once its
     /// install of <paramref name="transactionId"/> is accepted. Unknown transactions are ignored (the
-    /// coordinator runs on another silo, or sent the install again already).
+    /// coordinator runs on another silo, or gave up waiting).
     /// </summary>
     public void Confirm(Guid transactionId, GrainId grain, string stateName)
     {
         if (_unconfirmed.TryGetValue(transactionId, out var unconfirmed) && unconfirmed.Confirm(grain, stateName))
         {
-            _unconfirmed.TryRemove(transactionId, out _);
-            decisions.Forget(transactionId, unconfirmed.Decision);
+            Settle(transactionId, unconfirmed);
         }
     }
 
@@ -103,6 +113,13 @@ internal sealed partial class CommitInstaller(
         _stopping.Dispose();
     }
 
+    /// <summary>Every install is confirmed: no one needs the decision any more.</summary>
+    private void Settle(Guid transactionId, UnconfirmedInstall unconfirmed)
+    {
+        _unconfirmed.TryRemove(transactionId, out _);
+        decisions.Forget(transactionId, unconfirmed.Decision);
+    }
+
     private void SendOneWay(Guid transactionId, long commitTimestamp, ParticipantId writer)
     {
         try
@@ -116,17 +133,30 @@ internal sealed partial class CommitInstaller(
         }
     }
 
-    /// <summary>The install of a participant on another silo, in a transaction that has some on this one.</summary>
-    private async Task InstallElsewhereAsync(Guid transactionId, long commitTimestamp, ParticipantId writer)
+    /// <summary>An install whose answer counts as its confirmation; a failed one is sent again when due.</summary>
+    private async Task CallAsync(Guid transactionId, UnconfirmedInstall unconfirmed, int index)
     {
-        if (await CommitAsync(transactionId, commitTimestamp, writer))
+        var writer = unconfirmed.Writers[index];
+        bool installed;
+        try
         {
-            Confirm(transactionId, writer.Reference.GetGrainId(), writer.Name);
+            await Extension(writer).Commit(writer.Name, transactionId, unconfirmed.CommitTimestamp, decisions.OrderingDomain);
+            installed = true;
+        }
+        catch (Exception exception)
+        {
+            LogInstallUnanswered(logger, exception, transactionId, Describe(writer));
+            installed = false;
+        }
+
+        if (unconfirmed.Answered(index, installed))
+        {
+            Settle(transactionId, unconfirmed);
         }
     }
 
     /// <summary>Installs everywhere with calls whose answers are awaited; forgets the decision if every one answered.</summary>
-    private async Task InstallAndAwaitAsync(Guid transactionId, long commitTimestamp, IReadOnlyList<ParticipantId> writers, RecordedDecision decision)
+    private async Task InstallAndAwaitAsync(Guid transactionId, long commitTimestamp, List<ParticipantId> writers, RecordedDecision decision)
     {
         var installs = new Task<bool>[writers.Count];
         for (var i = 0; i < installs.Length; i++)
@@ -173,16 +203,24 @@ internal sealed partial class CommitInstaller(
         }
     }
 
-    /// <summary>Sends again, as calls, the installs that have gone unconfirmed for the time-out.</summary>
+    /// <summary>Sends again, as calls, the installs that have gone unconfirmed too long; looks every half time-out.</summary>
     private async Task ResendLoopAsync()
     {
         var timeout = options.Value.InstallConfirmationTimeout;
-        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Max(timeout.Ticks / 2, TimeSpan.TicksPerMillisecond)));
+        using var timer = new PeriodicTimer(timeout / 2);
         try
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token))
             {
-                ResendOverdue(timeout);
+                try
+                {
+                    ResendDue();
+                }
+                catch (Exception exception)
+                {
+                    // The loop must go on: without it, every lost install would stay tracked for good.
+                    LogResendRoundFailed(logger, exception);
+                }
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -191,15 +229,23 @@ internal sealed partial class CommitInstaller(
         }
     }
 
-    private void ResendOverdue(TimeSpan timeout)
+    private void ResendDue()
     {
+        var now = Stopwatch.GetTimestamp();
         foreach (var (transactionId, unconfirmed) in _unconfirmed)
         {
-            if (Stopwatch.GetElapsedTime(unconfirmed.SentAt) >= timeout && unconfirmed.GiveUpWaiting() is { } remaining)
+            var due = unconfirmed.TakeDue(now, MaxResends, out var gaveUp);
+            if (gaveUp)
             {
                 _unconfirmed.TryRemove(transactionId, out _);
-                LogResending(logger, transactionId, remaining.Count);
-                _ = InstallAndAwaitAsync(transactionId, unconfirmed.CommitTimestamp, remaining, unconfirmed.Decision);
+                LogGaveUp(logger, transactionId, MaxResends);
+                continue;
+            }
+
+            foreach (var index in due)
+            {
+                LogResending(logger, transactionId, Describe(unconfirmed.Writers[index]));
+                _ = CallAsync(transactionId, unconfirmed, index);
             }
         }
     }
@@ -215,6 +261,15 @@ internal sealed partial class CommitInstaller(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction {TransactionId}: the install could not be sent to {Participant}; it is sent again later")]
     private static partial void LogInstallNotSent(ILogger logger, Exception exception, Guid transactionId, string participant);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Transaction {TransactionId}: {Count} installs went unconfirmed; sending them again and awaiting the answers")]
-    private static partial void LogResending(ILogger logger, Guid transactionId, int count);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction {TransactionId}: {Participant} did not answer its install; it is sent again")]
+    private static partial void LogInstallUnanswered(ILogger logger, Exception exception, Guid transactionId, string participant);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Transaction {TransactionId}: the install of {Participant} went unconfirmed; sending it again and awaiting the answer")]
+    private static partial void LogResending(ILogger logger, Guid transactionId, string participant);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction {TransactionId}: installs still unconfirmed after {Rounds} rounds of sending them again; its decision record stays, and the participants settle from it")]
+    private static partial void LogGaveUp(ILogger logger, Guid transactionId, int rounds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A round of sending unconfirmed installs again failed")]
+    private static partial void LogResendRoundFailed(ILogger logger, Exception exception);
 }
