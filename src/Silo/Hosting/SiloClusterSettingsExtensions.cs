@@ -6,10 +6,30 @@ namespace Roundabout.Silo.Hosting;
 public static class SiloClusterSettingsExtensions
 {
     /// <summary>What is wrong with <paramref name="advertised"/> as the address others reach a silo at (the text after it), or <c>null</c>.</summary>
-    public static string? AdvertisedAddressProblem(string advertised) =>
-        System.Net.IPAddress.TryParse(advertised, out var address) && (address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any))
+    public static string? AdvertisedAddressProblem(string advertised)
+    {
+        if (ShortenedIPv4Problem(advertised) is { } shortened)
+        {
+            return shortened;
+        }
+
+        return System.Net.IPAddress.TryParse(advertised, out var address) && (address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any))
             ? "is not an address others can reach this silo at; name one of this host's addresses."
             : null;
+    }
+
+    /// <summary>
+    /// A shortened IPv4 address, such as "10.1" or "1", which .NET reads as 10.0.0.1 and 0.0.0.1: far
+    /// more often a typing slip than meant, and a silo advertised or listening at 0.0.0.1 is lost.
+    /// Returns what is wrong (the text after it), or <c>null</c> for anything else.
+    /// </summary>
+    private static string? ShortenedIPv4Problem(string text)
+    {
+        var digitsAndDots = text.Length > 0 && text.All(c => char.IsAsciiDigit(c) || c == '.');
+        return digitsAndDots && text.Count(c => c == '.') < 3 && System.Net.IPAddress.TryParse(text, out var read)
+            ? $"is a shortened IPv4 address, which would be read as {read}; write all four parts."
+            : null;
+    }
 
     /// <summary>
     /// What is wrong with <paramref name="listen"/> as the address a silo's ports listen on (the
@@ -18,6 +38,11 @@ public static class SiloClusterSettingsExtensions
     /// </summary>
     public static string? ListenAddressProblem(string listen)
     {
+        if (ShortenedIPv4Problem(listen) is { } shortened)
+        {
+            return shortened;
+        }
+
         if (!System.Net.IPAddress.TryParse(listen, out var address))
         {
             return "is not an IP address; name one of this host's addresses (a host name is not taken here).";
@@ -34,7 +59,25 @@ public static class SiloClusterSettingsExtensions
         }
 
         var own = HostAddresses();
-        return own.Contains(address) ? null : $"is not an address of this host (it has {string.Join(", ", own)}).";
+        return own.Contains(address) || CanListenOn(address) ? null : $"is not an address of this host (it has {string.Join(", ", own)}).";
+    }
+
+    /// <summary>
+    /// Whether a socket can be bound to <paramref name="address"/> here although no network interface
+    /// lists it: on Linux every address in 127.0.0.0/8 is this host's loopback, not only 127.0.0.1.
+    /// </summary>
+    private static bool CanListenOn(System.Net.IPAddress address)
+    {
+        try
+        {
+            using var socket = new System.Net.Sockets.Socket(address.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            socket.Bind(new System.Net.IPEndPoint(address, 0));
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The unicast addresses of this host's network interfaces.</summary>
@@ -183,6 +226,11 @@ public static class SiloClusterSettingsExtensions
     /// <summary>An IPv4 address or a host name, resolved: the address, or why there is none (and the lookup's own error, if any).</summary>
     private static async Task<(System.Net.IPAddress? Address, string? Problem, Exception? Cause)> ResolveAdvertisedAsync(string advertised, CancellationToken cancellationToken)
     {
+        if (ShortenedIPv4Problem(advertised) is { } shortened)
+        {
+            return (null, shortened, null);
+        }
+
         if (System.Net.IPAddress.TryParse(advertised, out var literal))
         {
             return (literal, null, null);
@@ -199,7 +247,7 @@ public static class SiloClusterSettingsExtensions
         }
     }
 
-    private const string NotAnAddress = "is neither an IPv4 address nor a host name that resolves to one.";
+    private const string NotAnAddress = "is neither an IP address nor a host name that resolves to an IPv4 address.";
 
     /// <summary>What a host name's addresses make of it: its one IPv4 address, or why not.</summary>
     private static (System.Net.IPAddress? Address, string? Problem, Exception? Cause) Classify(System.Net.IPAddress[] resolved)

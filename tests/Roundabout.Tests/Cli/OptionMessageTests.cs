@@ -68,8 +68,9 @@ public sealed class OptionMessageTests
     /// before the silo starts (where Ctrl+C can stop a lookup that hangs), in the options' names.
     /// </summary>
     [Theory]
-    [InlineData("error: --advertised-address no-such-host.invalid is neither an IPv4 address nor a host name that resolves to one.", "--advertised-address", "no-such-host.invalid")]
-    [InlineData("error: --advertised-address {long} is neither an IPv4 address nor a host name that resolves to one.", "--advertised-address", "{long}")]
+    [InlineData("error: --advertised-address no-such-host.invalid is neither an IP address nor a host name that resolves to an IPv4 address.", "--advertised-address", "no-such-host.invalid")]
+    [InlineData("error: --advertised-address 1 is a shortened IPv4 address, which would be read as 0.0.0.1; write all four parts.", "--advertised-address", "1")]
+    [InlineData("error: --advertised-address {long} is neither an IP address nor a host name that resolves to an IPv4 address.", "--advertised-address", "{long}")]
     [InlineData("error: --listen-address 127.0.0.1 is a loopback address and --advertised-address 10.1.2.3 is not: connections to 10.1.2.3 would not reach a silo that listens on loopback only.", "--listen-address", "127.0.0.1", "--advertised-address", "10.1.2.3")]
     [InlineData("error: --listen-address ::1 is an IPv6 address and --advertised-address 127.0.0.1 an IPv4 one: the silo would be reached at an address it does not listen on.", "--listen-address", "::1", "--advertised-address", "127.0.0.1")]
     public async Task SiloAddresses_RefusedBeforeTheSiloStarts_InOneLineNamingTheOptions(string expected, params string[] args)

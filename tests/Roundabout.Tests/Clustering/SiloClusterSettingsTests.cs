@@ -23,12 +23,26 @@ public sealed class SiloClusterSettingsTests
     [InlineData("ListenAddress fe80::1%1 is a link-local address", SiloClustering.Postgres, null, null, "Host=db", "fe80::1%1")]
     [InlineData("ListenAddress 127.0.0.1 is a loopback address and AdvertisedAddress 10.1.2.3 is not", SiloClustering.Postgres, null, "10.1.2.3", "Host=db", "127.0.0.1")]
     [InlineData("ListenAddress ::1 is an IPv6 address and AdvertisedAddress 127.0.0.1 an IPv4 one", SiloClustering.Postgres, null, "127.0.0.1", "Host=db", "::1")]
-    [InlineData("AdvertisedAddress 'no-such-host.invalid' is neither an IPv4 address nor a host name that resolves to one.", SiloClustering.Postgres, null, "no-such-host.invalid", "Host=db")]
+    [InlineData("AdvertisedAddress 'no-such-host.invalid' is neither an IP address nor a host name that resolves to an IPv4 address.", SiloClustering.Postgres, null, "no-such-host.invalid", "Host=db")]
+    [InlineData("AdvertisedAddress 10.1 is a shortened IPv4 address, which would be read as 10.0.0.1; write all four parts.", SiloClustering.Postgres, null, "10.1", "Host=db")]
+    [InlineData("ListenAddress 1 is a shortened IPv4 address, which would be read as 0.0.0.1; write all four parts.", SiloClustering.Postgres, null, null, "Host=db", "1")]
     public void Contradictions_AreRefusedByName(string expected, SiloClustering clustering, int? primary, string? advertised, string? connectionString, string? listen = null)
     {
         var settings = new SiloClusterSettings { Clustering = clustering, PrimarySiloPort = primary, AdvertisedAddress = advertised, ListenAddress = listen };
         var exception = Assert.Throws<ArgumentException>(() => Configure(settings, connectionString));
         Assert.StartsWith(expected, exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ListenAddress_ALoopbackAddressBesides127001_IsTakenWhereTheHostCanListenOnIt()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // only Linux gives a host every address in 127.0.0.0/8
+        }
+
+        Assert.Null(SiloClusterSettingsExtensions.ListenAddressProblem("127.0.0.2"));
+        Assert.Null(SiloClusterSettingsExtensions.AdvertisedAddressProblem("127.0.0.2"));
     }
 
     [Theory]
