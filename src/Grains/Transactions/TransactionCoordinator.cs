@@ -109,7 +109,7 @@ internal sealed partial class TransactionCoordinator(
     {
         if (readers.Count > 0)
         {
-            var readVotes = await PrepareAllAsync(info, stamp, commitTimestamp, [], readers);
+            var (readVotes, _) = await PrepareAllAsync(info, stamp, commitTimestamp, [], readers);
             if (FirstRefusal(readVotes) is { } refusal)
             {
                 await SendAbortsAsync(info.TransactionId, [writer]);
@@ -149,7 +149,7 @@ internal sealed partial class TransactionCoordinator(
     private async Task CommitManyWritersAsync(
         TransactionInfo info, TransactionStamp stamp, long commitTimestamp, List<ParticipantId> writers, List<ParticipantId> readers, ParticipantId? committer)
     {
-        var votes = await PrepareAllAsync(info, stamp, commitTimestamp, writers, readers);
+        var (votes, onThisSilo) = await PrepareAllAsync(info, stamp, commitTimestamp, writers, readers);
         if (FirstRefusal(votes) is { } refusal)
         {
             // No decision was recorded, so none can be Commit: a participant that prepared and
@@ -164,7 +164,8 @@ internal sealed partial class TransactionCoordinator(
         }
         else
         {
-            await DecideAndInstallAsync(info.TransactionId, commitTimestamp, writers);
+            // Grains on this silo confirm their installs here instead of answering them.
+            await DecideAndInstallAsync(info.TransactionId, commitTimestamp, writers, ConfirmsHere(onThisSilo));
         }
     }
 
@@ -304,7 +305,7 @@ internal sealed partial class TransactionCoordinator(
         if (writers.Count > 0)
         {
             // Parts on this silo confirm their installs here instead of answering them.
-            var confirmsHere = onThisSilo ? ConfirmsHere(parts) : null;
+            var confirmsHere = onThisSilo ? ConfirmsHere(PartsOnThisSilo(parts)) : null;
             await DecideAndInstallAsync(ticket.TransactionId, ticket.CommitTimestamp, writers, confirmsHere);
         }
     }
@@ -344,8 +345,8 @@ internal sealed partial class TransactionCoordinator(
         installer.Install(transactionId, commitTimestamp, writers, decision, confirmsHere);
     }
 
-    /// <summary>Whether a written participant belongs to a part that ran on this silo.</summary>
-    private Func<ParticipantId, bool> ConfirmsHere(PreparedPart[] parts)
+    /// <summary>The grains whose parts ran on this silo.</summary>
+    private HashSet<GrainId> PartsOnThisSilo(PreparedPart[] parts)
     {
         var here = new HashSet<GrainId>();
         foreach (var part in parts)
@@ -356,14 +357,19 @@ internal sealed partial class TransactionCoordinator(
             }
         }
 
-        return writer => here.Contains(writer.Reference.GetGrainId());
+        return here;
     }
+
+    /// <summary>Whether a written participant is a state of a grain in <paramref name="here"/>; null if there are none.</summary>
+    private static Func<ParticipantId, bool>? ConfirmsHere(HashSet<GrainId> here) =>
+        here.Count == 0 ? null : writer => here.Contains(writer.Reference.GetGrainId());
 
     /// <summary>
     /// Prepares every participant, with one message per grain: a grain whose states were written
     /// and read (an account's balance and its overdraft setting) validates them all in one call.
+    /// Also returns the grains that answered from this silo (see <see cref="CommitInstaller"/>).
     /// </summary>
-    private async Task<(ParticipantId Participant, Vote? Vote, Exception? Error)[]> PrepareAllAsync(
+    private async Task<((ParticipantId Participant, Vote? Vote, Exception? Error)[] Votes, HashSet<GrainId> OnThisSilo)> PrepareAllAsync(
         TransactionInfo info, TransactionStamp stamp, long commitTimestamp, List<ParticipantId> writers, List<ParticipantId> readers)
     {
         var request = new PrepareRequest(info.TransactionId, stamp.ReadTimestamp, commitTimestamp, stamp.Isolation, Writes: 0, decisions.OrderingDomain);
@@ -384,20 +390,30 @@ internal sealed partial class TransactionCoordinator(
         {
             try
             {
-                var votes = await Extension(states[0].Participant).PrepareStates([.. states.Select(s => new StatePrepare(s.Participant.Name, s.Access.Writes, s.Access.Reads > 0))], request);
+                var prepared = await Extension(states[0].Participant).PrepareStates([.. states.Select(s => new StatePrepare(s.Participant.Name, s.Access.Writes, s.Access.Reads > 0))], request);
+                var votes = prepared.Votes;
                 if (votes.Length != states.Count)
                 {
                     throw new InvalidOperationException($"{Describe(states[0].Participant)} answered {votes.Length} votes for {states.Count} states.");
                 }
 
-                return states.Select((s, i) => (s.Participant, (Vote?)votes[i], (Exception?)null)).ToArray();
+                return (Votes: states.Select((s, i) => (s.Participant, (Vote?)votes[i], (Exception?)null)).ToArray(), prepared.Installer);
             }
             catch (Exception exception)
             {
-                return states.Select(s => (s.Participant, (Vote?)null, (Exception?)exception)).ToArray();
+                return (Votes: states.Select(s => (s.Participant, (Vote?)null, (Exception?)exception)).ToArray(), Installer: Guid.Empty);
             }
         }));
-        return [.. perGrain.SelectMany(votes => votes)];
+        var onThisSilo = new HashSet<GrainId>();
+        foreach (var grain in perGrain)
+        {
+            if (grain.Installer == installer.Instance)
+            {
+                onThisSilo.Add(grain.Votes[0].Participant.Reference.GetGrainId());
+            }
+        }
+
+        return ([.. perGrain.SelectMany(grain => grain.Votes)], onThisSilo);
     }
 
     private static (ParticipantId Participant, Vote? Vote, Exception? Error)? FirstRefusal(IEnumerable<(ParticipantId Participant, Vote? Vote, Exception? Error)> votes)

@@ -2,12 +2,13 @@ using Roundabout.Accounts;
 using Roundabout.Silo.Persistence.Memory;
 using Roundabout.Storage;
 using Roundabout.Tests.Infrastructure;
+using Roundabout.Tests.TestGrains;
 
 namespace Roundabout.Tests.Cluster;
 
 /// <summary>
-/// A one-round transaction's coordinator sends the installs of parts on its own silo one-way, and
-/// those parts confirm them in-process; parts on other silos get installs they answer. The decision
+/// A coordinator sends the installs of participants on its own silo one-way, and those confirm them
+/// in-process; participants on other silos get installs they answer. The decision
 /// record goes once every install is confirmed or answered, and an install that is lost on the way
 /// is sent again, as a call, after the confirmation time-out.
 /// </summary>
@@ -57,6 +58,27 @@ public sealed class InstallConfirmationTests
         await WaitUntilAsync(() => installs.Count(OneWayInstall) == 2);
         Assert.Equal(30, await cluster.Grains.GetGrain<IAccountGrain>(to).GetBalance().WaitAsync(Prompt));
         Assert.Equal(70, await cluster.Grains.GetGrain<IAccountGrain>(from).GetBalance().WaitAsync(Prompt));
+        await WaitUntilAsync(() => cluster.Store.KeysWithPrefix("roundabout/tx/").Count == 0);
+        Assert.Equal(2, installs.Count(AnsweredInstall));
+    }
+
+    /// <summary>The same for a transaction of Orleans' programming model: its grains answer prepare with their silo's installer.</summary>
+    [Fact]
+    public async Task OneWayInstalls_OfATransactionAttributeTransaction_Lost_AreSentAgainAndTheDecisionRecordGoes()
+    {
+        var installs = new InstallCalls { DropOneWay = true };
+        await using var cluster = await StartAsync(silos: 1, confirmationTimeout: TimeSpan.FromSeconds(1), resolutionTimeout: TimeSpan.FromMinutes(10), installs);
+        var (x, y) = (cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")), cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally")));
+
+        await cluster.TransactionClient.RunTransaction(TransactionOption.Create, async () =>
+        {
+            await x.Add(5);
+            await y.Add(7);
+        });
+
+        await WaitUntilAsync(() => installs.Count(OneWayInstall) == 2);
+        Assert.Equal(5, await x.GetTotal().WaitAsync(Prompt));
+        Assert.Equal(7, await y.GetTotal().WaitAsync(Prompt));
         await WaitUntilAsync(() => cluster.Store.KeysWithPrefix("roundabout/tx/").Count == 0);
         Assert.Equal(2, installs.Count(AnsweredInstall));
     }

@@ -15,12 +15,13 @@ public interface ITransactionParticipantExtension : IGrainExtension
 {
     /// <summary>
     /// Validates the transaction at some of this grain's states, in one message; for a written
-    /// state, prepares its write durably. The votes come back in the order of <paramref name="states"/>.
+    /// state, prepares its write durably. The votes come back in the order of <paramref name="states"/>,
+    /// with the installer of the grain's silo.
     /// </summary>
     /// <param name="request">The transaction; its <see cref="PrepareRequest.Writes"/> is taken from each state's entry.</param>
     [AlwaysInterleave]
     [return: Immutable]
-    Task<Vote[]> PrepareStates([Immutable] StatePrepare[] states, PrepareRequest request);
+    Task<PreparedStates> PrepareStates([Immutable] StatePrepare[] states, PrepareRequest request);
 
     /// <summary>
     /// For a transaction with exactly one written participant: validates and installs the

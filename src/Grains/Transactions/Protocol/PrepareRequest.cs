@@ -46,3 +46,13 @@ public sealed record StatePrepare(
     [property: Id(0)] string StateName,
     [property: Id(1)] int Writes,
     [property: Id(2)] bool Read = false);
+
+/// <summary>
+/// A grain's answer to <see cref="ITransactionParticipantExtension.PrepareStates"/>: the votes, in
+/// the order of the states asked, and the installer of the silo the grain runs on (a coordinator on
+/// the same silo lets it confirm its installs instead of answering them; see <c>CommitInstaller</c>).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record PreparedStates(
+    [property: Id(0)] Vote[] Votes,
+    [property: Id(1)] Guid Installer);

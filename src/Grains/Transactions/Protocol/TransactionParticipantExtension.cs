@@ -6,17 +6,17 @@ internal sealed class TransactionParticipantExtension(IGrainContextAccessor cont
 {
     private readonly IGrainContext _context = contextAccessor.GrainContext;
 
-    public async Task<Vote[]> PrepareStates(StatePrepare[] states, PrepareRequest request)
+    public async Task<PreparedStates> PrepareStates(StatePrepare[] states, PrepareRequest request)
     {
         ArgumentNullException.ThrowIfNull(states);
         ArgumentNullException.ThrowIfNull(request);
         if (states.Length == 1)
         {
-            return [await Get(states[0].StateName).Prepare(request with { Writes = states[0].Writes, Read = states[0].Read })];
+            return new([await Get(states[0].StateName).Prepare(request with { Writes = states[0].Writes, Read = states[0].Read })], installer.Instance);
         }
 
         // The states are independent; their prepares interleave on the grain's scheduler.
-        return await Task.WhenAll(states.Select(state => Get(state.StateName).Prepare(request with { Writes = state.Writes, Read = state.Read })));
+        return new(await Task.WhenAll(states.Select(state => Get(state.StateName).Prepare(request with { Writes = state.Writes, Read = state.Read }))), installer.Instance);
     }
 
     public Task<Vote> PrepareAndCommit(string stateName, PrepareRequest request) => Get(stateName).PrepareAndCommit(request);
