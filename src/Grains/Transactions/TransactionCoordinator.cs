@@ -72,7 +72,7 @@ internal sealed partial class TransactionCoordinator(
             await SendAbortsAsync(info.TransactionId, writers);
             throw new OrleansTransactionAbortedException(
                 info.Id,
-                $"Transaction {info.Id} aborted: it used {committers.Count} transaction committers ({string.Join(", ", committers.Select(Describe))}); one transaction can have at most one, since each one's answer would decide it.");
+                $"Transaction {info.Id} aborted: it used {committers.Count} transaction committers ({string.Join(", ", committers.Select(committer => committer.Describe()))}); one transaction can have at most one, since each one's answer would decide it.");
         }
 
         long commitTimestamp;
@@ -122,11 +122,11 @@ internal sealed partial class TransactionCoordinator(
         Vote vote;
         try
         {
-            vote = await Extension(writer).PrepareAndCommit(writer.Name, request);
+            vote = await references.ExtensionOf(writer).PrepareAndCommit(writer.Name, request);
         }
         catch (Exception exception)
         {
-            throw new OrleansTransactionInDoubtException(info.Id, $"the commit at {Describe(writer)} did not answer; it may or may not have taken effect", exception);
+            throw new OrleansTransactionInDoubtException(info.Id, $"the commit at {writer.Describe()} did not answer; it may or may not have taken effect", exception);
         }
 
         if (vote.Kind == VoteKind.NotWritten)
@@ -214,7 +214,7 @@ internal sealed partial class TransactionCoordinator(
         CommitOperationAnswer answer;
         try
         {
-            answer = await Extension(committer).RunCommitOperation(committer.Name, transactionId).WaitAsync(timeLeft);
+            answer = await references.ExtensionOf(committer).RunCommitOperation(committer.Name, transactionId).WaitAsync(timeLeft);
         }
         catch (Exception exception)
         {
@@ -228,10 +228,10 @@ internal sealed partial class TransactionCoordinator(
             await FinishAbortedAsync(transactionId, committing, writers);
             throw answer.Outcome switch
             {
-                CommitOperationOutcome.Declined => new OrleansTransactionAbortedException(id, $"Transaction {id} aborted: the commit operation at {Describe(committer)} declined it."),
-                CommitOperationOutcome.NotHeld => new TransactionConflictException(id, $"Transaction {id} aborted: {Describe(committer)} no longer held its commit operation (the grain was reactivated), which did not run."),
+                CommitOperationOutcome.Declined => new OrleansTransactionAbortedException(id, $"Transaction {id} aborted: the commit operation at {committer.Describe()} declined it."),
+                CommitOperationOutcome.NotHeld => new TransactionConflictException(id, $"Transaction {id} aborted: {committer.Describe()} no longer held its commit operation (the grain was reactivated), which did not run."),
                 _ => new OrleansTransactionInDoubtException(
-                    id, $"the commit operation at {Describe(committer)} failed ({answer.Failure}). The transaction's own changes were rolled back; whether the operation took effect is unknown", null),
+                    id, $"the commit operation at {committer.Describe()} failed ({answer.Failure}). The transaction's own changes were rolled back; whether the operation took effect is unknown", null),
             };
         }
 
@@ -250,7 +250,7 @@ internal sealed partial class TransactionCoordinator(
             // Only after the operation's time-out and a resolution time-out more.
             await SendAbortsAsync(transactionId, writers);
             throw new OrleansTransactionInDoubtException(
-                id, $"the commit operation at {Describe(committer)} took effect, but it answered so late that the participants had presumed the transaction abandoned and rolled it back", null);
+                id, $"the commit operation at {committer.Describe()} took effect, but it answered so late that the participants had presumed the transaction abandoned and rolled it back", null);
         }
 
         installer.Install(transactionId, commitTimestamp, writers, decision);
@@ -390,11 +390,11 @@ internal sealed partial class TransactionCoordinator(
         {
             try
             {
-                var prepared = await Extension(states[0].Participant).PrepareStates([.. states.Select(s => new StatePrepare(s.Participant.Name, s.Access.Writes, s.Access.Reads > 0))], request);
+                var prepared = await references.ExtensionOf(states[0].Participant).PrepareStates([.. states.Select(s => new StatePrepare(s.Participant.Name, s.Access.Writes, s.Access.Reads > 0))], request);
                 var votes = prepared.Votes;
                 if (votes.Length != states.Count)
                 {
-                    throw new InvalidOperationException($"{Describe(states[0].Participant)} answered {votes.Length} votes for {states.Count} states.");
+                    throw new InvalidOperationException($"{states[0].Participant.Describe()} answered {votes.Length} votes for {states.Count} states.");
                 }
 
                 return (Votes: states.Select((s, i) => (s.Participant, (Vote?)votes[i], (Exception?)null)).ToArray(), prepared.Installer);
@@ -434,7 +434,7 @@ internal sealed partial class TransactionCoordinator(
         var (participant, vote, error) = refusal;
         if (vote is null)
         {
-            return new TransactionConflictException(transactionId, $"Transaction {transactionId} aborted: {Describe(participant)} did not answer prepare ({error?.Message}).", error);
+            return new TransactionConflictException(transactionId, $"Transaction {transactionId} aborted: {participant.Describe()} did not answer prepare ({error?.Message}).", error);
         }
 
         if (vote.Kind is VoteKind.StorageFailure or VoteKind.NotWritten)
@@ -449,7 +449,7 @@ internal sealed partial class TransactionCoordinator(
             return new OrleansTransactionAbortedException(transactionId, $"Transaction {transactionId} aborted: {vote.Reason}.");
         }
 
-        return new TransactionConflictException(transactionId, $"Transaction {transactionId} aborted on conflict: {vote.Reason ?? Describe(participant)}.");
+        return new TransactionConflictException(transactionId, $"Transaction {transactionId} aborted on conflict: {vote.Reason ?? participant.Describe()}.");
     }
 
     private async Task SendAbortsAsync(Guid transactionId, IEnumerable<ParticipantId> writers)
@@ -458,19 +458,14 @@ internal sealed partial class TransactionCoordinator(
         {
             try
             {
-                await Extension(writer).Abort(writer.Name, transactionId);
+                await references.ExtensionOf(writer).Abort(writer.Name, transactionId);
             }
             catch (Exception exception)
             {
-                LogAbortFailed(logger, exception, transactionId, Describe(writer));
+                LogAbortFailed(logger, exception, transactionId, writer.Describe());
             }
         }));
     }
-
-    private ITransactionParticipantExtension Extension(ParticipantId participant) =>
-        references.Cast<ITransactionParticipantExtension>(participant.Reference.GetGrainId());
-
-    private static string Describe(ParticipantId participant) => $"{participant.Reference.GetGrainId()}/{participant.Name}";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction {TransactionId}: Abort could not replace its Committing record; participants presume it once the record is abandoned")]
     private static partial void LogAbortNotRecorded(ILogger logger, Exception exception, Guid transactionId);

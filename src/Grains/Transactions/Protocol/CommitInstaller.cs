@@ -124,32 +124,19 @@ internal sealed partial class CommitInstaller(
     {
         try
         {
-            _ = Extension(writer).CommitAndConfirm(writer.Name, transactionId, commitTimestamp, decisions.OrderingDomain);
+            _ = references.ExtensionOf(writer).CommitAndConfirm(writer.Name, transactionId, commitTimestamp, decisions.OrderingDomain);
         }
         catch (Exception exception)
         {
             // Not sent: the install goes again, as a call, once the confirmation time-out passes.
-            LogInstallNotSent(logger, exception, transactionId, Describe(writer));
+            LogInstallNotSent(logger, exception, transactionId, writer.Describe());
         }
     }
 
     /// <summary>An install whose answer counts as its confirmation; a failed one is sent again when due.</summary>
     private async Task CallAsync(Guid transactionId, UnconfirmedInstall unconfirmed, int index)
     {
-        var writer = unconfirmed.Writers[index];
-        bool installed;
-        try
-        {
-            await Extension(writer).Commit(writer.Name, transactionId, unconfirmed.CommitTimestamp, decisions.OrderingDomain);
-            installed = true;
-        }
-        catch (Exception exception)
-        {
-            LogInstallUnanswered(logger, exception, transactionId, Describe(writer));
-            installed = false;
-        }
-
-        if (unconfirmed.Answered(index, installed))
+        if (unconfirmed.Answered(index, await CommitAsync(transactionId, unconfirmed.CommitTimestamp, unconfirmed.Writers[index], sentAgainIfUnanswered: true)))
         {
             Settle(transactionId, unconfirmed);
         }
@@ -161,7 +148,7 @@ internal sealed partial class CommitInstaller(
         var installs = new Task<bool>[writers.Count];
         for (var i = 0; i < installs.Length; i++)
         {
-            installs[i] = CommitAsync(transactionId, commitTimestamp, writers[i]);
+            installs[i] = CommitAsync(transactionId, commitTimestamp, writers[i], sentAgainIfUnanswered: false);
         }
 
         // Every install is durable, or accepted by the decisions' own store ahead of the removal
@@ -172,17 +159,27 @@ internal sealed partial class CommitInstaller(
         }
     }
 
-    private async Task<bool> CommitAsync(Guid transactionId, long commitTimestamp, ParticipantId writer)
+    /// <summary>Sends <paramref name="writer"/> its install as a call; whether it answered that the install is accepted.</summary>
+    private async Task<bool> CommitAsync(Guid transactionId, long commitTimestamp, ParticipantId writer, bool sentAgainIfUnanswered)
     {
         try
         {
-            await Extension(writer).Commit(writer.Name, transactionId, commitTimestamp, decisions.OrderingDomain);
+            await references.ExtensionOf(writer).Commit(writer.Name, transactionId, commitTimestamp, decisions.OrderingDomain);
             return true;
         }
         catch (Exception exception)
         {
-            // Committed all the same: the participant settles from the decision record.
-            LogInstallFailed(logger, exception, transactionId, Describe(writer));
+            // Committed all the same: the participant settles from the decision record, unless the
+            // install reaches it first when it is sent again.
+            if (sentAgainIfUnanswered)
+            {
+                LogInstallUnanswered(logger, exception, transactionId, writer.Describe());
+            }
+            else
+            {
+                LogInstallFailed(logger, exception, transactionId, writer.Describe());
+            }
+
             return false;
         }
     }
@@ -244,16 +241,11 @@ internal sealed partial class CommitInstaller(
 
             foreach (var index in due)
             {
-                LogResending(logger, transactionId, Describe(unconfirmed.Writers[index]));
+                LogResending(logger, transactionId, unconfirmed.Writers[index].Describe());
                 _ = CallAsync(transactionId, unconfirmed, index);
             }
         }
     }
-
-    private ITransactionParticipantExtension Extension(ParticipantId participant) =>
-        references.Cast<ITransactionParticipantExtension>(participant.Reference.GetGrainId());
-
-    private static string Describe(ParticipantId participant) => $"{participant.Reference.GetGrainId()}/{participant.Name}";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction {TransactionId} committed but {Participant} did not confirm; it settles from the decision record")]
     private static partial void LogInstallFailed(ILogger logger, Exception exception, Guid transactionId, string participant);
