@@ -90,9 +90,9 @@ internal sealed class FaultInjectingLogFileSystem : ILogFileSystem
 
     public IReadOnlyList<string> ListFiles(string directory, string searchPattern) => _inner.ListFiles(directory, searchPattern);
 
-    public ILogFile OpenAppend(string path)
+    public ILogFile OpenAppend(string path, int preallocateBytes)
     {
-        var file = _inner.OpenAppend(path);
+        var file = _inner.OpenAppend(path, preallocateBytes);
         if (path.EndsWith(".ckpt.tmp", StringComparison.Ordinal) && Volatile.Read(ref _checkpointWriteFault) is not null)
         {
             return new FailingCheckpointFile(this, file);

@@ -17,6 +17,8 @@ public sealed class GroupCommitOptionsValidatorTests
         { nameof(GroupCommitOptions.MaxWait), o => o.MaxWait = TimeSpan.FromTicks(-1) },
         { nameof(GroupCommitOptions.MaxWait), o => o.MaxWait = TimeSpan.FromSeconds(1) + TimeSpan.FromTicks(1) },
         { nameof(GroupCommitOptions.SegmentBytes), o => o.SegmentBytes = 1024 * 1024 - 1 },
+        { nameof(GroupCommitOptions.PreallocateBytes), o => o.PreallocateBytes = -1 },
+        { nameof(GroupCommitOptions.PreallocateBytes), o => o.PreallocateBytes = 64 * 1024 * 1024 + 1 },
         { nameof(GroupCommitOptions.CheckpointBytes), o => o.CheckpointBytes = o.SegmentBytes - 1 },
         { nameof(GroupCommitOptions.MaxRecordBytes), o => o.MaxRecordBytes = 0 },
         { nameof(GroupCommitOptions.MaxRecordBytes), o => o.MaxRecordBytes = GroupCommitOptionsValidator.MaxRecordBytesLimit + 1 },
@@ -64,11 +66,13 @@ public sealed class GroupCommitOptionsValidatorTests
             SegmentBytes = 1024 * 1024,
             CheckpointBytes = 1024 * 1024,
             MaxRecordBytes = GroupCommitOptionsValidator.MaxRecordBytesLimit,
+            PreallocateBytes = 64 * 1024 * 1024,
         };
 
         Assert.True(validator.Validate(null, new GroupCommitOptions()).Succeeded);
         Assert.True(validator.Validate(null, boundaries).Succeeded);
         Assert.True(validator.Validate(null, new GroupCommitOptions { MaxRecordBytes = 1 }).Succeeded);
+        Assert.True(validator.Validate(null, new GroupCommitOptions { PreallocateBytes = 0 }).Succeeded);
     }
 
     [Fact]

@@ -143,7 +143,7 @@ public sealed class LogFrameTests
             var first = Path.Combine(directory.Path, $"segment-{1:D20}.log");
             File.WriteAllBytes(first, damaged);
             File.WriteAllBytes(Path.Combine(directory.Path, $"segment-{2:D20}.log"), nextFrame);
-            using var log = new FileRecordLog(directory.Path, OsLogFileSystem.Instance, 1 << 20, NullLogger.Instance);
+            using var log = new FileRecordLog(directory.Path, OsLogFileSystem.Instance, 1 << 20, preallocateBytes: 0, NullLogger.Instance);
 
             var exception = Record.Exception(() => log.Recover());
 
@@ -163,7 +163,7 @@ public sealed class LogFrameTests
         payload.ResetWrittenCount();
         LogPayloadCodec.EncodeBatches(payload, [new LoggedBatch(2, [new LoggedWrite("k", null), new LoggedWrite("m", [9])])]);
         File.WriteAllBytes(Path.Combine(directory.Path, $"segment-{2:D20}.log"), LogFrame.Build(FrameKind.Batch, payload.WrittenSpan));
-        using var log = new FileRecordLog(directory.Path, OsLogFileSystem.Instance, 1 << 20, NullLogger.Instance);
+        using var log = new FileRecordLog(directory.Path, OsLogFileSystem.Instance, 1 << 20, preallocateBytes: 0, NullLogger.Instance);
 
         var recovered = log.Recover();
 
@@ -221,7 +221,7 @@ public sealed class LogFrameTests
         LogPayloadCodec.EncodeBatches(buffer, [new LoggedBatch(1, [new LoggedWrite("k", [1, 2, 3])])]);
         var segment = Path.Combine(directory.Path, $"segment-{1:D20}.log");
         File.WriteAllBytes(segment, LogFrame.Build(FrameKind.Batch, buffer.WrittenSpan[..^1])); // whole frame, right checksum, short payload
-        using var log = new FileRecordLog(directory.Path, OsLogFileSystem.Instance, 1 << 20, NullLogger.Instance);
+        using var log = new FileRecordLog(directory.Path, OsLogFileSystem.Instance, 1 << 20, preallocateBytes: 0, NullLogger.Instance);
 
         var exception = Assert.Throws<LogCorruptedException>(() => log.Recover());
 

@@ -108,8 +108,9 @@ public sealed class TornTailTests
     }
 
     /// <summary>Writes <see cref="Batches"/> batches, each a mix of puts, an empty value, a unicode key, an ETag-checked overwrite and a delete.</summary>
+    /// <param name="whileOpen">Called with the segment's path after the last batch, before the store is closed.</param>
     /// <returns>The expected state after 0..<see cref="Batches"/> batches, and every key used.</returns>
-    internal static async Task<(List<Dictionary<string, ExpectedRecord>> Models, List<string> Keys)> WriteBatchesAsync(string directory)
+    internal static async Task<(List<Dictionary<string, ExpectedRecord>> Models, List<string> Keys)> WriteBatchesAsync(string directory, Action<string>? whileOpen = null)
     {
         var model = new Dictionary<string, ExpectedRecord>(StringComparer.Ordinal);
         var models = new List<Dictionary<string, ExpectedRecord>> { new(model) };
@@ -134,6 +135,7 @@ public sealed class TornTailTests
             models.Add(new(model));
         }
 
+        whileOpen?.Invoke(Assert.Single(StorageTestKit.Segments(directory)));
         return (models, keys.Distinct().ToList());
     }
 

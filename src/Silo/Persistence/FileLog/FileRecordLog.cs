@@ -29,15 +29,18 @@ internal sealed partial class FileRecordLog : IDisposable
     private readonly string _directory;
     private readonly ILogFileSystem _files;
     private readonly long _segmentBytes;
+    private readonly int _preallocateBytes;
     private readonly ILogger _logger;
     private ILogFile? _segment;
     private IDisposable? _lock;
 
-    public FileRecordLog(string directory, ILogFileSystem files, long segmentBytes, ILogger logger)
+    /// <param name="preallocateBytes">How much zero-filled space the segment being written keeps ahead of its last frame (see <see cref="ILogFileSystem.OpenAppend"/>); 0 for none.</param>
+    public FileRecordLog(string directory, ILogFileSystem files, long segmentBytes, int preallocateBytes, ILogger logger)
     {
         _directory = Path.GetFullPath(directory);
         _files = files;
         _segmentBytes = segmentBytes;
+        _preallocateBytes = preallocateBytes;
         _logger = logger;
     }
 
@@ -138,7 +141,7 @@ internal sealed partial class FileRecordLog : IDisposable
 
         if (segments.Count > 0)
         {
-            _segment = _files.OpenAppend(segments[^1]);
+            _segment = _files.OpenAppend(segments[^1], _preallocateBytes);
         }
 
         LogRecovered(_logger, _directory, records.Count, checkpointLsn, replayedBatches, lastLsn);
@@ -212,7 +215,7 @@ internal sealed partial class FileRecordLog : IDisposable
 
     private void WriteCheckpointFile(string temporary, long lsn, IReadOnlyList<KeyValuePair<string, DurableRecord>> records)
     {
-        using (var file = _files.OpenAppend(temporary))
+        using (var file = _files.OpenAppend(temporary, preallocateBytes: 0))
         {
             var buffer = new ArrayBufferWriter<byte>(1 << 20);
             var start = 0;
@@ -263,7 +266,7 @@ internal sealed partial class FileRecordLog : IDisposable
     {
         _segment?.Sync();
         _segment?.Dispose();
-        _segment = _files.OpenAppend(Path.Combine(_directory, $"{SegmentPrefix}{firstLsn:D20}{SegmentSuffix}"));
+        _segment = _files.OpenAppend(Path.Combine(_directory, $"{SegmentPrefix}{firstLsn:D20}{SegmentSuffix}"), _preallocateBytes);
         _files.SyncDirectory(_directory);
     }
 
@@ -348,6 +351,14 @@ internal sealed partial class FileRecordLog : IDisposable
                     continue;
                 }
 
+                // The zeros the segment being written keeps ahead of its last frame (a closed one
+                // is cut to its frames): nothing was ever written there.
+                if (isLast && IsZeroFilledFrom(stream, offset))
+                {
+                    LogPreallocatedSpaceCut(_logger, file, offset, stream.Length - offset);
+                    break;
+                }
+
                 // A crash can only tear the frame being written when it struck: the last one of the
                 // last segment, since a flush writes one frame and the next flush starts only after
                 // the sync. So a bad frame is a torn tail only if nothing valid comes after it;
@@ -363,6 +374,23 @@ internal sealed partial class FileRecordLog : IDisposable
         }
 
         _files.Truncate(file, offset);
+    }
+
+    /// <summary>Whether every byte from <paramref name="offset"/> to the end of the file is zero.</summary>
+    private static bool IsZeroFilledFrom(Stream stream, long offset)
+    {
+        stream.Position = offset;
+        var buffer = new byte[64 * 1024];
+        int read;
+        while ((read = stream.Read(buffer)) > 0)
+        {
+            if (buffer.AsSpan(0, read).ContainsAnyExcept((byte)0))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -467,6 +495,9 @@ internal sealed partial class FileRecordLog : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cut a torn tail from {File} at offset {Offset} ({Bytes} bytes, {Status}): a write interrupted by a crash, never acknowledged")]
     private static partial void LogTornTail(ILogger logger, string file, long offset, long bytes, FrameReadStatus status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cut {Bytes} bytes of zero-filled space from {File} after its last frame (at offset {Offset}): preallocated and never written, as a segment being written leaves it when the process stops without closing it")]
+    private static partial void LogPreallocatedSpaceCut(ILogger logger, string file, long offset, long bytes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Checkpoint at batch {Lsn} written with {Records} records")]
     private static partial void LogCheckpointWritten(ILogger logger, long lsn, int records);

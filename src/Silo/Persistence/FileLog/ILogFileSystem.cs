@@ -11,8 +11,13 @@ public interface ILogFileSystem
     /// <summary>The files in <paramref name="directory"/> whose names match <paramref name="searchPattern"/>.</summary>
     IReadOnlyList<string> ListFiles(string directory, string searchPattern);
 
-    /// <summary>Opens (creating it if needed) a file to append to, positioned at its end.</summary>
-    ILogFile OpenAppend(string path);
+    /// <summary>
+    /// Opens (creating it if needed) a file to append to, positioned at its end. With
+    /// <paramref name="preallocateBytes"/> above zero the file keeps at least that much zero-filled
+    /// space written ahead of its appends, so that a <see cref="ILogFile.Sync"/> finds the file's size
+    /// and blocks unchanged and has only data to write; the space is cut off when the file is closed.
+    /// </summary>
+    ILogFile OpenAppend(string path, int preallocateBytes);
 
     Stream OpenRead(string path);
 
@@ -38,9 +43,13 @@ public interface ILogFileSystem
     IDisposable LockExclusively(string path);
 }
 
-/// <summary>A file the log appends to.</summary>
+/// <summary>
+/// A file the log appends to. Disposing it closes it; a file opened with preallocation is first cut
+/// to <see cref="Length"/>, durably, so that a closed file ends with its last append.
+/// </summary>
 public interface ILogFile : IDisposable
 {
+    /// <summary>The bytes appended, from the start of the file: where the next append goes (preallocated space not counted).</summary>
     long Length { get; }
 
     void Append(ReadOnlySpan<byte> bytes);

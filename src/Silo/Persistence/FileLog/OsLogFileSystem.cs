@@ -17,7 +17,7 @@ public sealed partial class OsLogFileSystem : ILogFileSystem
     public IReadOnlyList<string> ListFiles(string directory, string searchPattern) =>
         Directory.Exists(directory) ? Directory.GetFiles(directory, searchPattern) : [];
 
-    public ILogFile OpenAppend(string path) => new OsLogFile(path);
+    public ILogFile OpenAppend(string path, int preallocateBytes) => new OsLogFile(path, preallocateBytes);
 
     public Stream OpenRead(string path) =>
         new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1 << 20, FileOptions.SequentialScan);
@@ -105,19 +105,53 @@ public sealed partial class OsLogFileSystem : ILogFileSystem
         _ => false,
     };
 
+    /// <remarks>
+    /// Why preallocate: an fdatasync after an append that grows the file must also write the
+    /// file's new size and block map, a second device write (and, in a virtual machine, a second
+    /// exit to the host) per sync; into blocks that already hold zeros it writes only the data.
+    /// Measured here on ext4: 160-200 µs and 70-90 µs of CPU per 2 KB append and fdatasync,
+    /// against 200-290 µs and 85-115 µs when the file grows (docs/benchmarks.md).
+    /// </remarks>
     private sealed class OsLogFile : ILogFile
     {
+        private static readonly byte[] ZeroBlock = new byte[64 * 1024];
         private readonly FileStream _stream;
+        private readonly int _preallocateBytes;
+        private long _length;
+        private long _allocated;
 
-        public OsLogFile(string path)
+        public OsLogFile(string path, int preallocateBytes)
         {
+            ArgumentOutOfRangeException.ThrowIfNegative(preallocateBytes);
             _stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read | FileShare.Delete, bufferSize: 0);
-            _stream.Seek(0, SeekOrigin.End);
+            _preallocateBytes = preallocateBytes;
+            _length = _allocated = _stream.Length;
         }
 
-        public long Length => _stream.Length;
+        public long Length => _length;
 
-        public void Append(ReadOnlySpan<byte> bytes) => _stream.Write(bytes);
+        public void Append(ReadOnlySpan<byte> bytes)
+        {
+            if (_preallocateBytes > 0 && _length + bytes.Length > _allocated)
+            {
+                Preallocate(_length + bytes.Length + _preallocateBytes);
+            }
+
+            RandomAccess.Write(_stream.SafeFileHandle, bytes, _length);
+            _length += bytes.Length;
+            _allocated = Math.Max(_allocated, _length);
+        }
+
+        /// <summary>Writes zeros up to <paramref name="end"/>: real blocks, unlike fallocate's unwritten extents, whose first write is a metadata change again.</summary>
+        private void Preallocate(long end)
+        {
+            while (_allocated < end)
+            {
+                var count = (int)Math.Min(ZeroBlock.Length, end - _allocated);
+                RandomAccess.Write(_stream.SafeFileHandle, ZeroBlock.AsSpan(0, count), _allocated);
+                _allocated += count;
+            }
+        }
 
         public void Sync()
         {
@@ -136,6 +170,22 @@ public sealed partial class OsLogFileSystem : ILogFileSystem
             _stream.Flush(flushToDisk: true);
         }
 
-        public void Dispose() => _stream.Dispose();
+        public void Dispose()
+        {
+            try
+            {
+                if (_allocated > _length)
+                {
+                    // A closed segment ends with its last frame: recovery reads nothing after it.
+                    _stream.SetLength(_length);
+                    _allocated = _length;
+                    Sync();
+                }
+            }
+            finally
+            {
+                _stream.Dispose();
+            }
+        }
     }
 }

@@ -33,6 +33,16 @@ public sealed class GroupCommitOptions
     public long SegmentBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
+    /// How much zero-filled space the segment being written keeps ahead of its last frame. A flush's
+    /// fdatasync then finds the file's size and blocks as they were and writes only the data: on
+    /// ext4 here that took a fifth off its time and CPU (docs/benchmarks.md). A segment is cut to its
+    /// frames when it is closed; recovery cuts the zeros that a killed process left. 0 turns it off:
+    /// on copy-on-write file systems (btrfs, ZFS) every write allocates anyway, so zeros written
+    /// ahead only cost. Default: 1 MiB.
+    /// </summary>
+    public int PreallocateBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
     /// A checkpoint (a compact copy of every live record) is written once this many bytes were
     /// logged since the last one; the segments it covers are then deleted. Bounds recovery time
     /// and disk use. Default: 128 MiB.
@@ -80,6 +90,11 @@ public sealed class GroupCommitOptionsValidator : IValidateOptions<GroupCommitOp
         if (options.SegmentBytes < 1024 * 1024)
         {
             failures.Add($"{nameof(options.SegmentBytes)} must be at least 1 MiB (got {options.SegmentBytes}).");
+        }
+
+        if (options.PreallocateBytes is < 0 or > 64 * 1024 * 1024)
+        {
+            failures.Add($"{nameof(options.PreallocateBytes)} must be between 0 (off) and 64 MiB (got {options.PreallocateBytes}).");
         }
 
         if (options.CheckpointBytes < options.SegmentBytes)

@@ -64,7 +64,7 @@ public sealed partial class GroupCommitRecordStore : IRecordStore, IAsyncDisposa
         // its gauge keeps the store reachable) until it is disposed.
         _ownedMetrics = metrics is null ? new StorageMetrics(null) : null;
         _metrics = metrics ?? _ownedMetrics!;
-        _log = new FileRecordLog(_options.DataDirectory, files ?? OsLogFileSystem.Instance, _options.SegmentBytes, logger);
+        _log = new FileRecordLog(_options.DataDirectory, files ?? OsLogFileSystem.Instance, _options.SegmentBytes, _options.PreallocateBytes, logger);
         var recovered = _log.Recover();
         _durable = recovered.Records;
         _lastAcceptedLsn = recovered.LastLsn;
