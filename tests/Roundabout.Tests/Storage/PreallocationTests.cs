@@ -1,4 +1,6 @@
+using System.Buffers;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Roundabout.Silo.Persistence.FileLog;
 using Roundabout.Silo.Persistence.GroupCommit;
@@ -96,6 +98,65 @@ public sealed class PreallocationTests
         await StorageTestKit.AssertHoldsExactlyAsync(reopened, expected, [.. keys, "after"]);
     }
 
+    /// <summary>A crash in the middle of a frame's write into the preallocated space: the frame is torn, whatever zeros follow it.</summary>
+    [Fact]
+    public async Task Recover_FrameTornInsideThePreallocatedSpace_IsCutAndTheEarlierBatchesKept()
+    {
+        using var writing = new TempDataDirectory();
+        using var killed = new TempDataDirectory();
+        var copy = Path.Combine(killed.Path, "segment");
+        var (models, keys) = await TornTailTests.WriteBatchesAsync(writing.Path, whileOpen: segment =>
+        {
+            File.Copy(segment, copy = Path.Combine(killed.Path, Path.GetFileName(segment)));
+        });
+        var bytes = File.ReadAllBytes(copy);
+        var last = StorageTestKit.ReadFrames(copy).TakeWhile(frame => frame.Kind != 0).Last();
+        Array.Clear(bytes, (int)(last.Offset + last.TotalBytes / 2), last.TotalBytes - last.TotalBytes / 2); // its second half never reached the disk
+        File.WriteAllBytes(copy, bytes);
+        var expected = new Dictionary<string, ExpectedRecord>(models[^2]);
+
+        await using (var store = StorageTestKit.Open(killed.Path))
+        {
+            await StorageTestKit.AssertHoldsExactlyAsync(store, expected, keys);
+            Assert.Equal(last.Offset, new FileInfo(copy).Length);
+        }
+    }
+
+    /// <summary>
+    /// Only the segment being written can end in zeros: a closed one is cut first. Zeros after the
+    /// frames of an earlier segment mean that frames were lost there, which recovery must not skip.
+    /// </summary>
+    [Fact]
+    public void Recover_NonLastSegmentEndingInZeros_ThrowsNamingIt()
+    {
+        using var directory = new TempDataDirectory();
+        var first = Path.Combine(directory.Path, $"segment-{1:D20}.log");
+        File.WriteAllBytes(first, [.. BatchFrame(1), .. new byte[4096]]);
+        File.WriteAllBytes(Path.Combine(directory.Path, $"segment-{2:D20}.log"), BatchFrame(2));
+        using var log = new FileRecordLog(directory.Path, OsLogFileSystem.Instance, 1 << 20, preallocateBytes: Spare, NullLogger.Instance);
+
+        var exception = Assert.Throws<LogCorruptedException>(() => log.Recover());
+
+        Assert.Equal(first, exception.File);
+        Assert.Equal(BatchFrame(1).Length, exception.Offset);
+    }
+
+    /// <summary>Closing the segment at shutdown now writes (the cut and its sync), so it can fail; the directory must not stay locked.</summary>
+    [Fact]
+    public async Task Dispose_SegmentCloseFails_TheDirectoryCanBeOpenedAgain()
+    {
+        using var directory = new TempDataDirectory();
+        var files = new FaultInjectingLogFileSystem();
+        var store = StorageTestKit.Open(directory.Path, files);
+        var etags = await store.WriteAsync([RecordWrite.Put("k", Filled(1000, 3), null)]);
+        files.FailClose(1, new IOException("injected close failure"));
+
+        await Assert.ThrowsAsync<IOException>(async () => await store.DisposeAsync());
+
+        await using var reopened = StorageTestKit.Open(directory.Path);
+        await StorageTestKit.AssertHoldsExactlyAsync(reopened, new Dictionary<string, ExpectedRecord> { ["k"] = new(Filled(1000, 3), etags[0]!) }, ["k"]);
+    }
+
     /// <summary>Segments closed by a roll end with their last frame, so recovery, which accepts damage only at the log's end, reads them whole.</summary>
     [Fact]
     public async Task Roll_ClosedSegments_EndWithTheirLastFrame()
@@ -145,6 +206,13 @@ public sealed class PreallocationTests
     {
         options.SegmentBytes = 1024 * 1024;
         options.CheckpointBytes = 64L * 1024 * 1024; // no checkpoint: the segments stay to be looked at
+    }
+
+    private static byte[] BatchFrame(long lsn)
+    {
+        var payload = new ArrayBufferWriter<byte>();
+        LogPayloadCodec.EncodeBatches(payload, [new LoggedBatch(lsn, [new LoggedWrite($"k{lsn}", [1, 2, 3])])]);
+        return LogFrame.Build(FrameKind.Batch, payload.WrittenSpan);
     }
 
     private static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();

@@ -75,8 +75,8 @@ public sealed class TornTailTests
 
     /// <summary>
     /// A torn append can leave the file longer but the new bytes zero (the size reached the disk,
-    /// the data did not; or the file system preallocated). Those bytes are the frame being
-    /// written when the crash struck, so they are a torn tail like any other.
+    /// the data did not), and the log's own preallocated space is zeros too (PreallocationTests).
+    /// Either way nothing after the last whole frame was acknowledged, so it is cut.
     /// </summary>
     [Theory]
     [InlineData(12)]

@@ -165,8 +165,9 @@ internal sealed partial class FileRecordLog : IDisposable
     /// <summary>Closes the current segment so that the next frame starts a new one (before a checkpoint).</summary>
     public void Roll()
     {
-        _segment?.Dispose();
-        _segment = null;
+        var segment = _segment;
+        _segment = null; // closed even if closing throws: it is never written again
+        segment?.Dispose();
     }
 
     /// <summary>
@@ -257,15 +258,22 @@ internal sealed partial class FileRecordLog : IDisposable
 
     public void Dispose()
     {
-        Roll();
-        _lock?.Dispose();
-        _lock = null;
+        try
+        {
+            Roll();
+        }
+        finally
+        {
+            // Released whatever closing the segment did, or the directory stays locked in this process.
+            _lock?.Dispose();
+            _lock = null;
+        }
     }
 
     private void StartSegment(long firstLsn)
     {
         _segment?.Sync();
-        _segment?.Dispose();
+        Roll();
         _segment = _files.OpenAppend(Path.Combine(_directory, $"{SegmentPrefix}{firstLsn:D20}{SegmentSuffix}"), _preallocateBytes);
         _files.SyncDirectory(_directory);
     }
@@ -353,7 +361,7 @@ internal sealed partial class FileRecordLog : IDisposable
 
                 // The zeros the segment being written keeps ahead of its last frame (a closed one
                 // is cut to its frames): nothing was ever written there.
-                if (isLast && IsZeroFilledFrom(stream, offset))
+                if (isLast && _preallocateBytes > 0 && IsZeroFilledFrom(stream, offset))
                 {
                     LogPreallocatedSpaceCut(_logger, file, offset, stream.Length - offset);
                     break;

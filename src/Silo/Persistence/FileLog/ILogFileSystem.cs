@@ -12,7 +12,8 @@ public interface ILogFileSystem
     IReadOnlyList<string> ListFiles(string directory, string searchPattern);
 
     /// <summary>
-    /// Opens (creating it if needed) a file to append to, positioned at its end. With
+    /// Opens (creating it if needed) a file to append to, positioned at its end (so a file that
+    /// was preallocated must have been cut to its appends first, as closing it and recovery do). With
     /// <paramref name="preallocateBytes"/> above zero the file keeps at least that much zero-filled
     /// space written ahead of its appends, so that a <see cref="ILogFile.Sync"/> finds the file's size
     /// and blocks unchanged and has only data to write; the space is cut off when the file is closed.

@@ -108,24 +108,26 @@ public sealed partial class OsLogFileSystem : ILogFileSystem
     /// <remarks>
     /// Why preallocate: an fdatasync after an append that grows the file must also write the
     /// file's new size and block map, a second device write (and, in a virtual machine, a second
-    /// exit to the host) per sync; into blocks that already hold zeros it writes only the data.
-    /// Measured here on ext4: 160-200 µs and 70-90 µs of CPU per 2 KB append and fdatasync,
-    /// against 200-290 µs and 85-115 µs when the file grows (docs/benchmarks.md).
+    /// exit to the host) per sync; into blocks that already hold zeros it writes only the data. The
+    /// sync after each extension pays for it once: it writes the zeros and the new size.
     /// </remarks>
     private sealed class OsLogFile : ILogFile
     {
         private static readonly byte[] ZeroBlock = new byte[64 * 1024];
         private readonly FileStream _stream;
-        private readonly int _preallocateBytes;
+        private readonly SafeFileHandle _handle; // read once: FileStream seeks the OS file position on every read of it
+        private int _preallocateBytes;
         private long _length;
         private long _allocated;
+        private bool _disposed;
 
         public OsLogFile(string path, int preallocateBytes)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(preallocateBytes);
             _stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read | FileShare.Delete, bufferSize: 0);
+            _handle = _stream.SafeFileHandle;
             _preallocateBytes = preallocateBytes;
-            _length = _allocated = _stream.Length;
+            _length = _allocated = RandomAccess.GetLength(_handle);
         }
 
         public long Length => _length;
@@ -137,19 +139,30 @@ public sealed partial class OsLogFileSystem : ILogFileSystem
                 Preallocate(_length + bytes.Length + _preallocateBytes);
             }
 
-            RandomAccess.Write(_stream.SafeFileHandle, bytes, _length);
+            RandomAccess.Write(_handle, bytes, _length);
             _length += bytes.Length;
             _allocated = Math.Max(_allocated, _length);
         }
 
-        /// <summary>Writes zeros up to <paramref name="end"/>: real blocks, unlike fallocate's unwritten extents, whose first write is a metadata change again.</summary>
+        /// <summary>
+        /// Writes zeros up to <paramref name="end"/>: real blocks, unlike fallocate's unwritten
+        /// extents, whose first write is a metadata change again. On a full disk it stops
+        /// preallocating instead of failing: the append itself may still fit.
+        /// </summary>
         private void Preallocate(long end)
         {
-            while (_allocated < end)
+            try
             {
-                var count = (int)Math.Min(ZeroBlock.Length, end - _allocated);
-                RandomAccess.Write(_stream.SafeFileHandle, ZeroBlock.AsSpan(0, count), _allocated);
-                _allocated += count;
+                while (_allocated < end)
+                {
+                    var count = (int)Math.Min(ZeroBlock.Length, end - _allocated);
+                    RandomAccess.Write(_handle, ZeroBlock.AsSpan(0, count), _allocated);
+                    _allocated += count;
+                }
+            }
+            catch (IOException exception) when (DiskFullException.IsDiskFull(exception))
+            {
+                _preallocateBytes = 0;
             }
         }
 
@@ -158,7 +171,7 @@ public sealed partial class OsLogFileSystem : ILogFileSystem
             if (OperatingSystem.IsLinux())
             {
                 // fdatasync: the data and the size, not the timestamps - what durability needs, and cheaper.
-                if (Fdatasync(_stream.SafeFileHandle) != 0)
+                if (Fdatasync(_handle) != 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();
                     throw new IOException($"fdatasync of '{_stream.Name}' failed (errno {errno}).", errno);
@@ -172,13 +185,19 @@ public sealed partial class OsLogFileSystem : ILogFileSystem
 
         public void Dispose()
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
             try
             {
-                if (_allocated > _length)
+                // A closed segment ends with its last frame: recovery reads nothing after it. Asked
+                // of the file, not of _allocated: a failed extension may have written some zeros.
+                if (RandomAccess.GetLength(_handle) > _length)
                 {
-                    // A closed segment ends with its last frame: recovery reads nothing after it.
-                    _stream.SetLength(_length);
-                    _allocated = _length;
+                    RandomAccess.SetLength(_handle, _length);
                     Sync();
                 }
             }
