@@ -36,7 +36,7 @@ public sealed class GroupCommitOptions
     /// How much zero-filled space the segment being written keeps ahead of its last frame. A flush's
     /// fdatasync then finds the file's size and blocks as they were and writes only the data (the
     /// sync after each extension writes the zeros and the new size once): on ext4 here one writer's
-    /// syncs went from about 3,300 to 5,400-5,800 a second (docs/benchmarks.md). A segment is cut to
+    /// syncs went from 2,700-3,400 to 5,300-6,100 a second (docs/benchmarks.md). A segment is cut to
     /// its frames when it is closed; recovery cuts the zeros that a killed process left. On a full
     /// disk the segment stops preallocating rather than fail an append that fits. 0 turns it off:
     /// on copy-on-write file systems (btrfs, ZFS, APFS) every write allocates anyway, so zeros
