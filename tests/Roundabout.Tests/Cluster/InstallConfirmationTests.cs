@@ -3,6 +3,7 @@ using Roundabout.Silo.Persistence.Memory;
 using Roundabout.Storage;
 using Roundabout.Tests.Infrastructure;
 using Roundabout.Tests.TestGrains;
+using Roundabout.Transactions.Protocol;
 
 namespace Roundabout.Tests.Cluster;
 
@@ -125,6 +126,25 @@ public sealed class InstallConfirmationTests
         }
 
         Assert.Equal(new long[] { 70, 130 }, balances);
+    }
+
+    /// <summary>A stopping silo stops sending installs again: its grains are deactivating, and such calls could only fail and warn.</summary>
+    [Fact]
+    public async Task SiloStopping_StopsSendingUnconfirmedInstallsAgain()
+    {
+        var installs = new InstallCalls { DropOneWay = true };
+        await using var cluster = await StartAsync(silos: 1, confirmationTimeout: TimeSpan.FromMinutes(10), resolutionTimeout: TimeSpan.FromMinutes(10), installs);
+        var silo = cluster.Cluster.Silos[0];
+        var installer = silo.SiloHost.Services.GetRequiredService<CommitInstaller>();
+        var (from, to) = (Keys.New("acct"), Keys.New("acct"));
+        await cluster.Grains.GetGrain<IAccountGrain>(from).Deposit(100);
+        await cluster.Grains.GetGrain<IBankGrain>(0).Transfer(from, to, 30);
+        await WaitUntilAsync(() => installs.Count(OneWayInstall) == 2);
+        Assert.True(installer.IsResending, "the lost installs are not being watched");
+
+        await silo.SiloHost.StopAsync();
+
+        Assert.False(installer.IsResending, "the silo stopped, and its installer still sends installs again");
     }
 
     private static Task<RoundaboutCluster> StartAsync(

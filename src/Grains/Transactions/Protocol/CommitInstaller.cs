@@ -28,12 +28,16 @@ namespace Roundabout.Transactions.Protocol;
 /// slow costs a call, nothing else. The outcome never depends on any of this: a participant that
 /// hears nothing settles from the decision record.
 /// </para>
+/// <para>
+/// Sending again stops as soon as the silo starts stopping: its grains are deactivating, and a call
+/// to them then could only fail and warn. What is unconfirmed by then settles from the record.
+/// </para>
 /// </remarks>
 internal sealed partial class CommitInstaller(
     CommitDecisions decisions,
     GrainReferences references,
     IOptions<RoundaboutTransactionOptions> options,
-    ILogger<CommitInstaller> logger) : IAsyncDisposable
+    ILogger<CommitInstaller> logger) : ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {
     /// <summary>
     /// How many rounds of calls are made for installs that stay unconfirmed before the decision
@@ -96,21 +100,35 @@ internal sealed partial class CommitInstaller(
         }
     }
 
+    /// <summary>Whether installs are being watched and sent again (for tests).</summary>
+    internal bool IsResending => Volatile.Read(ref _resender) is { IsCompleted: false };
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(CommitInstaller), ServiceLifecycleStage.Active, _ => Task.CompletedTask, _ => StopResendingAsync());
+
     public async ValueTask DisposeAsync()
+    {
+        await StopResendingAsync();
+        _stopping.Dispose();
+    }
+
+    /// <summary>Ends the loop that sends unconfirmed installs again, and starts none after it.</summary>
+    private async Task StopResendingAsync()
     {
         Task? resender;
         lock (_lock)
         {
             resender = _resender;
-            _stopping.Cancel();
+            if (!_stopping.IsCancellationRequested)
+            {
+                _stopping.Cancel();
+            }
         }
 
         if (resender is not null)
         {
             await resender;
         }
-
-        _stopping.Dispose();
     }
 
     /// <summary>Every install is confirmed: no one needs the decision any more.</summary>
