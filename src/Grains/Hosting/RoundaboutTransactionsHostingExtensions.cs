@@ -34,7 +34,7 @@ public static class RoundaboutTransactionsHostingExtensions
             services.AddRoundaboutBaseline(configure);
             services.AddSingleton<CommitDecisions>();
             services.AddSingleton<CommitInstaller>();
-            services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<CommitInstaller>());
+            services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, CommitInstallerLifecycle>();
             services.AddSingleton<TransactionCoordinator>();
             services.AddSingleton<RetiredVersions>();
             services.AddSingleton<IConfigurationValidator, OneRoundPartMethodsValidator>();

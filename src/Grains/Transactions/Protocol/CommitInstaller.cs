@@ -37,7 +37,7 @@ internal sealed partial class CommitInstaller(
     CommitDecisions decisions,
     GrainReferences references,
     IOptions<RoundaboutTransactionOptions> options,
-    ILogger<CommitInstaller> logger) : ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
+    ILogger<CommitInstaller> logger) : IAsyncDisposable
 {
     /// <summary>
     /// How many rounds of calls are made for installs that stay unconfirmed before the decision
@@ -103,17 +103,14 @@ internal sealed partial class CommitInstaller(
     /// <summary>Whether installs are being watched and sent again (for tests).</summary>
     internal bool IsResending => Volatile.Read(ref _resender) is { IsCompleted: false };
 
-    public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(CommitInstaller), ServiceLifecycleStage.Active, _ => Task.CompletedTask, _ => StopResendingAsync());
-
     public async ValueTask DisposeAsync()
     {
         await StopResendingAsync();
         _stopping.Dispose();
     }
 
-    /// <summary>Ends the loop that sends unconfirmed installs again, and starts none after it.</summary>
-    private async Task StopResendingAsync()
+    /// <summary>Ends the loop that sends unconfirmed installs again, and starts none after it (see <see cref="CommitInstallerLifecycle"/>).</summary>
+    internal async Task StopResendingAsync()
     {
         Task? resender;
         lock (_lock)
