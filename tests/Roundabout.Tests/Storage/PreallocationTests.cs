@@ -104,11 +104,9 @@ public sealed class PreallocationTests
     {
         using var writing = new TempDataDirectory();
         using var killed = new TempDataDirectory();
-        var copy = Path.Combine(killed.Path, "segment");
         var (models, keys) = await TornTailTests.WriteBatchesAsync(writing.Path, whileOpen: segment =>
-        {
-            File.Copy(segment, copy = Path.Combine(killed.Path, Path.GetFileName(segment)));
-        });
+            File.Copy(segment, Path.Combine(killed.Path, Path.GetFileName(segment))));
+        var copy = Assert.Single(StorageTestKit.Segments(killed.Path));
         var bytes = File.ReadAllBytes(copy);
         var last = StorageTestKit.ReadFrames(copy).TakeWhile(frame => frame.Kind != 0).Last();
         Array.Clear(bytes, (int)(last.Offset + last.TotalBytes / 2), last.TotalBytes - last.TotalBytes / 2); // its second half never reached the disk
@@ -206,6 +204,7 @@ public sealed class PreallocationTests
     {
         options.SegmentBytes = 1024 * 1024;
         options.CheckpointBytes = 64L * 1024 * 1024; // no checkpoint: the segments stay to be looked at
+        options.PreallocateBytes = Spare; // whatever the platform's default
     }
 
     private static byte[] BatchFrame(long lsn)
