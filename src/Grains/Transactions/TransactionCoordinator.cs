@@ -290,7 +290,7 @@ internal sealed partial class TransactionCoordinator(
         ArgumentNullException.ThrowIfNull(ticket);
         ArgumentNullException.ThrowIfNull(parts);
         var writers = new List<ParticipantId>();
-        var onThisSilo = false;
+        var onThisSilo = new HashSet<GrainId>();
         foreach (var part in parts)
         {
             if (part.TransactionId != ticket.TransactionId || !part.Vote.IsYes)
@@ -299,14 +299,16 @@ internal sealed partial class TransactionCoordinator(
             }
 
             writers.AddRange(part.Written);
-            onThisSilo |= part.Installer == installer.Instance;
+            if (part.Installer == installer.Instance)
+            {
+                onThisSilo.Add(part.Grain);
+            }
         }
 
         if (writers.Count > 0)
         {
             // Parts on this silo confirm their installs here instead of answering them.
-            var confirmsHere = onThisSilo ? ConfirmsHere(PartsOnThisSilo(parts)) : null;
-            await DecideAndInstallAsync(ticket.TransactionId, ticket.CommitTimestamp, writers, confirmsHere);
+            await DecideAndInstallAsync(ticket.TransactionId, ticket.CommitTimestamp, writers, ConfirmsHere(onThisSilo));
         }
     }
 
@@ -343,21 +345,6 @@ internal sealed partial class TransactionCoordinator(
         // snapshot that meets a prepared write before its Commit arrives waits for it, and one
         // that misses the message settles from the decision record.
         installer.Install(transactionId, commitTimestamp, writers, decision, confirmsHere);
-    }
-
-    /// <summary>The grains whose parts ran on this silo.</summary>
-    private HashSet<GrainId> PartsOnThisSilo(PreparedPart[] parts)
-    {
-        var here = new HashSet<GrainId>();
-        foreach (var part in parts)
-        {
-            if (part.Installer == installer.Instance)
-            {
-                here.Add(part.Grain);
-            }
-        }
-
-        return here;
     }
 
     /// <summary>Whether a written participant is a state of a grain in <paramref name="here"/>; null if there are none.</summary>
