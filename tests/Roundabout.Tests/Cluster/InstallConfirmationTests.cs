@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Roundabout.Accounts;
 using Roundabout.Silo.Persistence.Memory;
 using Roundabout.Storage;
@@ -147,8 +148,40 @@ public sealed class InstallConfirmationTests
         Assert.False(installer.IsResending, "the silo stopped, and its installer still sends installs again");
     }
 
+    /// <summary>
+    /// Sending again must survive its own failures, here a logger that throws once: in the round
+    /// itself (as it logs what it sends again), or in a call that failed (as it logs that). The
+    /// installs are still sent, in that round or a later one, and the decision record still goes.
+    /// </summary>
+    [Theory]
+    [InlineData("sending it again and awaiting the answer", false)]
+    [InlineData("did not answer its install", true)]
+    public async Task Resending_ItsLoggingThrows_TheInstallsAreStillSentAndTheDecisionRecordGoes(string throwWhenLogging, bool failFirstCall)
+    {
+        var installs = new InstallCalls { DropOneWay = true, FailFirstAnswered = failFirstCall };
+        var logs = new FailingOnceLoggerProvider(throwWhenLogging);
+        await using var cluster = await StartAsync(
+            silos: 1,
+            confirmationTimeout: TimeSpan.FromSeconds(1),
+            resolutionTimeout: TimeSpan.FromMinutes(10),
+            installs,
+            alsoConfigure: silo => silo.Services.AddLogging(logging => logging
+                .AddProvider(logs)
+                .AddFilter<FailingOnceLoggerProvider>(typeof(CommitInstaller).FullName, LogLevel.Debug)));
+        var (from, to) = (Keys.New("acct"), Keys.New("acct"));
+        await cluster.Grains.GetGrain<IAccountGrain>(from).Deposit(100);
+
+        await cluster.Grains.GetGrain<IBankGrain>(0).Transfer(from, to, 30);
+
+        await WaitUntilAsync(() => logs.Failed);
+        await WaitUntilAsync(() => cluster.Store.KeysWithPrefix("roundabout/tx/").Count == 0);
+        Assert.Equal(failFirstCall ? 3 : 2, installs.Count(AnsweredInstall));
+        Assert.Equal(30, await cluster.Grains.GetGrain<IAccountGrain>(to).GetBalance().WaitAsync(Prompt));
+        Assert.Equal(70, await cluster.Grains.GetGrain<IAccountGrain>(from).GetBalance().WaitAsync(Prompt));
+    }
+
     private static Task<RoundaboutCluster> StartAsync(
-        short silos, TimeSpan confirmationTimeout, TimeSpan resolutionTimeout, InstallCalls installs, Func<InMemoryRecordStore, IRecordStore>? wrapStore = null) =>
+        short silos, TimeSpan confirmationTimeout, TimeSpan resolutionTimeout, InstallCalls installs, Func<InMemoryRecordStore, IRecordStore>? wrapStore = null, Action<ISiloBuilder>? alsoConfigure = null) =>
         RoundaboutCluster.StartAsync(
             silos,
             configure: options =>
@@ -157,7 +190,11 @@ public sealed class InstallConfirmationTests
                 options.PreparedResolutionTimeout = resolutionTimeout;
             },
             wrapStore: wrapStore,
-            configureSilo: installs.Watch);
+            configureSilo: silo =>
+            {
+                installs.Watch(silo);
+                alsoConfigure?.Invoke(silo);
+            });
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
@@ -176,6 +213,9 @@ public sealed class InstallConfirmationTests
 
         public bool DropOneWay { get; init; }
 
+        /// <summary>Whether the first answered install fails, as a call to a grain that is unreachable would.</summary>
+        public bool FailFirstAnswered { get; init; }
+
         public int Count(string method)
         {
             lock (_counts)
@@ -189,18 +229,51 @@ public sealed class InstallConfirmationTests
             var method = call.InterfaceMethod?.Name;
             if (method is OneWayInstall or AnsweredInstall)
             {
+                int received;
                 lock (_counts)
                 {
-                    _counts[method] = _counts.GetValueOrDefault(method) + 1;
+                    received = _counts[method] = _counts.GetValueOrDefault(method) + 1;
                 }
 
                 if (DropOneWay && method == OneWayInstall)
                 {
                     return; // never delivered to the participant
                 }
+
+                if (FailFirstAnswered && method == AnsweredInstall && received == 1)
+                {
+                    throw new TimeoutException("The install was lost (as the test asked).");
+                }
             }
 
             await call.Invoke();
         });
+    }
+
+    /// <summary>A logging provider that throws the first time it is given a message containing <c>failOn</c>.</summary>
+    private sealed class FailingOnceLoggerProvider(string failOn) : ILoggerProvider, ILogger
+    {
+        private int _failed;
+
+        public bool Failed => Volatile.Read(ref _failed) == 1;
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (formatter(state, exception).Contains(failOn, StringComparison.Ordinal) && Interlocked.Exchange(ref _failed, 1) == 0)
+            {
+                throw new InvalidOperationException("The logger failed (as the test asked).");
+            }
+        }
+
+        public void Dispose()
+        {
+        }
     }
 }

@@ -151,9 +151,19 @@ internal sealed partial class CommitInstaller(
     /// <summary>An install whose answer counts as its confirmation; a failed one is sent again when due.</summary>
     private async Task CallAsync(Guid transactionId, UnconfirmedInstall unconfirmed, int index)
     {
-        if (unconfirmed.Answered(index, await CommitAsync(transactionId, unconfirmed.CommitTimestamp, unconfirmed.Writers[index], sentAgainIfUnanswered: true)))
+        var installed = false;
+        try
         {
-            Settle(transactionId, unconfirmed);
+            installed = await CommitAsync(transactionId, unconfirmed.CommitTimestamp, unconfirmed.Writers[index], sentAgainIfUnanswered: true);
+        }
+        finally
+        {
+            // Whatever went wrong on the way (a logger that throws, say), the writer must not stay
+            // marked as called: no answer would ever come to make it due again.
+            if (unconfirmed.Answered(index, installed))
+            {
+                Settle(transactionId, unconfirmed);
+            }
         }
     }
 
@@ -254,10 +264,16 @@ internal sealed partial class CommitInstaller(
                 continue;
             }
 
+            // Every writer taken as due is called before anything else can throw: one left marked
+            // as called but never called would wait for an answer for good.
+            foreach (var index in due)
+            {
+                _ = CallAsync(transactionId, unconfirmed, index);
+            }
+
             foreach (var index in due)
             {
                 LogResending(logger, transactionId, unconfirmed.Writers[index].Describe());
-                _ = CallAsync(transactionId, unconfirmed, index);
             }
         }
     }
