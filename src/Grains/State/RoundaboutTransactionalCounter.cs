@@ -42,6 +42,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     private readonly ILogger _logger;
     private readonly ParticipantId _participantId;
     private readonly SlotWriter _writer;
+    private readonly Task _deactivating;
     private readonly Dictionary<Guid, Pending> _tentative = [];
     private readonly Dictionary<Guid, Pending> _prepared = [];
     private readonly CancellationTokenSource _activationStopped = new();
@@ -76,6 +77,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         _logger = logger;
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
         _writer = new SlotWriter(store, $"roundabout/counter/{context.GrainId}/{config.StateName}", Capture, FailStorage);
+        _deactivating = DeactivationSignal.GetOrCreate(context).Started;
         ParticipantRegistry.GetOrCreate(context).Add(config.StateName, this);
         _handover = new VersionHandover<long>(_writer.Key, retired, HandOver);
         context.ObservableLifecycle.AddMigrationParticipant(_handover);
@@ -292,7 +294,10 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
                 return false;
             }
 
-            await Task.WhenAny(_decided.Task, Task.Delay(remaining));
+            if (await Task.WhenAny(_decided.Task, Task.Delay(remaining), _deactivating) == _deactivating)
+            {
+                return true; // look again: the transaction runs once more, and waits at the next activation if nothing changed
+            }
         }
 
         return true;
@@ -480,7 +485,14 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
             ThrowIfUnusable(info);
             var decided = _decided.Task;
             var timeout = Task.Delay(_options.PreparedResolutionTimeout);
-            if (await Task.WhenAny(decided, _writer.Failed, timeout) == timeout)
+            var finished = await Task.WhenAny(decided, _writer.Failed, timeout, _deactivating);
+            if (finished == _deactivating && !decided.IsCompleted)
+            {
+                // No longer wait here for the outcome (see DeactivationSignal): the transaction runs again at the next activation.
+                throw new TransactionConflictException(info.Id, $"{Describe} started deactivating while this transaction waited for the outcome of an addition prepared at or below {readTimestamp}. Retry the transaction.");
+            }
+
+            if (finished == timeout)
             {
                 ResolveStale();
             }

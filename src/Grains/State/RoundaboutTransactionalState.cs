@@ -49,6 +49,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private readonly ILogger _logger;
     private readonly ParticipantId _participantId;
     private readonly SlotWriter _writer;
+    private readonly Task _deactivating;
     private readonly Dictionary<Guid, TentativeWrite<TState>> _tentative = [];
     private readonly CancellationTokenSource _activationStopped = new();
 
@@ -85,6 +86,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         _logger = logger;
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
         _writer = new SlotWriter(store, $"roundabout/state/{context.GrainId}/{config.StateName}", Capture, FailStorage);
+        _deactivating = DeactivationSignal.GetOrCreate(context).Started;
         ParticipantRegistry.GetOrCreate(context).Add(config.StateName, this);
         _handover = new VersionHandover<TState>(_writer.Key, retired, HandOver);
         context.ObservableLifecycle.AddMigrationParticipant(_handover);
@@ -318,7 +320,10 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
             }
 
             var installed = _installed.Task;
-            await Task.WhenAny(installed, Task.Delay(remaining));
+            if (await Task.WhenAny(installed, Task.Delay(remaining), _deactivating) == _deactivating)
+            {
+                return true; // look again: the transaction runs once more, and waits at the next activation if nothing changed
+            }
         }
 
         return true;
@@ -405,7 +410,13 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
             // It may already be committed: only its outcome tells what this snapshot contains.
             var decided = prepared.Decided.Task;
             var timeout = Task.Delay(_options.PreparedResolutionTimeout);
-            if (await Task.WhenAny(decided, _writer.Failed, timeout) == timeout)
+            var finished = await Task.WhenAny(decided, _writer.Failed, timeout, _deactivating);
+            if (finished == _deactivating && !decided.IsCompleted)
+            {
+                throw DeactivatedWhileWaiting(info, prepared.CommitTimestamp);
+            }
+
+            if (finished == timeout)
             {
                 if (AfterReaderWaitTimedOut is { } testSeam)
                 {
@@ -575,6 +586,13 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
             await LoadAsync(CancellationToken.None);
         }
     }
+
+    /// <summary>
+    /// The activation is deactivating: no longer wait here for the outcome (see
+    /// <see cref="DeactivationSignal"/>); the transaction runs again at the next activation.
+    /// </summary>
+    private TransactionConflictException DeactivatedWhileWaiting(TransactionInfo info, long preparedAt) =>
+        new(info.Id, $"{Describe} started deactivating while this transaction waited for the outcome of a write prepared at {preparedAt}. Retry the transaction.");
 
     private void ThrowIfStorageFailed(TransactionInfo info)
     {

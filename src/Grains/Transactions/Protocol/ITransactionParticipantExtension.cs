@@ -62,7 +62,8 @@ public interface ITransactionParticipantExtension : IGrainExtension
 
     /// <summary>
     /// Completes with true once a version newer than <paramref name="timestamp"/> is committed
-    /// here, or with false after <paramref name="timeout"/> (capped at 20 s per call).
+    /// here, or when the grain starts deactivating (look again, at its next activation), or with
+    /// false after <paramref name="timeout"/> (capped at 20 s per call).
     /// For <c>Stm.Retry</c>; holds nothing and blocks nobody.
     /// </summary>
     [AlwaysInterleave]

@@ -1,0 +1,121 @@
+using Roundabout.Accounts;
+using Roundabout.Client.Library;
+using Roundabout.Records;
+using Roundabout.Tests.Infrastructure;
+using Roundabout.Transactions;
+using Roundabout.Transactions.OneRound;
+
+namespace Roundabout.Tests.Cluster;
+
+/// <summary>
+/// A deactivating grain finishes the calls it is running before it goes, and runs none of those
+/// queued for it meanwhile. A call that waits inside it (a read for a prepared write's outcome, an
+/// <see cref="Stm.Retry"/> watch) must stop waiting when the deactivation starts: it held the
+/// deactivation, and every call queued behind it, until the wait's own time-out (here two minutes
+/// for prepared writes, 20 s for a watch). The waiter then runs again at the next activation.
+/// </summary>
+public sealed class DeactivationWaitTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(10);
+    private RoundaboutCluster _cluster = null!;
+    private HoldingRecordStore _store = null!;
+
+    public async Task InitializeAsync() =>
+        _cluster = await RoundaboutCluster.StartAsync(
+            silos: 1,
+            configure: options => options.PreparedResolutionTimeout = TimeSpan.FromMinutes(2),
+            wrapStore: inner => _store = new HoldingRecordStore(inner));
+
+    public async Task DisposeAsync()
+    {
+        _store.Release();
+        await _cluster.DisposeAsync();
+    }
+
+    private IGrainFactory Grains => _cluster.Grains;
+
+    [Fact]
+    public async Task RecordRead_WaitingForAPreparedWrite_DoesNotHoldItsGrainsDeactivation()
+    {
+        var (x, z) = (Grains.GetGrain<IRecordGrain>(Keys.New("rec")), Grains.GetGrain<IRecordGrain>(Keys.New("rec")));
+        await x.Put([1]);
+        await z.Put([1]);
+        var prepared = await HoldPreparedAsync(round => [x.PutInRound(round, [3]), z.PutInRound(round, [3])]);
+
+        var read = x.Get();
+        await AssertStillWaitingAsync(read);
+        await _cluster.Cluster.DeactivateAsync(x).WaitAsync(Prompt);
+
+        // A plain grain call is a transaction of its own, and hears that it may run again.
+        var conflict = await Assert.ThrowsAsync<TransactionConflictException>(() => read.WaitAsync(Prompt));
+        Assert.Contains("started deactivating while this transaction waited for the outcome of a write prepared", conflict.Message, StringComparison.Ordinal);
+        _store.Release();
+        await prepared.WaitAsync(Prompt);
+        Assert.Equal(3, (await x.Get()).Value![0]);
+    }
+
+    [Fact]
+    public async Task BalanceRead_WaitingForAPreparedTransfer_DoesNotHoldItsGrainsDeactivation()
+    {
+        var (a, b) = (Grains.GetGrain<IAccountGrain>(Keys.New("acct")), Grains.GetGrain<IAccountGrain>(Keys.New("acct")));
+        await a.Deposit(100);
+        var prepared = await HoldPreparedAsync(round => [a.WithdrawInRound(round, 30), b.DepositInRound(round, 30)]);
+
+        // Through the client, which runs a read that may run again once more: at the next activation,
+        // where it waits for the transfer's outcome again.
+        var read = new RoundaboutClient(Grains, _cluster.Transactions).GetBalanceAsync(b.GetPrimaryKeyString());
+        await AssertStillWaitingAsync(read);
+        await _cluster.Cluster.DeactivateAsync(b).WaitAsync(Prompt);
+        await AssertStillWaitingAsync(read);
+
+        _store.Release();
+        await prepared.WaitAsync(Prompt);
+        Assert.Equal(30, await read.WaitAsync(Prompt));
+        Assert.Equal(70, await a.GetBalance());
+    }
+
+    [Fact]
+    public async Task RetryWatch_DoesNotHoldItsGrainsDeactivation_AndWatchesAgainAtTheNextActivation()
+    {
+        var client = new RoundaboutClient(Grains, _cluster.Transactions);
+        var account = Keys.New("acct");
+        var grain = Grains.GetGrain<IAccountGrain>(account);
+        var attempts = 0;
+        var withdrawal = client.Runner.RunAsync(async () =>
+        {
+            Interlocked.Increment(ref attempts);
+            if (await grain.GetBalance() < 50)
+            {
+                Stm.Retry();
+            }
+
+            await grain.Withdraw(50);
+        }, new RunOptions { Timeout = TimeSpan.FromMinutes(1) });
+
+        await AssertStillWaitingAsync(withdrawal);
+        await _cluster.Cluster.DeactivateAsync(grain).WaitAsync(Prompt);
+        await AssertStillWaitingAsync(withdrawal); // nothing changed: it waits again, at the next activation
+        var attemptsBeforeDeposit = Volatile.Read(ref attempts);
+
+        await client.DepositAsync(account, 60);
+        await withdrawal.WaitAsync(Prompt);
+
+        Assert.Equal(10, await client.GetBalanceAsync(account));
+        Assert.InRange(attemptsBeforeDeposit, 2, 3); // woken once by the deactivation, not spinning
+    }
+
+    /// <summary>Starts a one-round transaction and holds it prepared: its Commit is not recorded until the store is released.</summary>
+    private async Task<Task> HoldPreparedAsync(Func<OneRoundTicket, IReadOnlyCollection<Task<PreparedPart>>> parts)
+    {
+        _store.HoldWrites = DecisionWrites.HasCommit;
+        var transaction = _cluster.Transactions.RunOneRoundAsync(parts);
+        await _store.FirstHeld.WaitAsync(Prompt);
+        return transaction;
+    }
+
+    private static async Task AssertStillWaitingAsync(Task waiter)
+    {
+        await Task.Delay(300);
+        Assert.False(waiter.IsCompleted, $"it did not wait: {waiter.Status} {waiter.Exception?.InnerException?.Message}");
+    }
+}
