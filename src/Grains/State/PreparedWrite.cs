@@ -5,7 +5,7 @@ namespace Roundabout.State;
 /// other write can prepare, and a snapshot at or above its timestamp waits for its outcome,
 /// because it may already be committed.
 /// </summary>
-internal sealed class PreparedWrite<T>(Guid transactionId, long commitTimestamp, T value, bool commitsWhenDurable, DateTime preparedAtUtc)
+internal sealed class PreparedWrite<T>(Guid transactionId, long commitTimestamp, T value, bool commitsWhenDurable, DateTime preparedAtUtc) : ISettleable
 {
     public Guid TransactionId { get; } = transactionId;
 
@@ -21,10 +21,6 @@ internal sealed class PreparedWrite<T>(Guid transactionId, long commitTimestamp,
 
     public DateTime PreparedAtUtc { get; } = preparedAtUtc;
 
-    /// <summary>
-    /// Whether a settle from the decision record is under way: one at a time, since one can wait
-    /// for as long as a transaction committer's operation runs.
-    /// </summary>
     public bool Settling { get; set; }
 
     /// <summary>Completes when the write is installed or dropped.</summary>

@@ -30,22 +30,16 @@ namespace Roundabout.State;
 /// </remarks>
 internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCounter, ITransactionParticipant
 {
-    private readonly TransactionalStateConfiguration _config;
-    private readonly IGrainContext _context;
     private readonly Serializer<OrleansTransactionAbortedException> _abortSerializer;
     private readonly Serializer<DurableCounterSlot> _serializer;
     private readonly IRecordStore _store;
     private readonly ITimestampSource _timestamps;
-    private readonly CommitDecisions _decisions;
-    private readonly VersionHandover<long> _handover;
     private readonly RoundaboutTransactionOptions _options;
-    private readonly ILogger _logger;
     private readonly ParticipantId _participantId;
+    private readonly SlotActivation<long> _slot;
     private readonly SlotWriter _writer;
-    private readonly Task _deactivating;
     private readonly Dictionary<Guid, Pending> _tentative = [];
     private readonly Dictionary<Guid, Pending> _prepared = [];
-    private readonly CancellationTokenSource _activationStopped = new();
 
     private VersionChain<long> _chain = new(0, 0);
     private long _maxReadTimestamp;
@@ -66,25 +60,18 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         ILogger<RoundaboutTransactionalCounter> logger)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(config.StateName);
-        _config = config;
-        _context = context;
         _serializer = serializer;
         _abortSerializer = abortSerializer;
         _store = store;
         _timestamps = timestamps;
-        _decisions = decisions;
         _options = options.Value;
-        _logger = logger;
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
-        _writer = new SlotWriter(store, $"roundabout/counter/{context.GrainId}/{config.StateName}", Capture, FailStorage);
-        _deactivating = DeactivationSignal.GetOrCreate(context).Started;
-        ParticipantRegistry.GetOrCreate(context).Add(config.StateName, this);
-        _handover = new VersionHandover<long>(_writer.Key, retired, HandOver);
-        context.ObservableLifecycle.AddMigrationParticipant(_handover);
-        context.ObservableLifecycle.Subscribe<RoundaboutTransactionalCounter>(GrainLifecycleStage.SetupState, LoadAsync, StopAsync);
+        _slot = new SlotActivation<long>(context, config, "counter", store, decisions, retired, this, Capture, () => _loaded ? _chain : null, logger);
+        _writer = _slot.Writer;
+        _slot.LoadAtActivation<RoundaboutTransactionalCounter>(LoadAsync);
     }
 
-    private string Describe => $"{_context.GrainId}/{_config.StateName}";
+    private string Describe => _slot.Describe;
 
     /// <summary>An operation failed here: the transaction must not commit without it, even if the grain catches the exception (see the state's Doom).</summary>
     private void Doom(TransactionInfo info, Exception exception) => info.RecordException(exception, _abortSerializer);
@@ -98,7 +85,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         long value;
         try
         {
-            ThrowIfUnusable(info);
+            _slot.ThrowIfStorageFailed(info);
             value = await ReadCommittedAsync(info, stamp.ReadTimestamp);
         }
         catch (Exception exception)
@@ -138,7 +125,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         long snapshot;
         try
         {
-            ThrowIfUnusable(info);
+            _slot.ThrowIfStorageFailed(info);
             if (TryAddWithoutWaiting(info, stamp, delta, floor, ceiling) is { } added)
             {
                 return added;
@@ -283,25 +270,8 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         }
     }
 
-    public async Task<bool> WaitForCommitAfter(long timestamp, TimeSpan timeout)
-    {
-        var deadline = ParticipantTimings.ChangeWaitDeadline(timeout);
-        while (_chain.Newest.CommitTimestamp <= timestamp)
-        {
-            var remaining = deadline - DateTime.UtcNow;
-            if (remaining <= TimeSpan.Zero)
-            {
-                return false;
-            }
-
-            if (await Task.WhenAny(_decided.Task, Task.Delay(remaining), _deactivating) == _deactivating)
-            {
-                return true; // look again: the transaction runs once more, and waits at the next activation if nothing changed
-            }
-        }
-
-        return true;
-    }
+    public Task<bool> WaitForCommitAfter(long timestamp, TimeSpan timeout) =>
+        _slot.WaitForCommitAfter(timestamp, timeout, () => _chain.Newest.CommitTimestamp, () => _decided.Task);
 
     private async Task<Vote> PrepareCoreAsync(PrepareRequest request, bool commitsWhenDurable)
     {
@@ -482,11 +452,11 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         {
             // After a storage failure a single writer's commit stays undecided here for good (only
             // a reload knows its outcome), and Orleans does not finish deactivating while this waits.
-            ThrowIfUnusable(info);
+            _slot.ThrowIfStorageFailed(info);
             var decided = _decided.Task;
             var timeout = Task.Delay(_options.PreparedResolutionTimeout);
-            var finished = await Task.WhenAny(decided, _writer.Failed, timeout, _deactivating);
-            if (finished == _deactivating && !decided.IsCompleted)
+            var finished = await Task.WhenAny(decided, _writer.Failed, timeout, _slot.Deactivating);
+            if (finished == _slot.Deactivating && !decided.IsCompleted)
             {
                 // No longer wait here for the outcome (see DeactivationSignal): the transaction runs again at the next activation.
                 throw new TransactionConflictException(info.Id, $"{Describe} started deactivating while this transaction waited for the outcome of an addition prepared at or below {readTimestamp}. Retry the transaction.");
@@ -554,49 +524,12 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         }
     }
 
-    private async Task SettleAsync(Guid transactionId, Pending prepared)
-    {
-        if (prepared.Settling)
-        {
-            return;
-        }
-
-        prepared.Settling = true;
-        try
-        {
-            if (_activationStopped.IsCancellationRequested)
-            {
-                return; // see StopAsync
-            }
-
-            var proposed = await _decisions.ProposeAbortAsync(transactionId, () => _prepared.TryGetValue(transactionId, out var still) && ReferenceEquals(still, prepared), _activationStopped.Token);
-            if (proposed is not { } decision || _activationStopped.IsCancellationRequested)
-            {
-                return; // decided meanwhile; or stopped while the decision was on its way: see StopAsync
-            }
-
-            if (decision == Decision.Commit)
-            {
-                await Commit(transactionId, prepared.CommitTimestamp);
-            }
-            else
-            {
-                await Abort(transactionId);
-            }
-        }
-        catch (OperationCanceledException) when (_activationStopped.IsCancellationRequested)
-        {
-            // Stopped while a committer's operation was still deciding: see StopAsync.
-        }
-        catch (Exception exception)
-        {
-            LogSettleFailed(_logger, exception, Describe, transactionId);
-        }
-        finally
-        {
-            prepared.Settling = false;
-        }
-    }
+    private Task SettleAsync(Guid transactionId, Pending prepared) =>
+        _slot.SettleAsync(
+            transactionId,
+            prepared,
+            stillPrepared: () => _prepared.TryGetValue(transactionId, out var still) && ReferenceEquals(still, prepared),
+            apply: decision => decision == Decision.Commit ? Commit(transactionId, prepared.CommitTimestamp) : Abort(transactionId));
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
@@ -605,7 +538,9 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         {
             var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_writer.Key} is empty.");
             _writer.ETag = record.ETag;
-            _chain = _handover.TakeOver(record.ETag, newest => newest.CommitTimestamp == slot.CommitTimestamp && newest.Value == slot.Value)
+            // Handed-over versions only if the record's committed value is their newest: an addition
+            // that committed when durable was folded into the record's value, which then differs.
+            _chain = _slot.Handover.TakeOver(record.ETag, newest => newest.CommitTimestamp == slot.CommitTimestamp && newest.Value == slot.Value)
                 ?? new VersionChain<long>(slot.CommitTimestamp, slot.Value);
             foreach (var stored in slot.Prepared)
             {
@@ -637,11 +572,11 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         {
             try
             {
-                await Task.Delay(wait, _activationStopped.Token);
+                await Task.Delay(wait, _slot.Stopped);
             }
             catch (OperationCanceledException)
             {
-                return; // see StopAsync
+                return; // see SlotActivation.StopAsync
             }
         }
 
@@ -656,27 +591,6 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
             }
         }
     }
-
-    /// <summary>
-    /// The activation is deactivating: settling still under way writes nothing more; the next
-    /// activation settles the pending additions itself (see the StopAsync of <see cref="RoundaboutTransactionalState{TState}"/>).
-    /// </summary>
-    private Task StopAsync(CancellationToken cancellationToken)
-    {
-        _activationStopped.Cancel();
-        _writer.Stop();
-        _handover.Retire();
-        return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// The committed versions and the ETag of the record this activation wrote last (see the state's
-    /// HandOver). Prepared additions stay in the record for the next activation to recover; one
-    /// that commits when durable is folded into the record's committed value, which then differs
-    /// from the chain's newest, and the next activation's check refuses the versions.
-    /// </summary>
-    private (string ETag, VersionChain<long> Chain)? HandOver() =>
-        _loaded && _writer.Failure is null && _writer.ETag is { } etag ? (etag, _chain) : null;
 
     private byte[] Capture()
     {
@@ -706,22 +620,8 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         return _serializer.SerializeToArray(slot);
     }
 
-    private void FailStorage(Exception exception)
-    {
-        LogStorageFailed(_logger, exception, Describe);
-        _context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, exception, "Transactional counter storage failed; reloading from storage."));
-    }
-
-    private void ThrowIfUnusable(TransactionInfo info)
-    {
-        if (_writer.Failure is { } failure)
-        {
-            throw new OrleansTransactionAbortedException(info.Id, $"{Describe} lost track of its storage and is being reloaded: {failure.Message}", failure);
-        }
-    }
-
     /// <summary>A transaction's additions here: tentative until prepared, then pending until decided.</summary>
-    private sealed class Pending
+    private sealed class Pending : ISettleable
     {
         public long Delta { get; set; }
 
@@ -740,13 +640,6 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
         public DateTime Touched { get; set; } = DateTime.UtcNow;
 
-        /// <summary>Whether a settle is under way: one at a time (see <see cref="PreparedWrite{T}.Settling"/>).</summary>
         public bool Settling { get; set; }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{State}: could not settle pending addition of transaction {TransactionId}; will retry on the next access")]
-    private static partial void LogSettleFailed(ILogger logger, Exception exception, string state, Guid transactionId);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "{State}: storage failed; the activation stops and reloads")]
-    private static partial void LogStorageFailed(ILogger logger, Exception exception, string state);
 }

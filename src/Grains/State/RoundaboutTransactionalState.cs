@@ -32,7 +32,6 @@ namespace Roundabout.State;
 internal sealed partial class RoundaboutTransactionalState<TState> : ITransactionalState<TState>, ITransactionParticipant
     where TState : class, new()
 {
-    private readonly TransactionalStateConfiguration _config;
     private readonly IGrainContext _context;
     private readonly ITransactionDataCopier<TState> _copier;
 
@@ -43,15 +42,12 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     private readonly Serializer<DurableSlot<TState>> _serializer;
     private readonly IRecordStore _store;
     private readonly ITimestampSource _timestamps;
-    private readonly CommitDecisions _decisions;
-    private readonly VersionHandover<TState> _handover;
     private readonly RoundaboutTransactionOptions _options;
     private readonly ILogger _logger;
     private readonly ParticipantId _participantId;
+    private readonly SlotActivation<TState> _slot;
     private readonly SlotWriter _writer;
-    private readonly Task _deactivating;
     private readonly Dictionary<Guid, TentativeWrite<TState>> _tentative = [];
-    private readonly CancellationTokenSource _activationStopped = new();
 
     private VersionChain<TState> _chain = new(0, new TState());
     private long _maxReadTimestamp;
@@ -74,23 +70,18 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         ILogger<RoundaboutTransactionalState<TState>> logger)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(config.StateName);
-        _config = config;
         _context = context;
         _copier = copier;
         _serializer = serializer;
         _abortSerializer = abortSerializer;
         _store = store;
         _timestamps = timestamps;
-        _decisions = decisions;
         _options = options.Value;
         _logger = logger;
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
-        _writer = new SlotWriter(store, $"roundabout/state/{context.GrainId}/{config.StateName}", Capture, FailStorage);
-        _deactivating = DeactivationSignal.GetOrCreate(context).Started;
-        ParticipantRegistry.GetOrCreate(context).Add(config.StateName, this);
-        _handover = new VersionHandover<TState>(_writer.Key, retired, HandOver);
-        context.ObservableLifecycle.AddMigrationParticipant(_handover);
-        context.ObservableLifecycle.Subscribe<RoundaboutTransactionalState<TState>>(GrainLifecycleStage.SetupState, LoadAsync, StopAsync);
+        _slot = new SlotActivation<TState>(context, config, "state", store, decisions, retired, this, Capture, () => _loaded ? _chain : null, logger);
+        _writer = _slot.Writer;
+        _slot.LoadAtActivation<RoundaboutTransactionalState<TState>>(LoadAsync);
     }
 
     /// <summary>The number of committed versions kept in memory (for tests of version pruning).</summary>
@@ -102,7 +93,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     /// </summary>
     internal Func<Task>? AfterReaderWaitTimedOut { get; set; }
 
-    private string Describe => $"{_context.GrainId}/{_config.StateName}";
+    private string Describe => _slot.Describe;
 
     public async Task<TResult> PerformRead<TResult>(Func<TState, TResult> readFunction)
     {
@@ -308,26 +299,8 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         }
     }
 
-    public async Task<bool> WaitForCommitAfter(long timestamp, TimeSpan timeout)
-    {
-        var deadline = ParticipantTimings.ChangeWaitDeadline(timeout);
-        while (_chain.Newest.CommitTimestamp <= timestamp)
-        {
-            var remaining = deadline - DateTime.UtcNow;
-            if (remaining <= TimeSpan.Zero)
-            {
-                return false;
-            }
-
-            var installed = _installed.Task;
-            if (await Task.WhenAny(installed, Task.Delay(remaining), _deactivating) == _deactivating)
-            {
-                return true; // look again: the transaction runs once more, and waits at the next activation if nothing changed
-            }
-        }
-
-        return true;
-    }
+    public Task<bool> WaitForCommitAfter(long timestamp, TimeSpan timeout) =>
+        _slot.WaitForCommitAfter(timestamp, timeout, () => _chain.Newest.CommitTimestamp, () => _installed.Task);
 
     private bool TryTakeTentative(PrepareRequest request, out TentativeWrite<TState> tentative, out Vote refusal)
     {
@@ -405,13 +378,13 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         {
             // After a storage failure a single writer's commit stays undecided here for good (only
             // a reload knows its outcome), and Orleans does not finish deactivating while this waits.
-            ThrowIfStorageFailed(info);
+            _slot.ThrowIfStorageFailed(info);
 
             // It may already be committed: only its outcome tells what this snapshot contains.
             var decided = prepared.Decided.Task;
             var timeout = Task.Delay(_options.PreparedResolutionTimeout);
-            var finished = await Task.WhenAny(decided, _writer.Failed, timeout, _deactivating);
-            if (finished == _deactivating && !decided.IsCompleted)
+            var finished = await Task.WhenAny(decided, _writer.Failed, timeout, _slot.Deactivating);
+            if (finished == _slot.Deactivating && !decided.IsCompleted)
             {
                 throw DeactivatedWhileWaiting(info, prepared.CommitTimestamp);
             }
@@ -462,50 +435,12 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         _ = SettleFromDecisionAsync(prepared);
     }
 
-    private async Task SettleFromDecisionAsync(PreparedWrite<TState> prepared)
-    {
-        if (prepared.Settling)
-        {
-            return;
-        }
-
-        prepared.Settling = true;
-        try
-        {
-            if (_activationStopped.IsCancellationRequested)
-            {
-                return; // see StopAsync
-            }
-
-            var proposed = await _decisions.ProposeAbortAsync(prepared.TransactionId, () => ReferenceEquals(_prepared, prepared), _activationStopped.Token);
-            if (proposed is not { } decision || _activationStopped.IsCancellationRequested)
-            {
-                return; // decided meanwhile; or stopped while the decision was on its way: see StopAsync
-            }
-
-            LogSettled(_logger, Describe, prepared.TransactionId, decision);
-            if (decision == Decision.Commit)
-            {
-                await Commit(prepared.TransactionId, prepared.CommitTimestamp);
-            }
-            else
-            {
-                await Abort(prepared.TransactionId);
-            }
-        }
-        catch (OperationCanceledException) when (_activationStopped.IsCancellationRequested)
-        {
-            // Stopped while a committer's operation was still deciding: see StopAsync.
-        }
-        catch (Exception exception)
-        {
-            LogSettleFailed(_logger, exception, Describe, prepared.TransactionId);
-        }
-        finally
-        {
-            prepared.Settling = false;
-        }
-    }
+    private Task SettleFromDecisionAsync(PreparedWrite<TState> prepared) =>
+        _slot.SettleAsync(
+            prepared.TransactionId,
+            prepared,
+            stillPrepared: () => ReferenceEquals(_prepared, prepared),
+            apply: decision => decision == Decision.Commit ? Commit(prepared.TransactionId, prepared.CommitTimestamp) : Abort(prepared.TransactionId));
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
@@ -514,7 +449,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         {
             var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_writer.Key} is empty.");
             _writer.ETag = record.ETag;
-            _chain = _handover.TakeOver(record.ETag, newest => newest.CommitTimestamp == slot.CommitTimestamp)
+            _chain = _slot.Handover.TakeOver(record.ETag, newest => newest.CommitTimestamp == slot.CommitTimestamp)
                 ?? new VersionChain<TState>(slot.CommitTimestamp, slot.Value ?? new TState());
             if (slot.Prepared is { } stored)
             {
@@ -540,7 +475,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         if (wait > TimeSpan.Zero)
         {
             // The coordinator may still be alive and about to decide; give it its time.
-            await Task.WhenAny(recovered.Decided.Task, Task.Delay(wait, _activationStopped.Token));
+            await Task.WhenAny(recovered.Decided.Task, Task.Delay(wait, _slot.Stopped));
         }
 
         if (ReferenceEquals(_prepared, recovered))
@@ -549,36 +484,9 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         }
     }
 
-    /// <summary>
-    /// The activation is deactivating: settling still under way (waiting for the coordinator's
-    /// time, or for the decision record) proposes and writes nothing more. Orleans still runs this
-    /// activation's tasks after it has gone, and the next one loads the record and settles the
-    /// prepared write itself. A write from here would change the record under the next activation
-    /// (or be refused by its ETag): whichever write is refused stops its activation, which then
-    /// reloads for nothing. This runs before the activation leaves the grain directory, so before
-    /// any next activation exists.
-    /// </summary>
-    private Task StopAsync(CancellationToken cancellationToken)
-    {
-        _activationStopped.Cancel();
-        _writer.Stop();
-        _handover.Retire();
-        return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// The committed versions and the ETag of the record this activation wrote last, for running
-    /// snapshots to read from the next activation. A prepared write does not stand in the way: it is
-    /// in the record (or refused since the stop) and the next activation recovers it from there; the
-    /// committed versions are the record's history as long as the record's committed version is the
-    /// chain's newest, which the next activation checks.
-    /// </summary>
-    private (string ETag, VersionChain<TState> Chain)? HandOver() =>
-        _loaded && _writer.Failure is null && _writer.ETag is { } etag ? (etag, _chain) : null;
-
     private async Task EnsureUsableAsync(TransactionInfo info)
     {
-        ThrowIfStorageFailed(info);
+        _slot.ThrowIfStorageFailed(info);
 
         if (!_loaded)
         {
@@ -593,14 +501,6 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
     /// </summary>
     private TransactionConflictException DeactivatedWhileWaiting(TransactionInfo info, long preparedAt) =>
         new(info.Id, $"{Describe} started deactivating while this transaction waited for the outcome of a write prepared at {preparedAt}. Retry the transaction.");
-
-    private void ThrowIfStorageFailed(TransactionInfo info)
-    {
-        if (_writer.Failure is { } failure)
-        {
-            throw new OrleansTransactionAbortedException(info.Id, $"{Describe} lost track of its storage and is being reloaded: {failure.Message}", failure);
-        }
-    }
 
     private void SweepAbandonedWrites()
     {
@@ -648,24 +548,9 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         return _serializer.SerializeToArray(slot);
     }
 
-    private void FailStorage(Exception exception)
-    {
-        LogStorageFailed(_logger, exception, Describe);
-        _context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, exception, "Transactional state storage failed; reloading from storage."));
-    }
-
     private TransactionConflictException Conflict(string transactionId, string reason) =>
         new(transactionId, $"Transaction {transactionId} conflicts at {Describe}: {reason}.");
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{State}: prepared transaction {TransactionId} settled as {Decision}")]
-    private static partial void LogSettled(ILogger logger, string state, Guid transactionId, Decision decision);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{State}: could not settle prepared transaction {TransactionId}; will retry on the next access")]
-    private static partial void LogSettleFailed(ILogger logger, Exception exception, string state, Guid transactionId);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "{State}: recovered prepared transaction {TransactionId} at {CommitTimestamp}")]
     private static partial void LogRecoveredPrepared(ILogger logger, string state, Guid transactionId, long commitTimestamp);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "{State}: storage failed; the activation stops and reloads")]
-    private static partial void LogStorageFailed(ILogger logger, Exception exception, string state);
 }

@@ -1,0 +1,192 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Transactions;
+using Orleans.Transactions.Abstractions;
+using Roundabout.Storage;
+using Roundabout.Transactions.Protocol;
+
+namespace Roundabout.State;
+
+/// <summary>
+/// What a transactional state and a transactional counter share in one grain activation: the
+/// record and its writer, the hand-over of committed versions to the next activation, the
+/// registration as the activation's participant, the lifecycle hooks, what a storage failure does,
+/// and the signals that end waits (this activation stopped; its deactivation started).
+/// </summary>
+/// <typeparam name="TValue">The committed value: the state itself, or the counter's number.</typeparam>
+internal sealed partial class SlotActivation<TValue>
+{
+    private readonly IGrainContext _context;
+    private readonly CommitDecisions _decisions;
+    private readonly string _kind;
+    private readonly ILogger _logger;
+    private readonly Func<VersionChain<TValue>?> _loadedChain;
+    private readonly CancellationTokenSource _stopped = new();
+
+    /// <param name="kind">"state" or "counter": the record's key prefix, and the name in messages.</param>
+    /// <param name="participant">The state or counter, registered under its state name.</param>
+    /// <param name="capture">The record as of now, for the writer.</param>
+    /// <param name="loadedChain">The committed versions once loaded, <c>null</c> before: what is handed over.</param>
+    public SlotActivation(
+        IGrainContext context,
+        TransactionalStateConfiguration config,
+        string kind,
+        IRecordStore store,
+        CommitDecisions decisions,
+        RetiredVersions retired,
+        ITransactionParticipant participant,
+        Func<byte[]> capture,
+        Func<VersionChain<TValue>?> loadedChain,
+        ILogger logger)
+    {
+        _context = context;
+        _decisions = decisions;
+        _kind = kind;
+        _logger = logger;
+        _loadedChain = loadedChain;
+        Describe = $"{context.GrainId}/{config.StateName}";
+        Writer = new SlotWriter(store, $"roundabout/{kind}/{context.GrainId}/{config.StateName}", capture, FailStorage);
+        Deactivating = DeactivationSignal.GetOrCreate(context).Started;
+        ParticipantRegistry.GetOrCreate(context).Add(config.StateName, participant);
+        Handover = new VersionHandover<TValue>(Writer.Key, retired, HandOver);
+        context.ObservableLifecycle.AddMigrationParticipant(Handover);
+    }
+
+    /// <summary>The grain and the state's name, for messages.</summary>
+    public string Describe { get; }
+
+    public SlotWriter Writer { get; }
+
+    public VersionHandover<TValue> Handover { get; }
+
+    /// <summary>Cancelled when the activation stops (see <see cref="StopAsync"/>).</summary>
+    public CancellationToken Stopped => _stopped.Token;
+
+    /// <summary>Completes when the activation starts deactivating (see <see cref="DeactivationSignal"/>).</summary>
+    public Task Deactivating { get; }
+
+    /// <summary>Loads the record with <paramref name="load"/> when the grain activates, and stops with it.</summary>
+    public void LoadAtActivation<TObserver>(Func<CancellationToken, Task> load) =>
+        _context.ObservableLifecycle.Subscribe<TObserver>(GrainLifecycleStage.SetupState, load, StopAsync);
+
+    /// <summary>Once the writer has failed, every operation is refused until the activation reloads.</summary>
+    public void ThrowIfStorageFailed(TransactionInfo info)
+    {
+        if (Writer.Failure is { } failure)
+        {
+            throw new OrleansTransactionAbortedException(info.Id, $"{Describe} lost track of its storage and is being reloaded: {failure.Message}", failure);
+        }
+    }
+
+    /// <summary>
+    /// For <c>Stm.Retry</c>: true once <paramref name="newestCommit"/> is above
+    /// <paramref name="timestamp"/>, or when the activation starts deactivating (look again, at the
+    /// next activation); false after <paramref name="timeout"/>. <paramref name="changed"/> is the
+    /// task that completes on the next change.
+    /// </summary>
+    public async Task<bool> WaitForCommitAfter(long timestamp, TimeSpan timeout, Func<long> newestCommit, Func<Task> changed)
+    {
+        var deadline = ParticipantTimings.ChangeWaitDeadline(timeout);
+        while (newestCommit() <= timestamp)
+        {
+            var remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            if (await Task.WhenAny(changed(), Task.Delay(remaining), Deactivating) == Deactivating)
+            {
+                return true;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Settles a transaction prepared here whose coordinator has gone quiet: proposes Abort in its
+    /// decision record (a Commit recorded first stands) and applies whichever decision stands with
+    /// <paramref name="apply"/>. Nothing is proposed or applied once the activation has stopped
+    /// (see <see cref="StopAsync"/>), or once <paramref name="stillPrepared"/> says the outcome
+    /// arrived meanwhile. A failure is logged: the next reader that waits it out tries again.
+    /// </summary>
+    public async Task SettleAsync(Guid transactionId, ISettleable prepared, Func<bool> stillPrepared, Func<Decision, Task> apply)
+    {
+        if (prepared.Settling)
+        {
+            return;
+        }
+
+        prepared.Settling = true;
+        try
+        {
+            if (_stopped.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var proposed = await _decisions.ProposeAbortAsync(transactionId, stillPrepared, _stopped.Token);
+            if (proposed is not { } decision || _stopped.IsCancellationRequested)
+            {
+                return; // decided meanwhile; or stopped while the decision was on its way
+            }
+
+            LogSettled(_logger, Describe, transactionId, decision);
+            await apply(decision);
+        }
+        catch (OperationCanceledException) when (_stopped.IsCancellationRequested)
+        {
+            // Stopped while a committer's operation was still deciding.
+        }
+        catch (Exception exception)
+        {
+            LogSettleFailed(_logger, exception, Describe, transactionId);
+        }
+        finally
+        {
+            prepared.Settling = false;
+        }
+    }
+
+    /// <summary>
+    /// The activation is deactivating: settling still under way (waiting for a coordinator's time,
+    /// or for a decision record) proposes and writes nothing more. Orleans still runs this
+    /// activation's tasks after it has gone, and the next one loads the record and settles what is
+    /// prepared itself. A write from here would change the record under the next activation (or be
+    /// refused by its ETag): whichever write is refused stops its activation, which then reloads for
+    /// nothing. This runs before the activation leaves the grain directory, so before any next
+    /// activation exists.
+    /// </summary>
+    private Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopped.Cancel();
+        Writer.Stop();
+        Handover.Retire();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The committed versions and the ETag of the record this activation wrote last, for running
+    /// snapshots to read from the next activation. What is prepared does not stand in the way: it
+    /// is in the record (or refused since the stop) and the next activation recovers it from there;
+    /// the committed versions are the record's history as long as the record's committed version is
+    /// the chain's newest, which the next activation checks.
+    /// </summary>
+    private (string ETag, VersionChain<TValue> Chain)? HandOver() =>
+        _loadedChain() is { } chain && Writer.Failure is null && Writer.ETag is { } etag ? (etag, chain) : null;
+
+    private void FailStorage(Exception exception)
+    {
+        LogStorageFailed(_logger, exception, Describe);
+        _context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, exception, $"Transactional {_kind} storage failed; reloading from storage."));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{State}: prepared transaction {TransactionId} settled as {Decision}")]
+    private static partial void LogSettled(ILogger logger, string state, Guid transactionId, Decision decision);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{State}: could not settle prepared transaction {TransactionId}; will retry on the next access")]
+    private static partial void LogSettleFailed(ILogger logger, Exception exception, string state, Guid transactionId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{State}: storage failed; the activation stops and reloads")]
+    private static partial void LogStorageFailed(ILogger logger, Exception exception, string state);
+}
