@@ -1,12 +1,13 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Orleans.Runtime.Diagnostics;
 
 namespace Roundabout.State;
 
 /// <summary>
-/// Completes when the grain activation it belongs to starts deactivating; kept as a grain context
-/// component. A call that waits inside the grain (a read for the outcome of a prepared write, an
-/// <c>Stm.Retry</c> watch) stops waiting then.
+/// Completes when the grain activation it belongs to starts deactivating. A call that waits inside
+/// the grain (a read for the outcome of a prepared write, an <c>Stm.Retry</c> watch) stops waiting
+/// then.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -23,9 +24,23 @@ namespace Roundabout.State;
 /// event types are public, and Orleans marks them as liable to change between minor versions: if
 /// they go, this signal never fires and waits end by their time-outs, as before.
 /// </para>
+/// <para>
+/// Only a deactivation that the activation itself starts is seen in time: idle collection,
+/// shedding, a silo's shutdown, a grain's own <c>DeactivateOnIdle</c> or <c>MigrateOnIdle</c>, the
+/// runtime's <c>Deactivate</c> or <c>Migrate</c>. One asked for by a grain call from outside
+/// (<c>IGrainManagementExtension</c>) is a call like any other, queued behind the waiting call.
+/// </para>
+/// <para>
+/// The callback runs inside Orleans' <c>Deactivate</c>, under the activation's lock, for every
+/// grain in the process: it must never throw, and it looks the signal up in a table of its own,
+/// not among the grain's components (whose lookup falls back to the activation's services).
+/// </para>
 /// </remarks>
 internal sealed class DeactivationSignal
 {
+    /// <summary>The signals of the activations that have one; an entry goes with its activation.</summary>
+    private static readonly ConditionalWeakTable<IGrainContext, DeactivationSignal> Signals = [];
+
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     static DeactivationSignal() => DiagnosticListener.AllListeners.Subscribe(new ListenerWatcher());
@@ -33,17 +48,7 @@ internal sealed class DeactivationSignal
     /// <summary>Completes when the activation starts deactivating.</summary>
     public Task Started => _started.Task;
 
-    public static DeactivationSignal GetOrCreate(IGrainContext context)
-    {
-        var signal = context.GetComponent<DeactivationSignal>();
-        if (signal is null)
-        {
-            signal = new DeactivationSignal();
-            context.SetComponent(signal);
-        }
-
-        return signal;
-    }
+    public static DeactivationSignal GetOrCreate(IGrainContext context) => Signals.GetValue(context, static _ => new DeactivationSignal());
 
     /// <summary>Finds Orleans' grain lifecycle listener among every diagnostic listener the process creates.</summary>
     private sealed class ListenerWatcher : IObserver<DiagnosticListener>
@@ -67,15 +72,29 @@ internal sealed class DeactivationSignal
 
     /// <summary>
     /// Runs inside Orleans' deactivation, under the activation's lock: it only completes a task,
-    /// whose continuations run elsewhere.
+    /// whose continuations run elsewhere, and never throws (see the remarks above).
     /// </summary>
     private sealed class DeactivationWatcher : IObserver<KeyValuePair<string, object?>>
     {
         public void OnNext(KeyValuePair<string, object?> value)
         {
-            if (value.Value is GrainLifecycleEvents.Deactivating deactivating)
+            try
             {
-                deactivating.GrainContext.GetComponent<DeactivationSignal>()?._started.TrySetResult();
+                Complete(value.Value);
+            }
+            catch
+            {
+                // Never into Orleans' deactivation. Not even for a payload type that changed: the
+                // type is bound in Complete, so such a failure surfaces here, not in the caller.
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void Complete(object? payload)
+        {
+            if (payload is GrainLifecycleEvents.Deactivating deactivating && Signals.TryGetValue(deactivating.GrainContext, out var signal))
+            {
+                signal._started.TrySetResult();
             }
         }
 

@@ -41,7 +41,8 @@ public interface IRoundaboutTransactions
     /// <summary>
     /// After a body called <see cref="Stm.Retry"/> (surfacing as <paramref name="retry"/>), waits
     /// until a version newer than its snapshot is committed at any state it read, or the time-out
-    /// passes. Returns whether something changed. <paramref name="timeout"/> is positive, or
+    /// passes. Returns whether something changed, or may have: a grain that starts deactivating
+    /// answers true, so that the body runs again (and waits again, at the next activation). <paramref name="timeout"/> is positive, or
     /// <see cref="Timeout.InfiniteTimeSpan"/>; either way one call waits at most 20 s (each grain's
     /// limit, well inside Orleans' response time-out), so a caller that wants longer asks again.
     /// </summary>

@@ -54,6 +54,46 @@ public sealed class DeactivationWaitTests : IAsyncLifetime
         Assert.Equal(3, (await x.Get()).Value![0]);
     }
 
+    /// <summary>
+    /// A migration is a deactivation too. Two silos of their own, so that the grain has somewhere to
+    /// go; the migration is the runtime's, as a grain's own <c>MigrateOnIdle</c> asks for it (one
+    /// asked for by a call from outside queues behind the waiting read: see DeactivationSignal).
+    /// </summary>
+    [Fact]
+    public async Task RecordRead_WaitingForAPreparedWrite_DoesNotHoldItsGrainsMigration()
+    {
+        HoldingRecordStore store = null!;
+        await using var cluster = await RoundaboutCluster.StartAsync(
+            silos: 2,
+            configure: options => options.PreparedResolutionTimeout = TimeSpan.FromMinutes(2),
+            wrapStore: inner => store = new HoldingRecordStore(inner));
+        try
+        {
+            var (x, z) = (cluster.Grains.GetGrain<IRecordGrain>(Keys.New("rec")), cluster.Grains.GetGrain<IRecordGrain>(Keys.New("rec")));
+            await x.Put([1]);
+            await z.Put([1]);
+            store.HoldWrites = DecisionWrites.HasCommit;
+            var prepared = cluster.Transactions.RunOneRoundAsync(round => [x.PutInRound(round, [3]), z.PutInRound(round, [3])]);
+            await store.FirstHeld.WaitAsync(Prompt);
+
+            var read = x.Get();
+            await AssertStillWaitingAsync(read);
+            Assert.True(cluster.Cluster.TryGetGrainContext(x.GetGrainId(), out var activation), "the record has no activation");
+            var gone = activation.Deactivated;
+            activation.Migrate(requestContext: null);
+            await gone.WaitAsync(Prompt);
+
+            await Assert.ThrowsAsync<TransactionConflictException>(() => read.WaitAsync(Prompt));
+            store.Release();
+            await prepared.WaitAsync(Prompt);
+            Assert.Equal(3, (await x.Get()).Value![0]);
+        }
+        finally
+        {
+            store.Release();
+        }
+    }
+
     [Fact]
     public async Task BalanceRead_WaitingForAPreparedTransfer_DoesNotHoldItsGrainsDeactivation()
     {
@@ -102,6 +142,34 @@ public sealed class DeactivationWaitTests : IAsyncLifetime
 
         Assert.Equal(10, await client.GetBalanceAsync(account));
         Assert.InRange(attemptsBeforeDeposit, 2, 3); // woken once by the deactivation, not spinning
+    }
+
+    /// <summary>The same for a watch on a transactional state (a record) rather than a counter.</summary>
+    [Fact]
+    public async Task RetryWatchOnARecord_DoesNotHoldItsGrainsDeactivation_AndWatchesAgainAtTheNextActivation()
+    {
+        var client = new RoundaboutClient(Grains, _cluster.Transactions);
+        var record = Grains.GetGrain<IRecordGrain>(Keys.New("rec"));
+        await record.Put([1]);
+        var attempts = 0;
+        var waiting = client.Runner.RunAsync(async () =>
+        {
+            Interlocked.Increment(ref attempts);
+            if ((await record.Get()).Value![0] < 5)
+            {
+                Stm.Retry();
+            }
+        }, new RunOptions { Timeout = TimeSpan.FromMinutes(1) });
+
+        await AssertStillWaitingAsync(waiting);
+        await _cluster.Cluster.DeactivateAsync(record).WaitAsync(Prompt);
+        await AssertStillWaitingAsync(waiting);
+        var attemptsBeforeThePut = Volatile.Read(ref attempts);
+
+        await record.Put([5]);
+        await waiting.WaitAsync(Prompt);
+
+        Assert.InRange(attemptsBeforeThePut, 2, 3);
     }
 
     /// <summary>Starts a one-round transaction and holds it prepared: its Commit is not recorded until the store is released.</summary>

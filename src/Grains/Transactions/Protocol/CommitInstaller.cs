@@ -156,10 +156,15 @@ internal sealed partial class CommitInstaller(
         {
             installed = await CommitAsync(transactionId, unconfirmed.CommitTimestamp, unconfirmed.Writers[index], sentAgainIfUnanswered: true);
         }
+        catch
+        {
+            // Only a logger that throws gets here (CommitAsync catches the call's failures): nothing
+            // to do but not let it become an unobserved exception of this fire-and-forget task.
+        }
         finally
         {
-            // Whatever went wrong on the way (a logger that throws, say), the writer must not stay
-            // marked as called: no answer would ever come to make it due again.
+            // Whatever went wrong on the way, the writer must not stay marked as called: no
+            // answer would ever come to make it due again.
             if (unconfirmed.Answered(index, installed))
             {
                 Settle(transactionId, unconfirmed);
