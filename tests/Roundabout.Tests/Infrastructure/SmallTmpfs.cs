@@ -28,16 +28,29 @@ internal sealed class SmallTmpfs : IDisposable
         Directory.CreateDirectory(mountPoint);
         var start = new ProcessStartInfo("unshare")
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "--user", "--map-root-user", "--mount", "sh", "-c", $"mount -t tmpfs -o size={sizeKiB}k tmpfs \"$0\" && echo mounted && exec sleep 600", mountPoint })
+
+        // The holder lives until its standard input closes: when this process disposes of it, or dies.
+        foreach (var argument in new[] { "--user", "--map-root-user", "--mount", "sh", "-c", $"mount -t tmpfs -o size={sizeKiB}k tmpfs \"$0\" && echo mounted && exec cat >/dev/null", mountPoint })
         {
             start.ArgumentList.Add(argument);
         }
 
-        var holder = Process.Start(start) ?? throw new InvalidOperationException("Could not start unshare.");
+        Process holder;
+        try
+        {
+            holder = Process.Start(start) ?? throw new InvalidOperationException("Could not start unshare.");
+        }
+        catch (System.ComponentModel.Win32Exception exception)
+        {
+            Directory.Delete(mountPoint);
+            throw new InvalidOperationException($"Could not run unshare to mount a {sizeKiB} KiB tmpfs (these tests need Linux, util-linux and user namespaces): {exception.Message}", exception);
+        }
+
         var ready = holder.StandardOutput.ReadLineAsync();
         if (!ready.Wait(TimeSpan.FromSeconds(30)) || ready.Result != "mounted")
         {

@@ -27,6 +27,7 @@ public sealed class RealDiskFullTests
         {
             for (var i = 0; full is null; i++)
             {
+                AssertStillWithinTheDisk(appended.Count);
                 var chunk = Enumerable.Repeat((byte)(i + 1), i == 0 ? 100 : 4096).ToArray();
                 try
                 {
@@ -62,6 +63,7 @@ public sealed class RealDiskFullTests
         {
             for (var i = 0; failure is null; i++)
             {
+                AssertStillWithinTheDisk(acknowledged.Count * 1024);
                 RecordWrite[] writes = [RecordWrite.Put($"k{i}", Enumerable.Repeat((byte)i, 1024).ToArray(), null)];
                 try
                 {
@@ -83,4 +85,8 @@ public sealed class RealDiskFullTests
         await using var reopened = StorageTestKit.Open(directory, configure: options => options.PreallocateBytes = Preallocation);
         await StorageTestKit.AssertHoldsExactlyAsync(reopened, acknowledged, [$"k{acknowledged.Count}", "later"]);
     }
+
+    /// <summary>Bounds the loops that write until the disk is full: on any other disk they would fill it.</summary>
+    private static void AssertStillWithinTheDisk(long written) =>
+        Assert.True(written < 4 * DiskKiB * 1024, $"{written} bytes went in without running out of space: the path is not on the {DiskKiB} KiB tmpfs");
 }
