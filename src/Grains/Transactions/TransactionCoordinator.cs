@@ -158,13 +158,13 @@ internal sealed partial class TransactionCoordinator(
             throw Refused(info.Id, refusal);
         }
 
+        // Grains on this silo confirm their installs here instead of answering them.
         if (committer is { } running)
         {
-            await RunCommitOperationAndInstallAsync(info.TransactionId, commitTimestamp, writers, running);
+            await RunCommitOperationAndInstallAsync(info.TransactionId, commitTimestamp, writers, running, ConfirmsHere(onThisSilo));
         }
         else
         {
-            // Grains on this silo confirm their installs here instead of answering them.
             await DecideAndInstallAsync(info.TransactionId, commitTimestamp, writers, ConfirmsHere(onThisSilo));
         }
     }
@@ -175,7 +175,8 @@ internal sealed partial class TransactionCoordinator(
     /// Abort proposals while the operation runs; if one of them got its Abort in first, the
     /// operation is not run at all.
     /// </summary>
-    private async Task RunCommitOperationAndInstallAsync(Guid transactionId, long commitTimestamp, List<ParticipantId> writers, ParticipantId committer)
+    private async Task RunCommitOperationAndInstallAsync(
+        Guid transactionId, long commitTimestamp, List<ParticipantId> writers, ParticipantId committer, Func<ParticipantId, bool>? confirmsHere)
     {
         var id = transactionId.ToString();
         var operationTimeout = options.Value.CommitOperationTimeout;
@@ -253,7 +254,7 @@ internal sealed partial class TransactionCoordinator(
                 id, $"the commit operation at {committer.Describe()} took effect, but it answered so late that the participants had presumed the transaction abandoned and rolled it back", null);
         }
 
-        installer.Install(transactionId, commitTimestamp, writers, decision);
+        installer.Install(transactionId, commitTimestamp, writers, decision, confirmsHere);
     }
 
     /// <summary>Replaces Committing with Abort and drops the prepared writes. Never throws.</summary>

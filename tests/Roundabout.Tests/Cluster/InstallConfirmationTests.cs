@@ -85,6 +85,32 @@ public sealed class InstallConfirmationTests
         Assert.Equal(2, installs.Count(AnsweredInstall));
     }
 
+    /// <summary>
+    /// A transaction with a commit operation (a <c>[TransactionCommitter]</c>) installs in the same
+    /// way once the operation has committed: the committer's install and the state's both go
+    /// one-way on one silo, and their confirmations remove the decision record.
+    /// </summary>
+    [Fact]
+    public async Task Installs_OfATransactionWithACommitOperation_AreConfirmedOnTheSiloAndTheDecisionRecordGoes()
+    {
+        // Nothing is ever sent again within the test, and no participant settles by itself.
+        var installs = new InstallCalls();
+        await using var cluster = await StartAsync(silos: 1, confirmationTimeout: TimeSpan.FromMinutes(10), resolutionTimeout: TimeSpan.FromMinutes(10), installs);
+        var tally = cluster.Grains.GetGrain<ITallyGrain>(Keys.New("tally"));
+        var committer = cluster.Grains.GetGrain<ICommitterGrain>(Keys.New("committer"));
+
+        await cluster.TransactionClient.RunTransaction(TransactionOption.Create, async () =>
+        {
+            await tally.Add(5);
+            await committer.Pay(new Payment(Keys.New("payment"), 1));
+        });
+
+        await WaitUntilAsync(() => cluster.Store.KeysWithPrefix("roundabout/tx/").Count == 0);
+        Assert.Equal(5, await tally.GetTotal());
+        Assert.Equal(2, installs.Count(OneWayInstall));
+        Assert.Equal(0, installs.Count(AnsweredInstall));
+    }
+
     [Fact]
     public async Task OneWayInstall_WriteFails_IsNotConfirmedAndTheSlotSettlesCommittedFromTheDecision()
     {
