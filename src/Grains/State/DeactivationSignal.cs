@@ -42,13 +42,31 @@ internal sealed class DeactivationSignal
     private static readonly ConditionalWeakTable<IGrainContext, DeactivationSignal> Signals = [];
 
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _waiting;
 
     static DeactivationSignal() => DiagnosticListener.AllListeners.Subscribe(new ListenerWatcher());
 
     /// <summary>Completes when the activation starts deactivating.</summary>
     public Task Started => _started.Task;
 
+    /// <summary>How many calls are waiting in the activation for something this signal ends (for tests: that a wait has begun).</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
     public static DeactivationSignal GetOrCreate(IGrainContext context) => Signals.GetValue(context, static _ => new DeactivationSignal());
+
+    /// <summary>Waits for the first of <paramref name="tasks"/> or for this signal, counted in <see cref="Waiting"/> meanwhile.</summary>
+    public async Task<Task> WhenAnyOrStartedAsync(params Task[] tasks)
+    {
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            return await Task.WhenAny([.. tasks, Started]);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+    }
 
     /// <summary>Finds Orleans' grain lifecycle listener among every diagnostic listener the process creates.</summary>
     private sealed class ListenerWatcher : IObserver<DiagnosticListener>

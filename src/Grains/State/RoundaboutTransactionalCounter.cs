@@ -453,16 +453,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
             // After a storage failure a single writer's commit stays undecided here for good (only
             // a reload knows its outcome), and Orleans does not finish deactivating while this waits.
             _slot.ThrowIfStorageFailed(info);
-            var decided = _decided.Task;
-            var timeout = Task.Delay(_options.PreparedResolutionTimeout);
-            var finished = await Task.WhenAny(decided, _writer.Failed, timeout, _slot.Deactivating);
-            if (finished == _slot.Deactivating && !decided.IsCompleted)
-            {
-                // No longer wait here for the outcome (see DeactivationSignal): the transaction runs again at the next activation.
-                throw new TransactionConflictException(info.Id, $"{Describe} started deactivating while this transaction waited for the outcome of an addition prepared at or below {readTimestamp}. Retry the transaction.");
-            }
-
-            if (finished == timeout)
+            if (!await _slot.WaitForOutcomeAsync(_decided.Task, _options.PreparedResolutionTimeout, info, $"an addition prepared at or below {readTimestamp}"))
             {
                 ResolveStale();
             }

@@ -381,15 +381,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
             _slot.ThrowIfStorageFailed(info);
 
             // It may already be committed: only its outcome tells what this snapshot contains.
-            var decided = prepared.Decided.Task;
-            var timeout = Task.Delay(_options.PreparedResolutionTimeout);
-            var finished = await Task.WhenAny(decided, _writer.Failed, timeout, _slot.Deactivating);
-            if (finished == _slot.Deactivating && !decided.IsCompleted)
-            {
-                throw DeactivatedWhileWaiting(info, prepared.CommitTimestamp);
-            }
-
-            if (finished == timeout)
+            if (!await _slot.WaitForOutcomeAsync(prepared.Decided.Task, _options.PreparedResolutionTimeout, info, $"a write prepared at {prepared.CommitTimestamp}"))
             {
                 if (AfterReaderWaitTimedOut is { } testSeam)
                 {
@@ -494,13 +486,6 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
             await LoadAsync(CancellationToken.None);
         }
     }
-
-    /// <summary>
-    /// The activation is deactivating: no longer wait here for the outcome (see
-    /// <see cref="DeactivationSignal"/>); the transaction runs again at the next activation.
-    /// </summary>
-    private TransactionConflictException DeactivatedWhileWaiting(TransactionInfo info, long preparedAt) =>
-        new(info.Id, $"{Describe} started deactivating while this transaction waited for the outcome of a write prepared at {preparedAt}. Retry the transaction.");
 
     private void SweepAbandonedWrites()
     {

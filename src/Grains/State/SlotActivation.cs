@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Transactions;
 using Orleans.Transactions.Abstractions;
 using Roundabout.Storage;
+using Roundabout.Transactions;
 using Roundabout.Transactions.Protocol;
 
 namespace Roundabout.State;
@@ -21,6 +22,7 @@ internal sealed partial class SlotActivation<TValue>
     private readonly ILogger _logger;
     private readonly Func<VersionChain<TValue>?> _loadedChain;
     private readonly CancellationTokenSource _stopped = new();
+    private readonly DeactivationSignal _deactivation;
 
     /// <param name="kind">"state" or "counter": the record's key prefix, and the name in messages.</param>
     /// <param name="participant">The state or counter, registered under its state name.</param>
@@ -45,7 +47,7 @@ internal sealed partial class SlotActivation<TValue>
         _loadedChain = loadedChain;
         Describe = $"{context.GrainId}/{config.StateName}";
         Writer = new SlotWriter(store, $"roundabout/{kind}/{context.GrainId}/{config.StateName}", capture, FailStorage);
-        Deactivating = DeactivationSignal.GetOrCreate(context).Started;
+        _deactivation = DeactivationSignal.GetOrCreate(context);
         ParticipantRegistry.GetOrCreate(context).Add(config.StateName, participant);
         Handover = new VersionHandover<TValue>(Writer.Key, retired, HandOver);
         context.ObservableLifecycle.AddMigrationParticipant(Handover);
@@ -61,9 +63,6 @@ internal sealed partial class SlotActivation<TValue>
     /// <summary>Cancelled when the activation stops (see <see cref="StopAsync"/>).</summary>
     public CancellationToken Stopped => _stopped.Token;
 
-    /// <summary>Completes when the activation starts deactivating (see <see cref="DeactivationSignal"/>).</summary>
-    public Task Deactivating { get; }
-
     /// <summary>Loads the record with <paramref name="load"/> when the grain activates, and stops with it.</summary>
     public void LoadAtActivation<TObserver>(Func<CancellationToken, Task> load) =>
         _context.ObservableLifecycle.Subscribe<TObserver>(GrainLifecycleStage.SetupState, load, StopAsync);
@@ -75,6 +74,28 @@ internal sealed partial class SlotActivation<TValue>
         {
             throw new OrleansTransactionAbortedException(info.Id, $"{Describe} lost track of its storage and is being reloaded: {failure.Message}", failure);
         }
+    }
+
+    /// <summary>
+    /// A reader's wait for the outcome of what is prepared here (<paramref name="decided"/>): true
+    /// once decided or once the writer failed (the caller looks again, and finds out), false after
+    /// <paramref name="timeout"/> (the caller settles what is stale). When the activation starts
+    /// deactivating first, it throws <see cref="TransactionConflictException"/>
+    /// instead: waiting on would hold the deactivation (see <see cref="DeactivationSignal"/>), and
+    /// the transaction runs again at the next activation.
+    /// </summary>
+    /// <param name="waitedFor">What was prepared, for the message ("a write prepared at 7").</param>
+    public async Task<bool> WaitForOutcomeAsync(Task decided, TimeSpan timeout, TransactionInfo info, string waitedFor)
+    {
+        var timedOut = Task.Delay(timeout);
+        var finished = await _deactivation.WhenAnyOrStartedAsync(decided, Writer.Failed, timedOut);
+        if (finished == _deactivation.Started && !decided.IsCompleted)
+        {
+            throw new TransactionConflictException(
+                info.Id, $"{Describe} started deactivating while this transaction waited for the outcome of {waitedFor}. Retry the transaction.");
+        }
+
+        return finished != timedOut;
     }
 
     /// <summary>
@@ -94,7 +115,7 @@ internal sealed partial class SlotActivation<TValue>
                 return false;
             }
 
-            if (await Task.WhenAny(changed(), Task.Delay(remaining), Deactivating) == Deactivating)
+            if (await _deactivation.WhenAnyOrStartedAsync(changed(), Task.Delay(remaining)) == _deactivation.Started)
             {
                 return true;
             }

@@ -1,6 +1,7 @@
 using Roundabout.Accounts;
 using Roundabout.Client.Library;
 using Roundabout.Records;
+using Roundabout.State;
 using Roundabout.Tests.Infrastructure;
 using Roundabout.Transactions;
 using Roundabout.Transactions.OneRound;
@@ -43,7 +44,7 @@ public sealed class DeactivationWaitTests : IAsyncLifetime
         var prepared = await HoldPreparedAsync(round => [x.PutInRound(round, [3]), z.PutInRound(round, [3])]);
 
         var read = x.Get();
-        await AssertStillWaitingAsync(read);
+        await AssertWaitingInAsync(_cluster, x, read);
         await _cluster.Cluster.DeactivateAsync(x).WaitAsync(Prompt);
 
         // A plain grain call is a transaction of its own, and hears that it may run again.
@@ -77,7 +78,7 @@ public sealed class DeactivationWaitTests : IAsyncLifetime
             await store.FirstHeld.WaitAsync(Prompt);
 
             var read = x.Get();
-            await AssertStillWaitingAsync(read);
+            await AssertWaitingInAsync(cluster, x, read);
             Assert.True(cluster.Cluster.TryGetGrainContext(x.GetGrainId(), out var activation), "the record has no activation");
             var gone = activation.Deactivated;
             activation.Migrate(requestContext: null);
@@ -104,9 +105,9 @@ public sealed class DeactivationWaitTests : IAsyncLifetime
         // Through the client, which runs a read that may run again once more: at the next activation,
         // where it waits for the transfer's outcome again.
         var read = new RoundaboutClient(Grains, _cluster.Transactions).GetBalanceAsync(b.GetPrimaryKeyString());
-        await AssertStillWaitingAsync(read);
+        await AssertWaitingInAsync(_cluster, b, read);
         await _cluster.Cluster.DeactivateAsync(b).WaitAsync(Prompt);
-        await AssertStillWaitingAsync(read);
+        await AssertWaitingInAsync(_cluster, b, read);
 
         _store.Release();
         await prepared.WaitAsync(Prompt);
@@ -132,9 +133,9 @@ public sealed class DeactivationWaitTests : IAsyncLifetime
             await grain.Withdraw(50);
         }, new RunOptions { Timeout = TimeSpan.FromMinutes(1) });
 
-        await AssertStillWaitingAsync(withdrawal);
+        await AssertWaitingInAsync(_cluster, grain, withdrawal);
         await _cluster.Cluster.DeactivateAsync(grain).WaitAsync(Prompt);
-        await AssertStillWaitingAsync(withdrawal); // nothing changed: it waits again, at the next activation
+        await AssertWaitingInAsync(_cluster, grain, withdrawal); // nothing changed: it waits again, at the next activation
         var attemptsBeforeDeposit = Volatile.Read(ref attempts);
 
         await client.DepositAsync(account, 60);
@@ -161,9 +162,9 @@ public sealed class DeactivationWaitTests : IAsyncLifetime
             }
         }, new RunOptions { Timeout = TimeSpan.FromMinutes(1) });
 
-        await AssertStillWaitingAsync(waiting);
+        await AssertWaitingInAsync(_cluster, record, waiting);
         await _cluster.Cluster.DeactivateAsync(record).WaitAsync(Prompt);
-        await AssertStillWaitingAsync(waiting);
+        await AssertWaitingInAsync(_cluster, record, waiting);
         var attemptsBeforeThePut = Volatile.Read(ref attempts);
 
         await record.Put([5]);
@@ -181,9 +182,21 @@ public sealed class DeactivationWaitTests : IAsyncLifetime
         return transaction;
     }
 
-    private static async Task AssertStillWaitingAsync(Task waiter)
+    /// <summary>
+    /// Until a call waits in <paramref name="grain"/>'s current activation (a read for an outcome,
+    /// or a watch), then that <paramref name="waiter"/> is still waiting: deactivating before the
+    /// wait began would test nothing, since the call would simply go to the next activation.
+    /// </summary>
+    private static async Task AssertWaitingInAsync(RoundaboutCluster cluster, IAddressable grain, Task waiter)
     {
-        await Task.Delay(300);
+        var deadline = DateTime.UtcNow + Prompt;
+        while (!(cluster.Cluster.TryGetGrainContext(grain.GetGrainId(), out var activation) && DeactivationSignal.GetOrCreate(activation).Waiting > 0))
+        {
+            Assert.False(waiter.IsCompleted, $"it did not wait: {waiter.Status} {waiter.Exception?.InnerException?.Message}");
+            Assert.True(DateTime.UtcNow < deadline, "no call began to wait in the grain");
+            await Task.Delay(10);
+        }
+
         Assert.False(waiter.IsCompleted, $"it did not wait: {waiter.Status} {waiter.Exception?.InnerException?.Message}");
     }
 }
