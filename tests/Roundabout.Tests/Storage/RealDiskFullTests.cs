@@ -15,7 +15,7 @@ public sealed class RealDiskFullTests
     private const int DiskKiB = 256;
     private const int Preallocation = 1024 * 1024;
 
-    [Fact]
+    [SmallTmpfsFact]
     public void OsLogFile_PreallocatingMoreThanTheDiskHolds_AppendsUntilTheDiskIsFullThenReportsDiskFull()
     {
         using var disk = SmallTmpfs.Mount(DiskKiB);
@@ -50,7 +50,7 @@ public sealed class RealDiskFullTests
         Assert.Equal(appended, File.ReadAllBytes(path));
     }
 
-    [Fact]
+    [SmallTmpfsFact]
     public async Task Store_OnADiskThatFillsUp_FailsWithDiskFullAndRecoversEveryAcknowledgedWrite()
     {
         using var disk = SmallTmpfs.Mount(DiskKiB);
