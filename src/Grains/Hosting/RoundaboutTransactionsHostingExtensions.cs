@@ -36,7 +36,6 @@ public static class RoundaboutTransactionsHostingExtensions
             services.AddSingleton<CommitInstaller>();
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, CommitInstallerLifecycle>();
             services.AddSingleton<TransactionCoordinator>();
-            services.AddSingleton<RetiredVersions>();
             services.AddSingleton<IConfigurationValidator, OneRoundPartMethodsValidator>();
             services.AddSingleton<IConfigurationValidator>(sp => new RoundaboutRegistrationValidator(sp, isSilo: true));
             services.AddSingleton<ITransactionResolver, LocalTransactionResolver>();

@@ -12,6 +12,10 @@ public sealed class DurableCounterSlot
 
     [Id(2)]
     public List<PreparedDeltaRecord> Prepared { get; set; } = [];
+
+    /// <summary>Older values that running snapshots may still read (see <see cref="DurableSlot{T}.History"/>).</summary>
+    [Id(3)]
+    internal CommittedVersion<long>[]? History { get; set; }
 }
 
 [GenerateSerializer]

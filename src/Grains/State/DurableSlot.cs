@@ -5,7 +5,9 @@ namespace Roundabout.State;
 /// multi-writer transaction is being decided, that transaction's prepared write.
 /// </summary>
 /// <remarks>
-/// Older versions live only in memory: they serve running snapshots, which a restart ends anyway.
+/// Older versions live in memory while the grain is active. An activation that stops while running
+/// snapshots may still read some of them writes them here too (<see cref="History"/>), so that the
+/// next activation has them wherever it is placed.
 /// </remarks>
 [GenerateSerializer]
 public sealed class DurableSlot<T>
@@ -18,6 +20,13 @@ public sealed class DurableSlot<T>
 
     [Id(2)]
     public PreparedRecord<T>? Prepared { get; set; }
+
+    /// <summary>
+    /// Versions older than <see cref="CommitTimestamp"/> that running snapshots may still read,
+    /// oldest first; written only by an activation that is stopping (<c>SlotActivation</c>), absent otherwise.
+    /// </summary>
+    [Id(3)]
+    internal CommittedVersion<T>[]? History { get; set; }
 }
 
 /// <summary>A prepared write: durable before its participant votes yes, settled from the decision record after a crash.</summary>

@@ -55,7 +55,6 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         IRecordStore store,
         ITimestampSource timestamps,
         CommitDecisions decisions,
-        RetiredVersions retired,
         IOptions<RoundaboutTransactionOptions> options,
         ILogger<RoundaboutTransactionalCounter> logger)
     {
@@ -66,7 +65,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         _timestamps = timestamps;
         _options = options.Value;
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
-        _slot = new SlotActivation<long>(context, config, "counter", store, decisions, retired, this, Capture, () => _loaded ? _chain : null, logger);
+        _slot = new SlotActivation<long>(context, config, "counter", store, decisions, timestamps, this, Capture, () => _loaded ? _chain : null, logger);
         _writer = _slot.Writer;
         _slot.LoadAtActivation<RoundaboutTransactionalCounter>(LoadAsync);
     }
@@ -529,10 +528,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         {
             var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_writer.Key} is empty.");
             _writer.ETag = record.ETag;
-            // Handed-over versions only if the record's committed value is their newest: an addition
-            // that committed when durable was folded into the record's value, which then differs.
-            _chain = _slot.Handover.TakeOver(record.ETag, newest => newest.CommitTimestamp == slot.CommitTimestamp && newest.Value == slot.Value)
-                ?? new VersionChain<long>(slot.CommitTimestamp, slot.Value);
+            _chain = VersionChain<long>.Resume(slot.History, slot.CommitTimestamp, slot.Value, _writer.Key);
             foreach (var stored in slot.Prepared)
             {
                 _prepared[stored.TransactionId] = new Pending()
@@ -583,17 +579,25 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         }
     }
 
-    private byte[] Capture()
+    /// <summary>
+    /// The durable record as of now: the committed value and the pending additions; and the older
+    /// values that snapshots may still read, when <paramref name="withHistory"/> (the activation is stopping).
+    /// </summary>
+    private byte[] Capture(bool withHistory)
     {
         // Single-writer commits become durable as committed values; the others as pending additions.
         var committed = _chain.Newest;
         var slot = new DurableCounterSlot { CommitTimestamp = committed.CommitTimestamp, Value = committed.Value };
+
+        // The values from the first folded addition on are not the chain's: history stops there.
+        var historyEnds = long.MaxValue;
         foreach (var (transactionId, prepared) in _prepared)
         {
             if (prepared.CommitsWhenDurable)
             {
                 slot.Value = checked(slot.Value + prepared.Delta);
                 slot.CommitTimestamp = Math.Max(slot.CommitTimestamp, prepared.CommitTimestamp);
+                historyEnds = Math.Min(historyEnds, prepared.CommitTimestamp);
                 continue;
             }
 
@@ -606,6 +610,11 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
                 Ceiling = prepared.Ceiling,
                 PreparedAtUtc = prepared.Touched,
             });
+        }
+
+        if (withHistory)
+        {
+            slot.History = _chain.HistoryBefore(Math.Min(historyEnds, slot.CommitTimestamp), _timestamps.Horizon);
         }
 
         return _serializer.SerializeToArray(slot);

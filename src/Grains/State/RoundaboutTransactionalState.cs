@@ -65,7 +65,6 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         IRecordStore store,
         ITimestampSource timestamps,
         CommitDecisions decisions,
-        RetiredVersions retired,
         IOptions<RoundaboutTransactionOptions> options,
         ILogger<RoundaboutTransactionalState<TState>> logger)
     {
@@ -79,7 +78,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         _options = options.Value;
         _logger = logger;
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
-        _slot = new SlotActivation<TState>(context, config, "state", store, decisions, retired, this, Capture, () => _loaded ? _chain : null, logger);
+        _slot = new SlotActivation<TState>(context, config, "state", store, decisions, timestamps, this, Capture, () => _loaded ? _chain : null, logger);
         _writer = _slot.Writer;
         _slot.LoadAtActivation<RoundaboutTransactionalState<TState>>(LoadAsync);
     }
@@ -441,8 +440,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         {
             var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_writer.Key} is empty.");
             _writer.ETag = record.ETag;
-            _chain = _slot.Handover.TakeOver(record.ETag, newest => newest.CommitTimestamp == slot.CommitTimestamp)
-                ?? new VersionChain<TState>(slot.CommitTimestamp, slot.Value ?? new TState());
+            _chain = VersionChain<TState>.Resume(slot.History, slot.CommitTimestamp, slot.Value ?? new TState(), _writer.Key);
             if (slot.Prepared is { } stored)
             {
                 _prepared = new PreparedWrite<TState>(stored.TransactionId, stored.CommitTimestamp, stored.Value ?? new TState(), commitsWhenDurable: false, stored.PreparedAtUtc);
@@ -505,8 +503,12 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         }
     }
 
-    /// <summary>The durable record as of now: the newest version and the prepared write, if any.</summary>
-    private byte[] Capture()
+    /// <summary>
+    /// The durable record as of now: the newest version and the prepared write, if any; and the
+    /// older versions that snapshots may still read, when <paramref name="withHistory"/> (the
+    /// activation is stopping).
+    /// </summary>
+    private byte[] Capture(bool withHistory)
     {
         var slot = new DurableSlot<TState>();
         if (_prepared is { CommitsWhenDurable: true } commit)
@@ -528,6 +530,11 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
                     PreparedAtUtc = prepared.PreparedAtUtc,
                 };
             }
+        }
+
+        if (withHistory)
+        {
+            slot.History = _chain.HistoryBefore(slot.CommitTimestamp, _timestamps.Horizon);
         }
 
         return _serializer.SerializeToArray(slot);

@@ -4,12 +4,13 @@ using Orleans.Transactions.Abstractions;
 using Roundabout.Storage;
 using Roundabout.Transactions;
 using Roundabout.Transactions.Protocol;
+using Roundabout.Transactions.Timestamps;
 
 namespace Roundabout.State;
 
 /// <summary>
 /// What a transactional state and a transactional counter share in one grain activation: the
-/// record and its writer, the hand-over of committed versions to the next activation, the
+/// record and its writer, the older versions stored for the next activation, the
 /// registration as the activation's participant, the lifecycle hooks, what a storage failure does,
 /// and the signals that end waits (this activation stopped; its deactivation started).
 /// </summary>
@@ -23,20 +24,22 @@ internal sealed partial class SlotActivation<TValue>
     private readonly Func<VersionChain<TValue>?> _loadedChain;
     private readonly CancellationTokenSource _stopped = new();
     private readonly DeactivationSignal _deactivation;
+    private readonly ITimestampSource _timestamps;
+    private bool _stopping;
 
     /// <param name="kind">"state" or "counter": the record's key prefix, and the name in messages.</param>
     /// <param name="participant">The state or counter, registered under its state name.</param>
-    /// <param name="capture">The record as of now, for the writer.</param>
-    /// <param name="loadedChain">The committed versions once loaded, <c>null</c> before: what is handed over.</param>
+    /// <param name="capture">The record as of now, for the writer; when asked (the activation is stopping), with the older versions that snapshots may still read.</param>
+    /// <param name="loadedChain">The committed versions once loaded, <c>null</c> before: whether a stopping activation stores older versions.</param>
     public SlotActivation(
         IGrainContext context,
         TransactionalStateConfiguration config,
         string kind,
         IRecordStore store,
         CommitDecisions decisions,
-        RetiredVersions retired,
+        ITimestampSource timestamps,
         ITransactionParticipant participant,
-        Func<byte[]> capture,
+        Func<bool, byte[]> capture,
         Func<VersionChain<TValue>?> loadedChain,
         ILogger logger)
     {
@@ -45,20 +48,17 @@ internal sealed partial class SlotActivation<TValue>
         _kind = kind;
         _logger = logger;
         _loadedChain = loadedChain;
+        _timestamps = timestamps;
         Describe = $"{context.GrainId}/{config.StateName}";
-        Writer = new SlotWriter(store, $"roundabout/{kind}/{context.GrainId}/{config.StateName}", capture, FailStorage);
+        Writer = new SlotWriter(store, $"roundabout/{kind}/{context.GrainId}/{config.StateName}", () => capture(_stopping), FailStorage);
         _deactivation = DeactivationSignal.GetOrCreate(context);
         ParticipantRegistry.GetOrCreate(context).Add(config.StateName, participant);
-        Handover = new VersionHandover<TValue>(Writer.Key, retired, HandOver);
-        context.ObservableLifecycle.AddMigrationParticipant(Handover);
     }
 
     /// <summary>The grain and the state's name, for messages.</summary>
     public string Describe { get; }
 
     public SlotWriter Writer { get; }
-
-    public VersionHandover<TValue> Handover { get; }
 
     /// <summary>Cancelled when the activation stops (see <see cref="StopAsync"/>).</summary>
     public CancellationToken Stopped => _stopped.Token;
@@ -170,31 +170,48 @@ internal sealed partial class SlotActivation<TValue>
     }
 
     /// <summary>
-    /// The activation is deactivating: settling still under way (waiting for a coordinator's time,
-    /// or for a decision record) proposes and writes nothing more. Orleans still runs this
-    /// activation's tasks after it has gone, and the next one loads the record and settles what is
-    /// prepared itself. A write from here would change the record under the next activation (or be
-    /// refused by its ETag): whichever write is refused stops its activation, which then reloads for
-    /// nothing. This runs before the activation leaves the grain directory, so before any next
-    /// activation exists.
+    /// The activation is deactivating. Settling still under way (waiting for a coordinator's time,
+    /// or for a decision record) proposes nothing more. One last write stores the older versions
+    /// that running snapshots may still read, if there are any, so that the next activation
+    /// serves those snapshots wherever it is placed; after it, the writer
+    /// refuses every write. Orleans still runs this activation's tasks after it has gone, and the
+    /// next one loads the record and settles what is prepared itself. A write from here after the
+    /// stop would change the record under the next activation (or be refused by its ETag):
+    /// whichever write is refused stops its activation, which then reloads for nothing. This runs
+    /// before the activation leaves the grain directory, so before any next activation exists.
     /// </summary>
-    private Task StopAsync(CancellationToken cancellationToken)
+    private async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopped.Cancel();
+        await WriteLastAsync(cancellationToken);
         Writer.Stop();
-        Handover.Retire();
-        return Task.CompletedTask;
     }
 
     /// <summary>
-    /// The committed versions and the ETag of the record this activation wrote last, for running
-    /// snapshots to read from the next activation. What is prepared does not stand in the way: it
-    /// is in the record (or refused since the stop) and the next activation recovers it from there;
-    /// the committed versions are the record's history as long as the record's committed version is
-    /// the chain's newest, which the next activation checks.
+    /// Writes the record with its history if some snapshot may still read a version older than
+    /// the newest. The write also carries what was installed since the last one (a write queued
+    /// behind one in flight, which the stop would refuse), so that the history ends where the
+    /// record begins. Nothing when storage has failed (the next activation reloads), and nothing
+    /// more once Orleans stops waiting for the deactivation.
     /// </summary>
-    private (string ETag, VersionChain<TValue> Chain)? HandOver() =>
-        _loadedChain() is { } chain && Writer.Failure is null && Writer.ETag is { } etag ? (etag, chain) : null;
+    private async Task WriteLastAsync(CancellationToken cancellationToken)
+    {
+        if (Writer.Failure is not null || _loadedChain() is not { Count: > 1 } chain || !chain.HasObservableOlderVersion(_timestamps.Horizon))
+        {
+            return;
+        }
+
+        _stopping = true;
+        try
+        {
+            await Writer.WriteAsync().WaitAsync(cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            // A failed write has reached FailStorage already; the next activation loads what stands.
+            LogLastWriteFailed(_logger, exception, Describe);
+        }
+    }
 
     private void FailStorage(Exception exception)
     {
@@ -207,6 +224,9 @@ internal sealed partial class SlotActivation<TValue>
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{State}: could not settle prepared transaction {TransactionId}; will retry on the next access")]
     private static partial void LogSettleFailed(ILogger logger, Exception exception, string state, Guid transactionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{State}: the deactivating activation could not store the versions that running snapshots may still read; they may find them too old")]
+    private static partial void LogLastWriteFailed(ILogger logger, Exception exception, string state);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{State}: storage failed; the activation stops and reloads")]
     private static partial void LogStorageFailed(ILogger logger, Exception exception, string state);

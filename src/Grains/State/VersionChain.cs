@@ -19,7 +19,7 @@ internal sealed class VersionChain<T>
     }
 
     /// <summary>
-    /// Resumes a chain from the versions a stopped activation kept (<see cref="RetiredVersions"/>):
+    /// Resumes a chain from the versions a stopped activation stored (<see cref="Resume"/>):
     /// oldest first, each superseded where the next kept one begins or earlier (pruning leaves gaps), the last one newest.
     /// </summary>
     public VersionChain(IReadOnlyList<CommittedVersion<T>> versions)
@@ -39,6 +39,27 @@ internal sealed class VersionChain<T>
         }
 
         _versions.AddRange(versions);
+    }
+
+    /// <summary>
+    /// The chain of a record loaded from storage: its <paramref name="history"/>, if it has one
+    /// (see <see cref="HistoryBefore"/>), then its committed version.
+    /// </summary>
+    /// <param name="describe">The record, for the message when its history does not end before its committed version.</param>
+    public static VersionChain<T> Resume(IReadOnlyList<CommittedVersion<T>>? history, long commitTimestamp, T value, string describe)
+    {
+        if (history is not { Count: > 0 })
+        {
+            return new VersionChain<T>(commitTimestamp, value);
+        }
+
+        if (history[^1].CommitTimestamp >= commitTimestamp || history[^1].SupersededAt > commitTimestamp)
+        {
+            throw new InvalidOperationException(
+                $"Storage record {describe} is inconsistent: its history ends with version [{history[^1].CommitTimestamp}, {history[^1].SupersededAt}), which overlaps its committed version {commitTimestamp}.");
+        }
+
+        return new VersionChain<T>([.. history, new CommittedVersion<T>(commitTimestamp, long.MaxValue, value)]);
     }
 
     public CommittedVersion<T> Newest => _versions[^1];
@@ -65,6 +86,49 @@ internal sealed class VersionChain<T>
         }
 
         version = default;
+        return false;
+    }
+
+    /// <summary>
+    /// What to store beside a record whose committed version is at <paramref name="recordTimestamp"/>,
+    /// so that its next activation can serve running snapshots (<see cref="Resume"/>): the versions
+    /// committed before it that some running or future snapshot may read, oldest first. Each ends
+    /// at <paramref name="recordTimestamp"/> at the latest: a version of this chain that reaches past
+    /// it is not what a snapshot above it would see, because the record holds changes that the chain
+    /// has not installed yet (a write committed by its own durability; for a counter, additions
+    /// folded into its value).
+    /// </summary>
+    public CommittedVersion<T>[] HistoryBefore(long recordTimestamp, SnapshotHorizon horizon)
+    {
+        var history = new List<CommittedVersion<T>>(_versions.Count);
+        foreach (var version in _versions)
+        {
+            if (version.CommitTimestamp >= recordTimestamp)
+            {
+                break;
+            }
+
+            var ended = version with { SupersededAt = Math.Min(version.SupersededAt, recordTimestamp) };
+            if (!horizon.IsUnobservable(ended.CommitTimestamp, ended.SupersededAt))
+            {
+                history.Add(ended);
+            }
+        }
+
+        return [.. history];
+    }
+
+    /// <summary>Whether some running or future snapshot may read a version older than the newest.</summary>
+    public bool HasObservableOlderVersion(SnapshotHorizon horizon)
+    {
+        for (var i = 0; i < _versions.Count - 1; i++)
+        {
+            if (!horizon.IsUnobservable(_versions[i].CommitTimestamp, _versions[i].SupersededAt))
+            {
+                return true;
+            }
+        }
+
         return false;
     }
 

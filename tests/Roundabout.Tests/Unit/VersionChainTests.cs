@@ -262,4 +262,72 @@ public sealed class VersionChainTests
             }
         }
     }
+
+    [Fact]
+    public void HistoryBefore_TheNewestCommit_StoresTheOlderVersionsSnapshotsMayRead_AndResumeServesThem()
+    {
+        var chain = ThreeVersions(); // v0 [0,10), v10 [10,20), v20 [20,...)
+
+        // A snapshot at 12 is running; nobody can read at 0-9 any more.
+        var history = chain.HistoryBefore(20, new SnapshotHorizon(25, [12]));
+        var resumed = VersionChain<string>.Resume(history, 20, "v20", "rec");
+
+        Assert.Equal([new CommittedVersion<string>(10, 20, "v10")], history);
+        Assert.True(resumed.TryGetVisible(12, out var seen));
+        Assert.Equal("v10", seen.Value);
+        Assert.True(resumed.TryGetVisible(30, out seen));
+        Assert.Equal("v20", seen.Value);
+        Assert.False(resumed.TryGetVisible(5, out _)); // too old, never a wrong value
+    }
+
+    [Fact]
+    public void HistoryBefore_ACommitTheChainHasNotInstalled_EndsTheNewestThere()
+    {
+        // The record holds a write at 30 that commits when durable: the chain still ends with v20.
+        var history = ThreeVersions().HistoryBefore(30, new SnapshotHorizon(35, [15, 25]));
+        var resumed = VersionChain<string>.Resume(history, 30, "v30", "rec");
+
+        Assert.Equal([new CommittedVersion<string>(10, 20, "v10"), new CommittedVersion<string>(20, 30, "v20")], history);
+        Assert.True(resumed.TryGetVisible(25, out var seen));
+        Assert.Equal("v20", seen.Value);
+        Assert.True(resumed.TryGetVisible(30, out seen));
+        Assert.Equal("v30", seen.Value);
+    }
+
+    [Fact]
+    public void HistoryBefore_AnEarlierCut_LeavesAGapThatAnswersTooOld()
+    {
+        // A counter's record folds additions committed at 15 and 30 into its value at 30: the
+        // chain's v10 holds only until 15, and what 15-29 saw is not stored.
+        var history = ThreeVersions().HistoryBefore(15, new SnapshotHorizon(35, [12, 25]));
+        var resumed = VersionChain<string>.Resume(history, 30, "v30", "rec");
+
+        Assert.Equal([new CommittedVersion<string>(10, 15, "v10")], history);
+        Assert.True(resumed.TryGetVisible(12, out var seen));
+        Assert.Equal("v10", seen.Value);
+        Assert.False(resumed.TryGetVisible(25, out _));
+    }
+
+    [Fact]
+    public void HistoryBefore_NoSnapshotNeedsOlderVersions_IsEmpty_AndResumeStartsAtTheRecord()
+    {
+        var history = ThreeVersions().HistoryBefore(20, new SnapshotHorizon(25, []));
+        var resumed = VersionChain<string>.Resume(history, 20, "v20", "rec");
+
+        Assert.Empty(history);
+        Assert.Equal(1, resumed.Count);
+        Assert.False(resumed.TryGetVisible(19, out _));
+    }
+
+    [Theory]
+    [InlineData(20)] // ends where the record's version begins, but was committed there too
+    [InlineData(25)] // reaches into the record's version
+    public void Resume_AHistoryOverlappingTheRecord_ThrowsNamingTheRecord(long lastSupersededAt)
+    {
+        CommittedVersion<string>[] history = [new(10, 15, "v10"), new(lastSupersededAt == 20 ? 20 : 15, lastSupersededAt, "v?")];
+
+        var error = Assert.Throws<InvalidOperationException>(() => VersionChain<string>.Resume(history, 20, "v20", "roundabout/state/rec/x"));
+
+        Assert.Contains("roundabout/state/rec/x", error.Message);
+    }
 }
