@@ -528,7 +528,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         {
             var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_writer.Key} is empty.");
             _writer.ETag = record.ETag;
-            _chain = VersionChain<long>.Resume(slot.History, slot.CommitTimestamp, slot.Value, _writer.Key);
+            _chain = _slot.Resume(slot.History, slot.CommitTimestamp, slot.Value);
             foreach (var stored in slot.Prepared)
             {
                 _prepared[stored.TransactionId] = new Pending()
@@ -585,43 +585,53 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     /// </summary>
     private byte[] Capture(bool withHistory)
     {
+        var (slot, history) = RecordOf(_chain, _prepared, withHistory ? _timestamps.Horizon : null);
+        return history is null
+            ? _serializer.SerializeToArray(slot)
+            : StoredHistory.Serialize(slot, history, static (s, versions) => s.History = versions, _serializer.SerializeToArray);
+    }
+
+    /// <summary>
+    /// The record of a counter whose committed values are <paramref name="chain"/> and whose
+    /// prepared additions are <paramref name="prepared"/>; with <paramref name="historyHorizon"/>,
+    /// also the older values that snapshots may still read (see <see cref="VersionChain{T}.HistoryBefore"/>).
+    /// </summary>
+    internal static (DurableCounterSlot Slot, CommittedVersion<long>[]? History) RecordOf(
+        VersionChain<long> chain, IReadOnlyDictionary<Guid, Pending> prepared, SnapshotHorizon? historyHorizon)
+    {
         // Single-writer commits become durable as committed values; the others as pending additions.
-        var committed = _chain.Newest;
+        var committed = chain.Newest;
         var slot = new DurableCounterSlot { CommitTimestamp = committed.CommitTimestamp, Value = committed.Value };
 
         // The values from the first folded addition on are not the chain's: history stops there.
         var historyEnds = long.MaxValue;
-        foreach (var (transactionId, prepared) in _prepared)
+        foreach (var (transactionId, pending) in prepared)
         {
-            if (prepared.CommitsWhenDurable)
+            if (pending.CommitsWhenDurable)
             {
-                slot.Value = checked(slot.Value + prepared.Delta);
-                slot.CommitTimestamp = Math.Max(slot.CommitTimestamp, prepared.CommitTimestamp);
-                historyEnds = Math.Min(historyEnds, prepared.CommitTimestamp);
+                slot.Value = checked(slot.Value + pending.Delta);
+                slot.CommitTimestamp = Math.Max(slot.CommitTimestamp, pending.CommitTimestamp);
+                historyEnds = Math.Min(historyEnds, pending.CommitTimestamp);
                 continue;
             }
 
             slot.Prepared.Add(new PreparedDeltaRecord
             {
                 TransactionId = transactionId,
-                CommitTimestamp = prepared.CommitTimestamp,
-                Delta = prepared.Delta,
-                Floor = prepared.Floor,
-                Ceiling = prepared.Ceiling,
-                PreparedAtUtc = prepared.Touched,
+                CommitTimestamp = pending.CommitTimestamp,
+                Delta = pending.Delta,
+                Floor = pending.Floor,
+                Ceiling = pending.Ceiling,
+                PreparedAtUtc = pending.Touched,
             });
         }
 
-        if (withHistory)
-        {
-            slot.History = _chain.HistoryBefore(Math.Min(historyEnds, slot.CommitTimestamp), _timestamps.Horizon);
-        }
-
-        return _serializer.SerializeToArray(slot);
+        var history = historyHorizon is { } horizon ? chain.HistoryBefore(Math.Min(historyEnds, slot.CommitTimestamp), horizon) : null;
+        return (slot, history);
     }
 
     /// <summary>A transaction's additions here: tentative until prepared, then pending until decided.</summary>
-    private sealed class Pending : ISettleable
+    internal sealed class Pending : ISettleable
     {
         public long Delta { get; set; }
 

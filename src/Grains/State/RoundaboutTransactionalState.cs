@@ -440,7 +440,7 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
         {
             var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_writer.Key} is empty.");
             _writer.ETag = record.ETag;
-            _chain = VersionChain<TState>.Resume(slot.History, slot.CommitTimestamp, slot.Value ?? new TState(), _writer.Key);
+            _chain = _slot.Resume(slot.History, slot.CommitTimestamp, slot.Value ?? new TState());
             if (slot.Prepared is { } stored)
             {
                 _prepared = new PreparedWrite<TState>(stored.TransactionId, stored.CommitTimestamp, stored.Value ?? new TState(), commitsWhenDurable: false, stored.PreparedAtUtc);
@@ -532,12 +532,9 @@ internal sealed partial class RoundaboutTransactionalState<TState> : ITransactio
             }
         }
 
-        if (withHistory)
-        {
-            slot.History = _chain.HistoryBefore(slot.CommitTimestamp, _timestamps.Horizon);
-        }
-
-        return _serializer.SerializeToArray(slot);
+        return withHistory
+            ? StoredHistory.Serialize(slot, _chain.HistoryBefore(slot.CommitTimestamp, _timestamps.Horizon), static (s, history) => s.History = history, _serializer.SerializeToArray)
+            : _serializer.SerializeToArray(slot);
     }
 
     private TransactionConflictException Conflict(string transactionId, string reason) =>

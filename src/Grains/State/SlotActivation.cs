@@ -67,6 +67,18 @@ internal sealed partial class SlotActivation<TValue>
     public void LoadAtActivation<TObserver>(Func<CancellationToken, Task> load) =>
         _context.ObservableLifecycle.Subscribe<TObserver>(GrainLifecycleStage.SetupState, load, StopAsync);
 
+    /// <summary>The committed versions of the record just loaded: its stored history, if it holds together, then its committed version.</summary>
+    public VersionChain<TValue> Resume(IReadOnlyList<CommittedVersion<TValue>>? history, long commitTimestamp, TValue value)
+    {
+        var chain = VersionChain<TValue>.Resume(history, commitTimestamp, value, out var historyLeftOut);
+        if (historyLeftOut)
+        {
+            LogHistoryLeftOut(_logger, Describe, Writer.Key, commitTimestamp);
+        }
+
+        return chain;
+    }
+
     /// <summary>Once the writer has failed, every operation is refused until the activation reloads.</summary>
     public void ThrowIfStorageFailed(TransactionInfo info)
     {
@@ -173,43 +185,51 @@ internal sealed partial class SlotActivation<TValue>
     /// The activation is deactivating. Settling still under way (waiting for a coordinator's time,
     /// or for a decision record) proposes nothing more. One last write stores the older versions
     /// that running snapshots may still read, if there are any, so that the next activation
-    /// serves those snapshots wherever it is placed; after it, the writer
-    /// refuses every write. Orleans still runs this activation's tasks after it has gone, and the
-    /// next one loads the record and settles what is prepared itself. A write from here after the
-    /// stop would change the record under the next activation (or be refused by its ETag):
-    /// whichever write is refused stops its activation, which then reloads for nothing. This runs
-    /// before the activation leaves the grain directory, so before any next activation exists.
+    /// serves those snapshots wherever it is placed; after it, the writer refuses every write, and
+    /// the writes it has handed to the store are awaited. Orleans runs this before the activation
+    /// leaves the grain directory, so before any next activation exists, and the next one then
+    /// loads the record as written here and settles what is prepared itself. A write from here
+    /// after the stop would change the record under the next activation (or be refused by its
+    /// ETag): whichever write is refused stops its activation, which then reloads for nothing.
+    /// The waiting is bounded (<see cref="ParticipantTimings.LastWriteTimeout"/>, or Orleans'
+    /// deactivation time-out if shorter): a write that takes longer may land after the next
+    /// activation has loaded, which the ETags turn into one reload of that activation.
     /// </summary>
     private async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopped.Cancel();
-        await WriteLastAsync(cancellationToken);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(ParticipantTimings.LastWriteTimeout);
+        if (NeedsHistory())
+        {
+            _stopping = true;
+            await AwaitWriteAsync(Writer.WriteAsync(), bounded.Token);
+        }
+
         Writer.Stop();
+
+        // A settle that was applying its outcome may have handed a write over since.
+        await AwaitWriteAsync(Writer.LastWriteAsync(), bounded.Token);
     }
 
-    /// <summary>
-    /// Writes the record with its history if some snapshot may still read a version older than
-    /// the newest. The write also carries what was installed since the last one (a write queued
-    /// behind one in flight, which the stop would refuse), so that the history ends where the
-    /// record begins. Nothing when storage has failed (the next activation reloads), and nothing
-    /// more once Orleans stops waiting for the deactivation.
-    /// </summary>
-    private async Task WriteLastAsync(CancellationToken cancellationToken)
-    {
-        if (Writer.Failure is not null || _loadedChain() is not { Count: > 1 } chain || !chain.HasObservableOlderVersion(_timestamps.Horizon))
-        {
-            return;
-        }
+    /// <summary>Whether some snapshot may still read a version older than the newest (and storage still works).</summary>
+    private bool NeedsHistory() =>
+        Writer.Failure is null && _loadedChain() is { Count: > 1 } chain && chain.HasObservableOlderVersion(_timestamps.Horizon);
 
-        _stopping = true;
+    private async Task AwaitWriteAsync(Task write, CancellationToken cancellationToken)
+    {
         try
         {
-            await Writer.WriteAsync().WaitAsync(cancellationToken);
+            await write.WaitAsync(cancellationToken);
         }
-        catch (Exception exception)
+        catch (OperationCanceledException exception) when (cancellationToken.IsCancellationRequested)
         {
-            // A failed write has reached FailStorage already; the next activation loads what stands.
-            LogLastWriteFailed(_logger, exception, Describe);
+            LogLastWriteUnfinished(_logger, exception, Describe);
+        }
+        catch (Exception)
+        {
+            // The store failed the write (which has reached FailStorage), or the stop refused one
+            // that had not been handed over yet: the next activation loads what stands.
         }
     }
 
@@ -225,8 +245,11 @@ internal sealed partial class SlotActivation<TValue>
     [LoggerMessage(Level = LogLevel.Warning, Message = "{State}: could not settle prepared transaction {TransactionId}; will retry on the next access")]
     private static partial void LogSettleFailed(ILogger logger, Exception exception, string state, Guid transactionId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{State}: the deactivating activation could not store the versions that running snapshots may still read; they may find them too old")]
-    private static partial void LogLastWriteFailed(ILogger logger, Exception exception, string state);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{State}: the older versions stored in record {Key} do not hold together with its committed version {CommitTimestamp}; left out (snapshots that need them will find them too old)")]
+    private static partial void LogHistoryLeftOut(ILogger logger, string state, string key, long commitTimestamp);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{State}: the deactivating activation stopped waiting for its last write; the next activation may reload once, and snapshots may find older versions too old")]
+    private static partial void LogLastWriteUnfinished(ILogger logger, Exception exception, string state);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{State}: storage failed; the activation stops and reloads")]
     private static partial void LogStorageFailed(ILogger logger, Exception exception, string state);

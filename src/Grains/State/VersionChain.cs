@@ -42,21 +42,36 @@ internal sealed class VersionChain<T>
     }
 
     /// <summary>
-    /// The chain of a record loaded from storage: its <paramref name="history"/>, if it has one
-    /// (see <see cref="HistoryBefore"/>), then its committed version.
+    /// The chain of a record loaded from storage: its <paramref name="history"/> (see
+    /// <see cref="HistoryBefore"/>), then its committed version. A history that does not hold
+    /// together (out of order, or reaching past the committed version) is left out, and
+    /// <paramref name="historyLeftOut"/> says so: it only serves older snapshots, which then find
+    /// their versions too old instead of the grain failing to activate.
     /// </summary>
-    /// <param name="describe">The record, for the message when its history does not end before its committed version.</param>
-    public static VersionChain<T> Resume(IReadOnlyList<CommittedVersion<T>>? history, long commitTimestamp, T value, string describe)
+    public static VersionChain<T> Resume(IReadOnlyList<CommittedVersion<T>>? history, long commitTimestamp, T value, out bool historyLeftOut)
     {
+        historyLeftOut = false;
         if (history is not { Count: > 0 })
         {
             return new VersionChain<T>(commitTimestamp, value);
         }
 
-        if (history[^1].CommitTimestamp >= commitTimestamp || history[^1].SupersededAt > commitTimestamp)
+        var ends = 0L;
+        foreach (var version in history)
         {
-            throw new InvalidOperationException(
-                $"Storage record {describe} is inconsistent: its history ends with version [{history[^1].CommitTimestamp}, {history[^1].SupersededAt}), which overlaps its committed version {commitTimestamp}.");
+            if (version.CommitTimestamp < ends || version.SupersededAt <= version.CommitTimestamp)
+            {
+                historyLeftOut = true;
+                return new VersionChain<T>(commitTimestamp, value);
+            }
+
+            ends = version.SupersededAt;
+        }
+
+        if (ends > commitTimestamp)
+        {
+            historyLeftOut = true;
+            return new VersionChain<T>(commitTimestamp, value);
         }
 
         return new VersionChain<T>([.. history, new CommittedVersion<T>(commitTimestamp, long.MaxValue, value)]);

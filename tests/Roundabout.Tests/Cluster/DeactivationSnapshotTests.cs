@@ -61,6 +61,10 @@ public sealed class DeactivationSnapshotTests : IAsyncLifetime
             between: async () =>
             {
                 await Grains.GetGrain<IBankGrain>(0).Transfer(a.GetPrimaryKeyString(), b.GetPrimaryKeyString(), 30);
+
+                // The transfer's installs travel one-way: a later read waits until a has the new
+                // balance, so that the deactivation has an older version to keep.
+                Assert.Equal(70, await a.GetBalance());
                 await _cluster.Cluster.DeactivateAsync(a);
             });
 

@@ -270,7 +270,7 @@ public sealed class VersionChainTests
 
         // A snapshot at 12 is running; nobody can read at 0-9 any more.
         var history = chain.HistoryBefore(20, new SnapshotHorizon(25, [12]));
-        var resumed = VersionChain<string>.Resume(history, 20, "v20", "rec");
+        var resumed = VersionChain<string>.Resume(history, 20, "v20", out _);
 
         Assert.Equal([new CommittedVersion<string>(10, 20, "v10")], history);
         Assert.True(resumed.TryGetVisible(12, out var seen));
@@ -285,7 +285,7 @@ public sealed class VersionChainTests
     {
         // The record holds a write at 30 that commits when durable: the chain still ends with v20.
         var history = ThreeVersions().HistoryBefore(30, new SnapshotHorizon(35, [15, 25]));
-        var resumed = VersionChain<string>.Resume(history, 30, "v30", "rec");
+        var resumed = VersionChain<string>.Resume(history, 30, "v30", out _);
 
         Assert.Equal([new CommittedVersion<string>(10, 20, "v10"), new CommittedVersion<string>(20, 30, "v20")], history);
         Assert.True(resumed.TryGetVisible(25, out var seen));
@@ -300,7 +300,7 @@ public sealed class VersionChainTests
         // A counter's record folds additions committed at 15 and 30 into its value at 30: the
         // chain's v10 holds only until 15, and what 15-29 saw is not stored.
         var history = ThreeVersions().HistoryBefore(15, new SnapshotHorizon(35, [12, 25]));
-        var resumed = VersionChain<string>.Resume(history, 30, "v30", "rec");
+        var resumed = VersionChain<string>.Resume(history, 30, "v30", out _);
 
         Assert.Equal([new CommittedVersion<string>(10, 15, "v10")], history);
         Assert.True(resumed.TryGetVisible(12, out var seen));
@@ -312,7 +312,7 @@ public sealed class VersionChainTests
     public void HistoryBefore_NoSnapshotNeedsOlderVersions_IsEmpty_AndResumeStartsAtTheRecord()
     {
         var history = ThreeVersions().HistoryBefore(20, new SnapshotHorizon(25, []));
-        var resumed = VersionChain<string>.Resume(history, 20, "v20", "rec");
+        var resumed = VersionChain<string>.Resume(history, 20, "v20", out _);
 
         Assert.Empty(history);
         Assert.Equal(1, resumed.Count);
@@ -320,14 +320,17 @@ public sealed class VersionChainTests
     }
 
     [Theory]
-    [InlineData(20)] // ends where the record's version begins, but was committed there too
-    [InlineData(25)] // reaches into the record's version
-    public void Resume_AHistoryOverlappingTheRecord_ThrowsNamingTheRecord(long lastSupersededAt)
+    [InlineData(10, 15, 20, 20)] // its last version was committed where the record's begins
+    [InlineData(10, 15, 15, 25)] // its last version reaches into the record's
+    [InlineData(10, 18, 15, 19)] // its versions overlap
+    [InlineData(10, 10, 15, 19)] // a version that holds for no timestamp
+    public void Resume_AHistoryThatDoesNotHoldTogether_IsLeftOut(long firstCommit, long firstEnd, long lastCommit, long lastEnd)
     {
-        CommittedVersion<string>[] history = [new(10, 15, "v10"), new(lastSupersededAt == 20 ? 20 : 15, lastSupersededAt, "v?")];
+        CommittedVersion<string>[] history = [new(firstCommit, firstEnd, "v1"), new(lastCommit, lastEnd, "v2")];
 
-        var error = Assert.Throws<InvalidOperationException>(() => VersionChain<string>.Resume(history, 20, "v20", "roundabout/state/rec/x"));
+        var resumed = VersionChain<string>.Resume(history, 20, "v20", out var historyLeftOut);
 
-        Assert.Contains("roundabout/state/rec/x", error.Message);
+        Assert.True(historyLeftOut);
+        Assert.Equal([new CommittedVersion<string>(20, long.MaxValue, "v20")], resumed.Versions);
     }
 }
