@@ -33,7 +33,9 @@ public static class RoundaboutCli
     /// </summary>
     internal static async Task<int> RunAsync(RootCommand commands, string[] args, StopSignals signals, TimeSpan stopTimeout)
     {
-        var parse = commands.Parse(args);
+        // No response files: an argument that starts with @ (a key, a value, an account id) is
+        // taken as it is, never as the name of a file to read more arguments from.
+        var parse = commands.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Action is ParseErrorAction)
         {
             return LacksOnlyItsVerb(parse) ? ShowHelp(parse) : ReportParseErrors(parse);

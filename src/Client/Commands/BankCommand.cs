@@ -25,7 +25,9 @@ internal static class BankCommand
 
     /// <summary>What opening accounts did: the money it paid in, and what was there already.</summary>
     private static string Opened(int opened, int count, long balance) =>
-        $"opened {opened} new accounts{(opened > 0 ? $" with {balance:N0} each" : "")}; {count - opened} already existed";
+        $"opened {opened} new {Accounts(opened)}{(opened > 0 ? $" with {balance:N0} each" : "")}; {count - opened} already existed";
+
+    private static string Accounts(int count) => count == 1 ? "account" : "accounts";
 
     private static Command Init()
     {
@@ -33,12 +35,13 @@ internal static class BankCommand
         var accounts = new Option<int>("--accounts") { Description = "How many accounts (account-0 ...)", DefaultValueFactory = _ => 100 }.Count(min: 1);
         var balance = new Option<long>("--balance") { Description = "Opening balance of each new account, in minor units", DefaultValueFactory = _ => 1_000 }.OpeningBalance();
         var command = new Command("init", "Open accounts account-0 .. account-N-1 (existing ones keep what they hold and are not paid again)") { accounts, balance };
+        command.RequireTotalFits(accounts, balance);
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             var count = parse.GetValue(accounts);
             await using var session = await connection.ConnectAsync(parse, token);
-            var opened = await new BankDirectory(session.Client).OpenAsync(NumberedAccounts.First(count), parse.GetValue(balance));
+            var opened = await new BankDirectory(session.Client).OpenAsync(NumberedAccounts.First(count), parse.GetValue(balance), token);
             Console.WriteLine(Opened(opened, count, parse.GetValue(balance)));
             return CommandErrors.Ok;
         }));
@@ -52,7 +55,7 @@ internal static class BankCommand
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
-            await using var session = await connection.ConnectAsync(parse, token, onlyReads: true);
+            await using var session = await connection.ConnectAsync(parse, token, needsExistingData: true);
             var known = await new BankDirectory(session.Client).GetAccountsAsync();
             Console.WriteLine(known.Count == 0 ? "no accounts; open some with `roundabout bank init`" : string.Join(Environment.NewLine, known));
             return CommandErrors.Ok;
@@ -73,7 +76,7 @@ internal static class BankCommand
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
-            await using var session = await connection.ConnectAsync(parse, token);
+            await using var session = await connection.ConnectAsync(parse, token, needsExistingData: true);
             var (source, target) = (parse.GetValue(from)!, parse.GetValue(to)!);
             await RequireOpenAsync(session.Client, source, target);
             await session.Client.TransferAsync(source, target, parse.GetValue(amount), parse.GetValue(key), new RunOptions { Isolation = parse.GetValue(isolation) });
@@ -91,7 +94,7 @@ internal static class BankCommand
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
-            await using var session = await connection.ConnectAsync(parse, token, onlyReads: true);
+            await using var session = await connection.ConnectAsync(parse, token, needsExistingData: true);
             var id = parse.GetValue(account)!;
             await RequireOpenAsync(session.Client, id);
             Console.WriteLine($"{id}: {await session.Client.GetBalanceAsync(id)}");
@@ -107,7 +110,7 @@ internal static class BankCommand
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
-            await using var session = await connection.ConnectAsync(parse, token, onlyReads: true);
+            await using var session = await connection.ConnectAsync(parse, token, needsExistingData: true);
             var known = await new BankDirectory(session.Client).GetAccountsAsync();
             var total = known.Count == 0 ? 0 : await session.Client.AuditAsync(known);
             Console.WriteLine($"{known.Count} accounts, total {total}");
@@ -121,7 +124,7 @@ internal static class BankCommand
         var connection = new ConnectionOptions();
         var accounts = new Option<int>("--accounts") { Description = "Accounts (account-0 ...); those that do not exist yet are opened", DefaultValueFactory = _ => 1_000 }.Count(min: 2);
         var balance = new Option<long>("--balance") { Description = "Opening balance of each account this run opens, in minor units: more than `bank init` gives, so that a hot spot does not run dry (existing accounts keep what they hold)", DefaultValueFactory = _ => 1_000_000 }.OpeningBalance();
-        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 64 }.AtLeast(1);
+        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 64 }.Between(1, () => BankWorkload.MaxConcurrency);
         var seconds = new Option<double>("--duration") { Description = "Seconds", DefaultValueFactory = _ => 10 }.RunSeconds();
         var hotAccounts = new Option<int>("--hot-accounts") { Description = "Size of the hot spot (the first N accounts)", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var hotShare = new Option<double>("--hot-share") { Description = "Share of account picks that go to the hot spot (0..1)", DefaultValueFactory = _ => 0.0 }.Share();
@@ -129,6 +132,7 @@ internal static class BankCommand
         var auditShare = new Option<double>("--audit-share") { Description = "Share of operations that are read-only audits (0..1)", DefaultValueFactory = _ => 0.0 }.Share();
         var command = new Command("run", "Drive a transfer workload and print what it did") { accounts, balance, concurrency, seconds, hotAccounts, hotShare, isolation, auditShare };
         command.RequireAtMost(hotAccounts, accounts);
+        command.RequireTotalFits(accounts, balance);
         command.Require(hotShare, hotAccounts, together: true, "it is the share of picks that go to the first --hot-accounts accounts, and without it there is no hot spot");
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
@@ -136,7 +140,7 @@ internal static class BankCommand
             var shape = new WorkloadShape(parse.GetValue(hotAccounts), parse.GetValue(hotShare), parse.GetValue(isolation), parse.GetValue(auditShare));
             var (count, workers, duration) = (parse.GetValue(accounts), parse.GetValue(concurrency), parse.GetValue(seconds));
             await using var session = await connection.ConnectAsync(parse, token);
-            var opened = await new BankDirectory(session.Client).OpenAsync(NumberedAccounts.First(count), parse.GetValue(balance));
+            var opened = await new BankDirectory(session.Client).OpenAsync(NumberedAccounts.First(count), parse.GetValue(balance), token);
             Console.WriteLine(Opened(opened, count, parse.GetValue(balance)));
 
             // The audits sum the run's accounts: transfers keep their total whatever else happens

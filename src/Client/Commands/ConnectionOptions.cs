@@ -50,26 +50,28 @@ internal sealed class ConnectionOptions
         command.Options.Add(Verbose);
     }
 
-    /// <param name="onlyReads">
-    /// The command only reads: an embedded silo's --data that does not exist is refused, since it
-    /// could only be a mistyped path (the silo would create it, and the command would report an
-    /// empty bank or a missing record as if that were the answer).
+    /// <param name="needsExistingData">
+    /// The command only reads, or changes only what must exist already (a transfer between open
+    /// accounts, the deletion of a record): an embedded silo's --data that does not exist is
+    /// refused, since it could only be a mistyped path (the silo would create it, and the command
+    /// would report an empty bank or a missing record as if that were the answer, leaving an empty
+    /// store behind).
     /// </param>
-    public async Task<Connection> ConnectAsync(ParseResult parse, CancellationToken cancellationToken, bool onlyReads = false)
+    public async Task<Connection> ConnectAsync(ParseResult parse, CancellationToken cancellationToken, bool needsExistingData = false)
     {
         var gateways = parse.GetValue(Gateways) ?? [];
         var postgres = parse.GetValue(Postgres);
         if (gateways.Length == 0 && postgres is null)
         {
             var data = parse.GetValue(Data)!;
-            if (onlyReads && File.Exists(data))
+            if (needsExistingData && File.Exists(data))
             {
                 throw new ArgumentException($"--data {data} is a file, not a directory: give the directory the data was written to.");
             }
 
-            if (onlyReads && !Directory.Exists(data))
+            if (needsExistingData && !Directory.Exists(data))
             {
-                throw new ArgumentException($"--data {data} does not exist, so there is nothing to read there: check the path (or write something there first, e.g. `roundabout bank init --data {data}`).");
+                throw new ArgumentException($"--data {data} does not exist, so there is nothing there yet: check the path (or write something there first, e.g. `roundabout bank init --data {data}`).");
             }
 
             var silo = await EmbeddedSilo.StartAsync(parse.GetValue(Data)!, parse.GetValue(Verbose), cancellationToken);

@@ -17,7 +17,7 @@ internal static class DemoCommand
     {
         var duration = new Option<double>("--duration") { Description = "Seconds of load", DefaultValueFactory = _ => 5 }.RunSeconds();
         var accounts = new Option<int>("--accounts") { Description = "Accounts the transfers use (account-0 ...); those the bank does not have yet are opened with 1000 each", DefaultValueFactory = _ => 100 }.Count(min: 2);
-        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 32 }.AtLeast(1);
+        var concurrency = new Option<int>("--concurrency") { Description = "Concurrent transfers", DefaultValueFactory = _ => 32 }.Between(1, () => BankWorkload.MaxConcurrency);
         var data = new Option<string>("--data") { Description = "Data directory of the embedded log", DefaultValueFactory = _ => "./data" }.NonEmptyPath();
         var verbose = CommandErrors.VerboseOption();
         var command = new Command("demo", "Start an embedded silo and run a bank-transfer demo (the bank of `roundabout bank` on the same --data; the audits sum all its accounts)")
@@ -37,7 +37,7 @@ internal static class DemoCommand
         // its audits sum the whole bank: money the bank holds in accounts this run does not use
         // (opened by a larger demo, or by `bank init`) is still counted, and nothing looks lost.
         var directory = new BankDirectory(silo.Roundabout);
-        var opened = await directory.OpenAsync(NumberedAccounts.First(accounts), OpeningBalance);
+        var opened = await directory.OpenAsync(NumberedAccounts.First(accounts), OpeningBalance, cancellationToken);
         var bank = (await directory.GetAccountsAsync()).ToArray();
         var workload = new BankWorkload(silo.Client, accounts, concurrency, OpeningBalance) { AuditedAccounts = bank };
         var bankTotal = await workload.TakeExpectedTotalAsync();

@@ -77,6 +77,23 @@ internal static class OptionRules
             }
         });
 
+    /// <summary>
+    /// Refuses more money than an audit can add up in <paramref name="count"/> accounts opened with
+    /// <paramref name="balance"/> each, before anything is written (the bank's own check comes after
+    /// its store exists, and would leave an empty one behind in a new --data).
+    /// </summary>
+    public static void RequireTotalFits(this Command command, Option<int> count, Option<long> balance) =>
+        command.Validators.Add(result =>
+        {
+            if (ValueOrDefault(result, count, out var accounts) && ValueOrDefault(result, balance, out var each) && (Int128)accounts * each > long.MaxValue)
+            {
+                var invariant = CultureInfo.InvariantCulture;
+                result.AddError(string.Create(
+                    invariant,
+                    $"{count.Name} {accounts:N0} with {balance.Name} {each:N0} would hold {(Int128)accounts * each:N0} in all, past the {long.MaxValue:N0} an audit can add up: open fewer accounts or give each less."));
+            }
+        });
+
     /// <summary>Refuses <paramref name="option"/> together with <paramref name="other"/>, or without it (<paramref name="together"/>).</summary>
     /// <param name="why">Why, as a clause after "because".</param>
     public static void Require(this Command command, Option option, Option other, bool together, string why) =>

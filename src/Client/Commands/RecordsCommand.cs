@@ -36,7 +36,7 @@ internal static class RecordsCommand
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
-            await using var session = await connection.ConnectAsync(parse, token, onlyReads: true);
+            await using var session = await connection.ConnectAsync(parse, token, needsExistingData: true);
             var id = parse.GetValue(key)!;
             var record = await session.Client.GetAsync(id);
             if (record.Value is null)
@@ -106,7 +106,7 @@ internal static class RecordsCommand
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             var id = WritableKey(parse, key);
-            await using var session = await connection.ConnectAsync(parse, token);
+            await using var session = await connection.ConnectAsync(parse, token, needsExistingData: true);
             if (!await session.Client.DeleteAsync(id))
             {
                 Console.Error.WriteLine($"error: there is no record '{id}'; nothing was deleted");

@@ -86,7 +86,7 @@ public sealed class BankDirectory(RoundaboutClient client)
         if (held + paidIn > long.MaxValue)
         {
             throw new ArgumentException(
-                $"Opening {newlyListed:N0} accounts with {initialBalance:N0} each would take the bank's total to {held + paidIn:N0}, past the {long.MaxValue:N0} an audit can add up; open fewer accounts or give each less.",
+                $"Opening {newlyListed:N0} account{(newlyListed == 1 ? "" : "s")} with {initialBalance:N0} each would take the bank's total to {held + paidIn:N0}, past the {long.MaxValue:N0} an audit can add up; open fewer accounts or give each less.",
                 "accounts");
         }
     }
@@ -97,7 +97,8 @@ public sealed class BankDirectory(RoundaboutClient client)
     /// or when it holds money without being listed (a demo of an earlier version paid its accounts
     /// without listing them): such an account is listed as it is, never paid again.
     /// </summary>
-    public async Task<int> OpenAsync(IReadOnlyCollection<string> accounts, long initialBalance)
+    /// <param name="cancellationToken">Stops between chunks of 100 accounts: those already opened stay open, and a later call opens the rest.</param>
+    public async Task<int> OpenAsync(IReadOnlyCollection<string> accounts, long initialBalance, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(accounts);
         foreach (var account in accounts)
@@ -148,7 +149,7 @@ public sealed class BankDirectory(RoundaboutClient client)
 
                 await directory.Put(JsonSerializer.SerializeToUtf8Bytes(known.Concat(fresh).ToArray()));
                 return unpaid.Count;
-            });
+            }, cancellationToken: cancellationToken);
         }
 
         return opened;

@@ -36,6 +36,14 @@ public sealed record RunOptions
                 $"RunOptions.Timeout must be positive, or Timeout.InfiniteTimeSpan for no limit; it is {Timeout}.");
         }
 
+        if (Isolation is { } isolation && !Enum.IsDefined(isolation))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(Isolation),
+                isolation,
+                $"RunOptions.Isolation must be IsolationLevel.Serializable or IsolationLevel.Snapshot (or unset for the default); it is {isolation}.");
+        }
+
         if (Retry is null)
         {
             throw new ArgumentNullException(nameof(Retry), "RunOptions.Retry must be set: RetryPolicy.Default, or RetryPolicy.None for no retries.");

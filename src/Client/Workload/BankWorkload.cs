@@ -12,6 +12,12 @@ namespace Roundabout.Client.Workload;
 /// </summary>
 public sealed class BankWorkload(IGrainFactory grains, int accounts, int concurrency, long initialBalance)
 {
+    /// <summary>
+    /// The most concurrent transfers a run drives: each is a task of its own, and far more than a
+    /// cluster can serve at once only queue up (100,000 took gigabytes and ran on for seconds after the run's end).
+    /// </summary>
+    public const int MaxConcurrency = 10_000;
+
     private long _committed;
     private long _conflicts;
     private long _insufficient;

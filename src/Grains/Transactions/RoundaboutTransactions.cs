@@ -231,7 +231,7 @@ internal sealed partial class RoundaboutTransactions(
         var isolation = options.Isolation ?? agentOptions.Value.DefaultIsolation;
         return Enum.IsDefined(isolation)
             ? isolation
-            : throw new ArgumentOutOfRangeException(nameof(options), isolation, "Unknown isolation level.");
+            : throw new ArgumentOutOfRangeException(nameof(options), isolation, $"TransactionOptions.Isolation must be IsolationLevel.Serializable or IsolationLevel.Snapshot (or null for the default); it is {isolation}.");
     }
 
     public async Task<bool> WaitForChangeAsync(RetryRequestedException retry, TimeSpan timeout)

@@ -77,6 +77,19 @@ public sealed class BankAndRecordsCommandTests(SiloProcessFixture silo) : IClass
         Assert.Equal($"error: there is no record '{key}': it was deleted at version 3", gone.Error.Trim());
     }
 
+    /// <summary>A value, key or account id that starts with @ is taken as it is, not as a file of more arguments to read.</summary>
+    [Fact]
+    public async Task Records_ValueStartingWithAt_IsStoredAsItIs()
+    {
+        var key = $"@doc-{Guid.NewGuid():N}";
+
+        var put = await Run("records", "put", "--key", key, "--value", "@/etc/hostname");
+        var get = await Run("records", "get", "--key", key);
+
+        Assert.Equal((0, "version 1"), (put.Code, put.Output.Trim()));
+        Assert.Equal("version 1: @/etc/hostname", get.Output.Trim());
+    }
+
     /// <summary>
     /// A record that is not there is an error (exit 3, one line on standard error), for `get` as for
     /// `delete`: they printed "(none)" and "there was nothing to delete" on standard output, with exit 3.
@@ -183,13 +196,18 @@ public sealed class BankAndRecordsCommandTests(SiloProcessFixture silo) : IClass
         Assert.Equal(listBefore.Output, (await Run("bank", "list")).Output);
     }
 
-    /// <summary>A mistyped --data is not an empty bank: the silo would create it and the verb would report nothing as the answer.</summary>
+    /// <summary>
+    /// A mistyped --data is not an empty bank: the silo would create it and the verb would report
+    /// nothing as the answer, or refuse a transfer or a deletion and leave an empty store behind.
+    /// </summary>
     [Theory]
     [InlineData("bank", "audit")]
     [InlineData("bank", "list")]
     [InlineData("bank", "balance", "--account", "account-0")]
     [InlineData("records", "get", "--key", "k")]
-    public async Task VerbThatOnlyReads_DataDirectoryThatDoesNotExist_IsBadInputAndCreatesNothing(params string[] args)
+    [InlineData("bank", "transfer", "--from", "account-0", "--to", "account-1", "--amount", "1")]
+    [InlineData("records", "delete", "--key", "k")]
+    public async Task VerbThatNeedsExistingData_DataDirectoryThatDoesNotExist_IsBadInputAndCreatesNothing(params string[] args)
     {
         var missing = Path.Combine(Path.GetTempPath(), $"roundabout-missing-{Guid.NewGuid():N}");
 

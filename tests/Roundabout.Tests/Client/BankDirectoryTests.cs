@@ -28,6 +28,19 @@ public sealed class BankDirectoryTests(ClusterFixture fixture)
         Assert.Contains(funded, await new BankDirectory(client).GetAccountsAsync());
     }
 
+    /// <summary>Ctrl+C during `bank init` reaches the opening: it stops before the next chunk of accounts (it used to run to its end).</summary>
+    [Fact]
+    public async Task OpenAsync_Cancelled_OpensNothingMore()
+    {
+        var client = new RoundaboutClient(fixture.Cluster.Grains, fixture.Cluster.Transactions);
+        var accounts = Enumerable.Range(0, 3).Select(_ => Keys.New("cancelled")).ToArray();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new BankDirectory(client).OpenAsync(accounts, 1_000, new CancellationToken(canceled: true)));
+
+        Assert.Equal(0, await client.AuditAsync(accounts));
+        Assert.Empty((await new BankDirectory(client).GetAccountsAsync()).Intersect(accounts));
+    }
+
     /// <summary>
     /// The record helpers refuse to write the directory: deleted or rewritten, it would make the
     /// next opening pay accounts that hold money already. Reading it stays allowed.

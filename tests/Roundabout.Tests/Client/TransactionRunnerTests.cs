@@ -184,6 +184,7 @@ public sealed class TransactionRunnerTests(ClusterFixture fixture)
     {
         { "RunOptions.Timeout", new RunOptions { Timeout = TimeSpan.Zero } },
         { "RunOptions.Timeout", new RunOptions { Timeout = TimeSpan.FromSeconds(-5) } },
+        { "RunOptions.Isolation", new RunOptions { Isolation = (IsolationLevel)42 } },
         { "RetryPolicy.MaxAttempts", new RunOptions { Retry = RetryPolicy.Default with { MaxAttempts = 0 } } },
         { "RetryPolicy.BaseDelay", new RunOptions { Retry = RetryPolicy.Default with { BaseDelay = TimeSpan.FromMilliseconds(-1) } } },
         { "RetryPolicy.MaxDelay", new RunOptions { Retry = RetryPolicy.Default with { BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromMilliseconds(10) } } },
@@ -252,5 +253,11 @@ public sealed class TransactionRunnerTests(ClusterFixture fixture)
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.AuditAsync([a, b, a])); // would count a twice
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.GetBalanceAsync(new string('x', GrainKeys.MaxLength + 1)));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.DepositAsync(a, -1));
+
+        // Keys that Orleans would turn into a look-alike's (an unpaired surrogate becomes U+FFFD in
+        // UTF-8), or that the PostgreSQL store cannot hold (NUL).
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.TransferAsync(a, b, 5, idempotencyKey: "key\uD800"));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.DepositAsync(a + "\uDC00", 5));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.PutAsync("rec\0", [1]));
     }
 }

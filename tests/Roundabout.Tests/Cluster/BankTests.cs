@@ -93,7 +93,7 @@ public sealed class BankTests(ClusterFixture fixture)
     public async Task Transfer_TooLongKey_ThrowsArgumentException()
     {
         var error = await Assert.ThrowsAsync<ArgumentException>(() => Bank.Transfer(new string('x', GrainKeys.MaxLength + 1), Keys.New("acct"), 1));
-        Assert.Contains($"at most {GrainKeys.MaxLength} characters", error.Message);
+        Assert.Contains($"at most {GrainKeys.MaxLength} UTF-16 characters", error.Message);
     }
 
     [Fact]

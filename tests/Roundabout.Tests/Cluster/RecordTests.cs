@@ -102,6 +102,6 @@ public sealed class RecordTests(ClusterFixture fixture)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => Record(new string('k', 300)).Get());
 
-        Assert.Contains($"at most {GrainKeys.MaxLength} characters", error.ToString());
+        Assert.Contains($"at most {GrainKeys.MaxLength} UTF-16 characters", error.ToString());
     }
 }

@@ -43,6 +43,33 @@ public sealed class ValidationTests
     {
         GrainKeys.Validate(new string('k', GrainKeys.MaxLength), "key");
         GrainKeys.Validate("a", "key");
+        GrainKeys.Validate("café-\U0001F600-ok", "key"); // a whole emoji is a surrogate pair
+    }
+
+    [Theory]
+    [InlineData("x", 0xD800, 0, "", 1)] // a high surrogate at the end
+    [InlineData("x", 0xDC00, 0, "y", 1)] // a low surrogate alone
+    [InlineData("", 0xD83D, 0xD83D, "x", 0)] // a high surrogate followed by another high one
+    [InlineData("ab", 0xDE00, 0xD83D, "", 2)] // a pair in the wrong order
+    public void ValidateKey_UnpairedSurrogate_ThrowsArgumentExceptionNamingWhere(string before, int first, int second, string after, int position)
+    {
+        // Built here: xunit would pass an unpaired surrogate in its test data on as U+FFFD, exactly
+        // as Orleans sends such a key (as UTF-8), which makes it name the same grain as its look-alikes.
+        var key = before + (char)first + (second == 0 ? "" : (char)second) + after;
+
+        var error = Assert.Throws<ArgumentException>(() => GrainKeys.Validate(key, "to"));
+
+        Assert.Equal("to", error.ParamName);
+        Assert.Contains($"unpaired surrogate) at position {position}", error.Message);
+    }
+
+    [Fact]
+    public void ValidateKey_WithNul_ThrowsArgumentException()
+    {
+        var error = Assert.Throws<ArgumentException>(() => GrainKeys.Validate("acct\0x", "account"));
+
+        Assert.Equal("account", error.ParamName);
+        Assert.Contains("NUL character (found at position 4)", error.Message);
     }
 
     [Fact]
@@ -50,7 +77,7 @@ public sealed class ValidationTests
     {
         var error = Assert.Throws<ArgumentException>(() => GrainKeys.Validate(new string('k', GrainKeys.MaxLength + 1), "key"));
         Assert.Equal("key", error.ParamName);
-        Assert.Contains($"at most {GrainKeys.MaxLength} characters", error.Message);
+        Assert.Contains($"at most {GrainKeys.MaxLength} UTF-16 characters", error.Message);
     }
 
     [Fact]
