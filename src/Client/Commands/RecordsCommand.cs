@@ -87,7 +87,9 @@ internal static class RecordsCommand
             var result = await session.Client.CompareAndSetAsync(id, parse.GetValue(expected), Encoding.UTF8.GetBytes(parse.GetValue(value)!));
             if (!result.Succeeded)
             {
-                Console.Error.WriteLine($"error: the record is at version {result.Version}, not {parse.GetValue(expected)}; nothing was written");
+                // A deleted record has a version too: say so, or "version 4" reads like a value to expect.
+                var deleted = result.Version > 0 && (await session.Client.GetAsync(id)) is { Value: null } gone && gone.Version == result.Version;
+                Console.Error.WriteLine($"error: the record is at version {result.Version}{(deleted ? " (deleted)" : "")}, not {parse.GetValue(expected)}; nothing was written");
                 return CommandErrors.Conflict;
             }
 

@@ -597,7 +597,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     /// also the older values that snapshots may still read (see <see cref="VersionChain{T}.HistoryBefore"/>).
     /// </summary>
     internal static (DurableCounterSlot Slot, CommittedVersion<long>[]? History) RecordOf(
-        VersionChain<long> chain, IReadOnlyDictionary<Guid, Pending> prepared, SnapshotHorizon? historyHorizon)
+        VersionChain<long> chain, Dictionary<Guid, Pending> prepared, SnapshotHorizon? historyHorizon)
     {
         // Single-writer commits become durable as committed values; the others as pending additions.
         var committed = chain.Newest;

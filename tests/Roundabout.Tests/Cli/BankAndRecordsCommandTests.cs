@@ -66,6 +66,7 @@ public sealed class BankAndRecordsCommandTests(SiloProcessFixture silo) : IClass
         var get = await Run("records", "get", "--key", key);
         var delete = await Run("records", "delete", "--key", key);
         var gone = await Run("records", "get", "--key", key);
+        var casOnDeleted = await Run("records", "cas", "--key", key, "--value", "x", "--expected-version", "0");
 
         Assert.Equal((0, "version 1"), (put.Code, put.Output.Trim()));
         Assert.Equal(4, staleCas.Code);
@@ -75,6 +76,7 @@ public sealed class BankAndRecordsCommandTests(SiloProcessFixture silo) : IClass
         Assert.Equal(0, delete.Code);
         Assert.Equal((3, ""), (gone.Code, gone.Output));
         Assert.Equal($"error: there is no record '{key}': it was deleted at version 3", gone.Error.Trim());
+        Assert.Equal((4, "error: the record is at version 3 (deleted), not 0; nothing was written"), (casOnDeleted.Code, casOnDeleted.Error.Trim()));
     }
 
     /// <summary>A value, key or account id that starts with @ is taken as it is, not as a file of more arguments to read.</summary>
