@@ -64,7 +64,7 @@ internal static class CommandErrors
         // person must check before doing it again, as for an in-doubt transaction.
         TimeoutException e => (InDoubt, $"No answer in time ({FirstLine(e.Message)}). A change may or may not have taken effect: check before retrying (or retry with the same --key)."),
         ClusterUnreachableException e => (Unreachable, e.Message),
-        SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException => (Unreachable, $"The cluster stopped answering: {exception.Message}"),
+        SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException => (Unreachable, $"The cluster stopped answering: {WithoutOrleansRetry(FirstLine(exception.Message))}. Check that its silos run, then retry."),
         NothingChangedException e => (e.InnerException is TimeoutException or OrleansMessageRejectionException or RecordStoreUnavailableException ? Unreachable : Failed, e.Message),
         // Orleans could not deliver a request or its answer: a silo went away with the call in
         // flight, which may have done its work there.
@@ -79,6 +79,13 @@ internal static class CommandErrors
         IOException or UnauthorizedAccessException => (Failed, $"{exception.Message} (run with --verbose for the detail)"),
         _ => (Failed, $"{exception.GetType().Name}: {FirstLine(exception.Message)} (run with --verbose for the detail)"),
     };
+
+    /// <summary>
+    /// Orleans' "Unable to connect to S..., will retry after 525.034ms" without its last clause: it
+    /// is Orleans' own connection back-off, and the command does not retry.
+    /// </summary>
+    private static string WithoutOrleansRetry(string message) =>
+        message.IndexOf(", will retry after ", StringComparison.Ordinal) is var at and >= 0 ? message[..at] : message;
 
     /// <summary>The first line of a message, without its final full stop: for quoting it inside a sentence.</summary>
     internal static string FirstLine(string message) => message.Split('\n')[0].TrimEnd().TrimEnd('.');

@@ -65,6 +65,19 @@ public sealed class CommandErrorsTests
         Assert.StartsWith("error: ", line, StringComparison.Ordinal);
     }
 
+    /// <summary>Orleans' own back-off ("will retry after ...") is not quoted: the command does not retry.</summary>
+    [Fact]
+    public async Task RunAsync_ConnectionFailed_SaysWhatToDoWithoutOrleansRetryClause()
+    {
+        var error = new Orleans.Runtime.Messaging.ConnectionFailedException("Unable to connect to S127.0.0.1:30060:0, will retry after 525.034ms");
+
+        var (code, _, written) = await CliRunner.CaptureAsync(
+            () => CommandErrors.RunAsync(verbose: false, CancellationToken.None, () => Task.FromException<int>(error)));
+
+        Assert.Equal(CommandErrors.Unreachable, code);
+        Assert.Equal("error: The cluster stopped answering: Unable to connect to S127.0.0.1:30060:0. Check that its silos run, then retry.", written.Trim());
+    }
+
     /// <summary>What the library still refuses is said without .NET's parameter name.</summary>
     [Fact]
     public async Task RunAsync_ArgumentException_WithoutTheParameterName()

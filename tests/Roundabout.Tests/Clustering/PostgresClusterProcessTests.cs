@@ -63,7 +63,7 @@ public sealed class PostgresClusterProcessTests(PostgresFixture postgres, ITestO
             });
             var grains = client.Services.GetRequiredService<IClusterClient>();
             var transactions = client.Services.GetRequiredService<IRoundaboutTransactions>();
-            await WaitForActiveSilosAsync(grains, 3);
+            await WaitForActiveSilosAsync(grains, silos, 3);
 
             // The file follows the silo's own lifecycle stage Active, a moment after the membership
             // lists it as active (CI saw one missing when looked for at once).
@@ -87,7 +87,7 @@ public sealed class PostgresClusterProcessTests(PostgresFixture postgres, ITestO
             await Task.Delay(TimeSpan.FromSeconds(3));
             var beforeKill = acknowledged.Count;
             victim.Kill();
-            await WaitForActiveSilosAsync(grains, 2);
+            await WaitForActiveSilosAsync(grains, silos, 2);
             var atDeath = acknowledged.Count;
             var patience = DateTime.UtcNow + TimeSpan.FromSeconds(60);
             while (acknowledged.Count <= atDeath + 10 && DateTime.UtcNow < patience)
@@ -99,7 +99,7 @@ public sealed class PostgresClusterProcessTests(PostgresFixture postgres, ITestO
             var afterDeath = acknowledged.Count;
 
             StartSilo();
-            await WaitForActiveSilosAsync(grains, 3);
+            await WaitForActiveSilosAsync(grains, silos, 3);
             await Task.Delay(TimeSpan.FromSeconds(3));
             await stop.CancelAsync();
             var finished = Task.WhenAll(workers);
@@ -117,7 +117,8 @@ public sealed class PostgresClusterProcessTests(PostgresFixture postgres, ITestO
         {
             if (File.Exists(logFile))
             {
-                output.WriteLine(string.Join('\n', File.ReadLines(logFile).TakeLast(80)));
+                // The log's messages, not the stack frames under them (which filled the 80 lines before).
+                output.WriteLine(string.Join('\n', File.ReadLines(logFile).Where(line => !line.TrimStart().StartsWith("at ", StringComparison.Ordinal)).TakeLast(80)));
             }
 
             throw;
@@ -135,7 +136,8 @@ public sealed class PostgresClusterProcessTests(PostgresFixture postgres, ITestO
     }
 
     /// <summary>Waits until the cluster's membership lists exactly <paramref name="count"/> active silos.</summary>
-    private async Task WaitForActiveSilosAsync(IGrainFactory grains, int count)
+    /// <param name="silos">The silo processes started so far: whether each still runs goes into the failure message.</param>
+    private async Task WaitForActiveSilosAsync(IGrainFactory grains, IReadOnlyList<SiloProcess> silos, int count)
     {
         var deadline = DateTime.UtcNow + MembershipChange;
         var management = grains.GetGrain<IManagementGrain>(0);
@@ -159,6 +161,7 @@ public sealed class PostgresClusterProcessTests(PostgresFixture postgres, ITestO
             await Task.Delay(250);
         }
 
-        Assert.Fail($"the cluster did not reach {count} active silos within {MembershipChange.TotalSeconds} s (last seen: {string.Join(", ", hosts.Keys)})");
+        Assert.Fail($"the cluster did not reach {count} active silos within {MembershipChange.TotalSeconds} s (last seen: {string.Join(", ", hosts.Keys)}; "
+            + $"silo processes: {string.Join(", ", silos.Select(silo => silo.Describe()))})");
     }
 }

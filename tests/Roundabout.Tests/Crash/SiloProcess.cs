@@ -91,6 +91,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id and, once it has exited, its exit code: for a test's failure message.</summary>
+    public string Describe() => _process.HasExited ? $"process {_process.Id} exited with code {_process.ExitCode}" : $"process {_process.Id} running";
+
     /// <summary>
     /// Connects a client with Roundabout's agent, retrying until the silo answers: to this silo's
     /// gateway, or as <paramref name="clustering"/> says (the gateways of a cluster it is part of).
