@@ -18,7 +18,7 @@ public static class GrainKeys
 
         if (key.Length > MaxLength)
         {
-            throw new ArgumentException($"An account id, record key or idempotency key is at most {MaxLength} UTF-16 characters long (an emoji counts as two); this one has {key.Length}.", parameterName);
+            throw new ArgumentException($"An account id, record key or idempotency key is at most {MaxLength} UTF-16 characters long (most emoji count as two or more); this one has {key.Length}.", parameterName);
         }
 
         if (key.IndexOf('\0', StringComparison.Ordinal) is var nul and >= 0)

@@ -64,11 +64,14 @@ internal static class CommandErrors
         // person must check before doing it again, as for an in-doubt transaction.
         TimeoutException e => (InDoubt, $"No answer in time ({FirstLine(e.Message)}). A change may or may not have taken effect: check before retrying (or retry with the same --key)."),
         ClusterUnreachableException e => (Unreachable, e.Message),
-        SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException => (Unreachable, $"The cluster stopped answering: {WithoutOrleansRetry(FirstLine(exception.Message))}. Check that its silos run, then retry."),
+        // Nothing was sent: the command could not connect.
+        Orleans.Runtime.Messaging.ConnectionFailedException => (Unreachable, $"The cluster stopped answering: {WithoutOrleansRetry(FirstLine(exception.Message))}. Check that its silos run, then retry."),
+        // A silo went away, possibly with a call waiting for its answer: no advice to simply retry.
+        SiloUnavailableException => (Unreachable, $"The cluster stopped answering: {WithoutOrleansRetry(FirstLine(exception.Message))}."),
         NothingChangedException e => (e.InnerException is TimeoutException or OrleansMessageRejectionException or RecordStoreUnavailableException ? Unreachable : Failed, e.Message),
         // Orleans could not deliver a request or its answer: a silo went away with the call in
         // flight, which may have done its work there.
-        OrleansMessageRejectionException e => (InDoubt, $"A silo of the cluster went away during the call ({FirstLine(e.Message)}). A change may or may not have taken effect: check before retrying (or retry with the same --key)."),
+        OrleansMessageRejectionException e => (InDoubt, $"A silo of the cluster went away during the call ({WithoutOrleansRetry(FirstLine(e.Message))}). A change may or may not have taken effect: check before retrying (or retry with the same --key)."),
         // Before any participant was called (the timestamp oracle's silo was lost, say).
         OrleansStartTransactionFailedException e => (Conflict, $"The transaction could not start ({FirstLine((e.InnerException ?? e).Message)}); nothing took effect. Retry."),
         RecordStoreUnavailableException { NothingWritten: true } e => (Unreachable, $"The cluster's storage is unavailable ({FirstLine(e.Message)}); nothing was written. Retry once it is back."),
@@ -85,7 +88,14 @@ internal static class CommandErrors
     /// is Orleans' own connection back-off, and the command does not retry.
     /// </summary>
     private static string WithoutOrleansRetry(string message) =>
-        message.IndexOf(", will retry after ", StringComparison.Ordinal) is var at and >= 0 ? message[..at] : message;
+        message.IndexOf(", will retry after ", StringComparison.Ordinal) is var at and >= 0 ? message[..at] + RetryDelayEnd(message, at) : message;
+
+    /// <summary>What follows the clause's "525.034ms", when the clause is quoted in the middle of a longer message.</summary>
+    private static string RetryDelayEnd(string message, int clause)
+    {
+        var end = message.IndexOf("ms", clause, StringComparison.Ordinal);
+        return end < 0 ? "" : message[(end + 2)..];
+    }
 
     /// <summary>The first line of a message, without its final full stop: for quoting it inside a sentence.</summary>
     internal static string FirstLine(string message) => message.Split('\n')[0].TrimEnd().TrimEnd('.');

@@ -90,7 +90,7 @@ internal static class OptionRules
                 var invariant = CultureInfo.InvariantCulture;
                 result.AddError(string.Create(
                     invariant,
-                    $"{count.Name} {accounts:N0} with {balance.Name} {each:N0} would hold {(Int128)accounts * each:N0} in all, past the {long.MaxValue:N0} an audit can add up: open fewer accounts or give each less."));
+                    $"{count.Name} {accounts:N0} with {balance.Name} {each:N0} could hold up to {(Int128)accounts * each:N0} in all, past the {long.MaxValue:N0} an audit can add up: open fewer accounts or give each less."));
             }
         });
 
@@ -107,9 +107,10 @@ internal static class OptionRules
 
     /// <summary>An Npgsql connection string.</summary>
     public static Option<string> ConnectionString(this Option<string> option) =>
-        option.Check(value => PostgresConnectionStrings.ParseError(value) is { } error
+        option.Check(value => string.IsNullOrWhiteSpace(value) ? "must not be empty."
+            : PostgresConnectionStrings.ParseError(value) is { } error
             ? $"is not a PostgreSQL connection string ({error}); for example \"Host=db;Username=roundabout;Password=...;Database=roundabout\"."
-            : string.IsNullOrWhiteSpace(value) ? "must not be empty." : null);
+            : null);
 
     /// <summary>An integer from <paramref name="min"/> to <paramref name="max"/>; <paramref name="why"/> explains the upper bound.</summary>
     public static Option<int> Between(this Option<int> option, int min, Func<int> max, string why = "") =>

@@ -65,18 +65,40 @@ public sealed class CommandErrorsTests
         Assert.StartsWith("error: ", line, StringComparison.Ordinal);
     }
 
-    /// <summary>Orleans' own back-off ("will retry after ...") is not quoted: the command does not retry.</summary>
-    [Fact]
-    public async Task RunAsync_ConnectionFailed_SaysWhatToDoWithoutOrleansRetryClause()
+    /// <summary>
+    /// Orleans' own back-off ("will retry after ...") is not quoted: the command does not retry. Only
+    /// a connection that failed (nothing sent) is advised to retry; a silo that went away may have
+    /// done the call's work.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(LostClusters))]
+    public async Task RunAsync_ClusterLost_OneLineWithoutOrleansRetryClause(Exception error, int expectedCode, string expected)
     {
-        var error = new Orleans.Runtime.Messaging.ConnectionFailedException("Unable to connect to S127.0.0.1:30060:0, will retry after 525.034ms");
-
         var (code, _, written) = await CliRunner.CaptureAsync(
             () => CommandErrors.RunAsync(verbose: false, CancellationToken.None, () => Task.FromException<int>(error)));
 
-        Assert.Equal(CommandErrors.Unreachable, code);
-        Assert.Equal("error: The cluster stopped answering: Unable to connect to S127.0.0.1:30060:0. Check that its silos run, then retry.", written.Trim());
+        Assert.Equal(expectedCode, code);
+        Assert.Equal($"error: {expected}", written.Trim());
     }
+
+    public static TheoryData<Exception, int, string> LostClusters() => new()
+    {
+        {
+            new Orleans.Runtime.Messaging.ConnectionFailedException("Unable to connect to S127.0.0.1:30060:0, will retry after 525.034ms"),
+            CommandErrors.Unreachable,
+            "The cluster stopped answering: Unable to connect to S127.0.0.1:30060:0. Check that its silos run, then retry."
+        },
+        {
+            new SiloUnavailableException("The target silo became unavailable for message: Request x"),
+            CommandErrors.Unreachable,
+            "The cluster stopped answering: The target silo became unavailable for message: Request x."
+        },
+        {
+            Rejection("Exception while sending message: Orleans.Runtime.Messaging.ConnectionFailedException: Unable to connect to S192.0.2.2:11112:154958588, will retry after 778.3197ms"),
+            CommandErrors.InDoubt,
+            "A silo of the cluster went away during the call (Exception while sending message: Orleans.Runtime.Messaging.ConnectionFailedException: Unable to connect to S192.0.2.2:11112:154958588). A change may or may not have taken effect: check before retrying (or retry with the same --key)."
+        },
+    };
 
     /// <summary>What the library still refuses is said without .NET's parameter name.</summary>
     [Fact]

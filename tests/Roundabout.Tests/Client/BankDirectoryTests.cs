@@ -28,7 +28,7 @@ public sealed class BankDirectoryTests(ClusterFixture fixture)
         Assert.Contains(funded, await new BankDirectory(client).GetAccountsAsync());
     }
 
-    /// <summary>Ctrl+C during `bank init` reaches the opening: it stops before the next chunk of accounts (it used to run to its end).</summary>
+    /// <summary>Ctrl+C during `bank init` reaches the opening (it used to run to its end): cancelled, it opens nothing more.</summary>
     [Fact]
     public async Task OpenAsync_Cancelled_OpensNothingMore()
     {

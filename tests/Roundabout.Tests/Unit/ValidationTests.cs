@@ -55,7 +55,7 @@ public sealed class ValidationTests
     {
         // Built here: xunit would pass an unpaired surrogate in its test data on as U+FFFD, exactly
         // as Orleans sends such a key (as UTF-8), which makes it name the same grain as its look-alikes.
-        var key = before + (char)first + (second == 0 ? "" : (char)second) + after;
+        var key = before + (char)first + (second == 0 ? "" : ((char)second).ToString()) + after;
 
         var error = Assert.Throws<ArgumentException>(() => GrainKeys.Validate(key, "to"));
 
