@@ -214,7 +214,7 @@ internal sealed partial class SlotActivation<TValue>
 
     /// <summary>Whether some snapshot may still read a version older than the newest (and storage still works).</summary>
     private bool NeedsHistory() =>
-        Writer.Failure is null && _loadedChain() is { Count: > 1 } chain && chain.HasObservableOlderVersion(_timestamps.Horizon);
+        Writer.Failure is null && _loadedChain() is { } chain && chain.HasObservableOlderVersion(_timestamps.Horizon);
 
     private async Task AwaitWriteAsync(Task write, CancellationToken cancellationToken)
     {

@@ -102,6 +102,44 @@ public sealed class DeactivationSnapshotTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// A stopping activation waits for its last write (the versions a running snapshot may read) for
+    /// at most 5 s (<c>ParticipantTimings.LastWriteTimeout</c>), not for as long as the store hangs:
+    /// Orleans' own bound is 30 s, and calls to the grain wait meanwhile.
+    /// </summary>
+    [Fact]
+    public async Task Deactivation_ItsLastWriteHangs_LetsTheActivationGoWithinTheBound()
+    {
+        var (x, y) = (Grains.GetGrain<IRecordGrain>(Keys.New("rec")), Grains.GetGrain<IRecordGrain>(Keys.New("rec")));
+        await x.Put([1]);
+        await y.Put([1]);
+        var inside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var snapshot = _cluster.Transactions.RunAsync(
+            async () =>
+            {
+                var seen = (await y.Get()).Value![0];
+                inside.SetResult();
+                await go.Task;
+                return seen;
+            },
+            TransactionOptions.ReadOnlySnapshot);
+        await inside.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await x.Put([2]); // x's version 1 is one the running snapshot may read
+
+        var id = x.GetGrainId().ToString();
+        _store.HoldWrites = writes => writes.Any(write => write.Key.Contains(id, StringComparison.Ordinal));
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        await _cluster.Cluster.DeactivateAsync(x).WaitAsync(TimeSpan.FromSeconds(60));
+        var took = stopwatch.Elapsed;
+        _store.Release();
+        go.SetResult();
+
+        Assert.True(_store.FirstHeld.IsCompleted, "the stopping activation did not write its versions");
+        Assert.True(took < TimeSpan.FromSeconds(15), $"the deactivation took {took}");
+        Assert.Equal(1, await snapshot.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    /// <summary>
     /// Reads <paramref name="first"/> in a read-only snapshot, runs <paramref name="between"/>
     /// outside it (which deactivates a grain), then reads <paramref name="then"/> in the same snapshot.
     /// </summary>
