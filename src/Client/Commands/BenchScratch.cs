@@ -68,14 +68,7 @@ internal static class BenchScratch
     {
         foreach (var lockFile in Directory.EnumerateFiles(directory, "LOCK", SearchOption.AllDirectories))
         {
-            try
-            {
-                using var held = Roundabout.Silo.Persistence.FileLog.OsLogFileSystem.Instance.LockExclusively(lockFile);
-            }
-            catch (Roundabout.Silo.Persistence.FileLog.LockHeldException exception)
-            {
-                throw new Roundabout.Silo.Persistence.FileLog.DataDirectoryInUseException(Path.GetDirectoryName(lockFile)!, exception);
-            }
+            Roundabout.Silo.Persistence.FileLog.DataDirectoryPath.ThrowIfInUse(Path.GetDirectoryName(lockFile)!);
         }
     }
 

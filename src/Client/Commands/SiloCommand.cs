@@ -70,6 +70,7 @@ internal static class SiloCommand
             if (connectionString is null)
             {
                 DataDirectoryPath.ThrowIfBlocked(parse.GetValue(data)!);
+                DataDirectoryPath.ThrowIfInUse(parse.GetValue(data)!);
             }
             else
             {

@@ -11,6 +11,8 @@ internal static class HostErrors
         OptionsValidationException invalid => invalid.Message,
         // A port another silo listens on: the message names the port and the setting to change.
         Roundabout.Silo.Hosting.PortInUseException inUse => inUse.Message,
+        // Storage:DataDirectory held by another silo, or naming a file: change it, or stop the other.
+        Roundabout.Silo.Persistence.FileLog.DataDirectoryInUseException held => held.Message,
         // The configuration binder: "Failed to convert configuration value 'abc' at 'Roundabout:GatewayPort' to type 'System.Int32'."
         InvalidOperationException binding when binding.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => binding.Message,
         AggregateException { InnerExceptions.Count: 1 } aggregate => SettingsProblem(aggregate.InnerExceptions[0]),

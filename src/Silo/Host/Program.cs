@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Roundabout.Silo.Hosting;
+using Roundabout.Silo.Persistence.FileLog;
 using Roundabout.Silo.Persistence.GroupCommit;
 using Roundabout.Silo.Persistence.Postgres;
 
@@ -28,7 +29,7 @@ try
 
     // Bound once here, so that a value that does not convert stops the host before it starts
     // (one line, below), not half-way through the start with the host's own log of the failure.
-    _ = settings.GetSection("Storage").Get<GroupCommitOptions>();
+    var storage = settings.GetSection("Storage").Get<GroupCommitOptions>() ?? new GroupCommitOptions();
     _ = settings.GetSection("Postgres").Get<PostgresStoreOptions>();
     _ = settings.GetSection("Membership").Get<ClusterMembershipOptions>();
     builder.UseOrleans(silo =>
@@ -59,6 +60,14 @@ try
         cluster.ListenAddress(postgres["ConnectionString"]),
         (cluster.SiloPort, "Roundabout:SiloPort"),
         (cluster.GatewayPort, "Roundabout:GatewayPort"));
+    if (!postgres.Exists() && !string.IsNullOrWhiteSpace(storage.DataDirectory))
+    {
+        // Before the host starts: Orleans logs "Started silo" when it builds the silo, well before
+        // the silo opens its log and finds the directory held. (A blank one is the options' to report.)
+        DataDirectoryPath.ThrowIfBlocked(storage.DataDirectory);
+        DataDirectoryPath.ThrowIfInUse(storage.DataDirectory);
+    }
+
     await builder.Build().RunAsync();
     return 0;
 }

@@ -29,11 +29,13 @@ public sealed class DataDirectoryInUseTests
 
         // A silo that does start runs until stopped: the deadline stops it, and the test fails.
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var (code, _, error) = await CliRunner.RunAsync(deadline.Token, "silo", "--data", directory.Path);
+        var (code, output, error) = await CliRunner.RunAsync(deadline.Token, "silo", "--data", directory.Path);
 
         Assert.NotEqual(0, code);
         var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("is in use by another silo or command", line, StringComparison.Ordinal);
+        // Refused before the silo is built: Orleans logs "Started silo" as soon as it builds one.
+        Assert.DoesNotContain("Started silo", output, StringComparison.Ordinal);
     }
 
     private static Exception? Unwrap(Exception? exception)

@@ -21,13 +21,38 @@ public sealed class SiloHostSettingsTests
     public async Task Host_SettingThatCannotWork_OneLineNamingItAndExitCode2(string named, string setting, string value)
     {
         using var data = new TempDataDirectory();
+
+        var (code, output) = await RunHostAsync(data.Path, setting, value);
+
+        Assert.Equal(2, code);
+        var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains(named, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Host_DataDirectoryHeldByARunningSilo_OneLineBeforeAnythingStarts()
+    {
+        using var data = new TempDataDirectory();
+        await using var holder = await EmbeddedSilo.StartAsync(data.Path);
+
+        var (code, output) = await RunHostAsync(data.Path);
+
+        // Only the line: not Orleans' "Started silo" (logged when it builds a silo) before it.
+        Assert.Equal(2, code);
+        var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal($"error: The data directory '{data.Path}' is in use by another silo or command; stop it first, or give this one another data directory.", line);
+    }
+
+    private static async Task<(int Code, string Output)> RunHostAsync(string dataDirectory, params string[] settings)
+    {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in (string[])[
             SiloProcess.SiloAssembly(),
-            "--Roundabout:Storage:DataDirectory", data.Path,
+            "--Roundabout:Storage:DataDirectory", dataDirectory,
             "--Roundabout:SiloPort", EmbeddedSilo.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--Roundabout:GatewayPort", EmbeddedSilo.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            setting, value])
+            .. settings])
         {
             start.ArgumentList.Add(argument);
         }
@@ -35,11 +60,19 @@ public sealed class SiloHostSettingsTests
         using var host = Process.Start(start)!;
         var output = host.StandardOutput.ReadToEndAsync();
         var error = host.StandardError.ReadToEndAsync();
-        await host.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        try
+        {
+            await host.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            // A host that did start runs until stopped.
+            if (!host.HasExited)
+            {
+                host.Kill(entireProcessTree: true);
+            }
+        }
 
-        Assert.Equal(2, host.ExitCode);
-        var line = Assert.Single((await output + await error).Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
-        Assert.Contains(named, line, StringComparison.Ordinal);
+        return (host.ExitCode, await output + await error);
     }
 }

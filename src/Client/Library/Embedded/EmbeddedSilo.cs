@@ -37,6 +37,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         Silo.Persistence.FileLog.DataDirectoryPath.ThrowIfBlocked(dataDirectory);
+        Silo.Persistence.FileLog.DataDirectoryPath.ThrowIfInUse(dataDirectory);
 
         var builder = EmbeddedHost.CreateBuilder(verbose);
         // Quiet unless --verbose: a silo that stops while its co-hosted client's last calls are

@@ -24,7 +24,6 @@ internal sealed partial class FileRecordLog : IDisposable
     private const string CheckpointPrefix = "checkpoint-";
     private const string CheckpointSuffix = ".ckpt";
     private const string TemporarySuffix = ".tmp";
-    private const string LockFileName = "LOCK";
 
     private readonly string _directory;
     private readonly ILogFileSystem _files;
@@ -74,7 +73,7 @@ internal sealed partial class FileRecordLog : IDisposable
     {
         try
         {
-            return _files.LockExclusively(Path.Combine(_directory, LockFileName));
+            return _files.LockExclusively(Path.Combine(_directory, DataDirectoryPath.LockFileName));
         }
         catch (LockHeldException exception)
         {
