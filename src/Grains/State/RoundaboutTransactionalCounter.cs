@@ -42,6 +42,8 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     private readonly Dictionary<Guid, Pending> _prepared = [];
 
     private VersionChain<long> _chain = new(0, 0);
+    private readonly CounterEscrowMarks _escrowMarks = new();
+    private readonly Action<CommittedVersion<long>, CommittedVersion<long>> _versionDropped;
     private long _maxReadTimestamp;
     private bool _loaded;
     private DateTime _lastSweepUtc = DateTime.UtcNow;
@@ -67,6 +69,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         _participantId = new ParticipantId(config.StateName, context.GrainReference, ParticipantId.Role.Resource | ParticipantId.Role.Manager);
         _slot = new SlotActivation<long>(context, config, "counter", store, decisions, timestamps, this, Capture, () => _loaded ? _chain : null, logger);
         _writer = _slot.Writer;
+        _versionDropped = _escrowMarks.Dropped; // one delegate, not one per install
         _slot.LoadAtActivation<RoundaboutTransactionalCounter>(LoadAsync);
     }
 
@@ -76,6 +79,9 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     private void Doom(TransactionInfo info, Exception exception) => info.RecordException(exception, _abortSerializer);
 
     internal int RetainedVersionCount => _chain.Count;
+
+    /// <summary>How many kept versions carry escrow marks (tests: the marks must not outgrow the chain).</summary>
+    internal int EscrowMarkCount => _escrowMarks.Count;
 
     public async Task<long> Read()
     {
@@ -225,8 +231,20 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     private void AddTentatively(TransactionInfo info, Pending own, long delta, long floor, long ceiling)
     {
         own.Delta = checked(own.Delta + delta);
-        own.Floor = Math.Max(own.Floor, floor);
-        own.Ceiling = Math.Min(own.Ceiling, ceiling);
+        // A bound is the one the addition's direction can cross (see StaysWithin), and it holds
+        // where that addition leaves the value: the lowest (highest) point the transaction's own
+        // additions reach on the way to their sum.
+        if (delta < 0)
+        {
+            own.Floor = Math.Max(own.Floor, floor);
+            own.Lowest = Math.Min(own.Lowest, own.Delta);
+        }
+        else
+        {
+            own.Ceiling = Math.Min(own.Ceiling, ceiling);
+            own.Highest = Math.Max(own.Highest, own.Delta);
+        }
+
         own.Touched = DateTime.UtcNow;
         own.Writes++;
         info.RecordWrite(_participantId, info.TimeStamp);
@@ -381,14 +399,19 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
             : null;
     }
 
-    /// <summary>Escrow: the bounds must hold for every version from the commit timestamp on, in the worst case of the pending additions.</summary>
+    /// <summary>
+    /// Escrow: the transaction's own bounds, and those of every pending addition, must hold for
+    /// every version from the commit timestamp on in the worst case of the pending additions; and
+    /// each addition already installed above that timestamp must still keep its bound at its own
+    /// version (see <see cref="CounterEscrowMarks"/>).
+    /// </summary>
     private string? EscrowConflict(long commitTimestamp, Pending own)
     {
         // Int128: with several large additions pending, the worst case leaves the range of a long,
         // and a sum that wrapped round would pass the check (the commit would then overflow).
         Int128 pendingDown = 0, pendingUp = 0;
-        var floor = own.Floor;
-        var ceiling = own.Ceiling;
+        var floor = long.MinValue;
+        var ceiling = long.MaxValue;
         foreach (var other in _prepared.Values)
         {
             if (other.Delta < 0)
@@ -404,45 +427,35 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
             ceiling = Math.Min(ceiling, other.Ceiling);
         }
 
-        var (low, high) = RangeFrom(commitTimestamp);
-        var worstLow = low + pendingDown + Math.Min(own.Delta, 0);
-        var worstHigh = high + pendingUp + Math.Max(own.Delta, 0);
+        var range = _escrowMarks.RangeFrom(_chain, commitTimestamp);
+        var worstLow = range.Low + pendingDown + Math.Min(own.Delta, 0);
+        var worstHigh = range.High + pendingUp + Math.Max(own.Delta, 0);
         if (worstLow < long.MinValue || worstHigh > long.MaxValue)
         {
             return $"{Describe}: {(own.Delta < 0 ? "subtracting" : "adding")} {Int128.Abs(own.Delta)} could overflow the counter if the pending additions commit";
         }
 
-        if (own.Delta < 0 && worstLow < floor)
+        if (own.Lowest < 0 && range.Low + pendingDown + own.Lowest < own.Floor)
         {
-            return $"{Describe}: subtracting {-own.Delta} could take it below {floor} if the pending subtractions commit (worst case {worstLow})";
+            return $"{Describe}: subtracting {-own.Lowest} could take it below {own.Floor} if the pending subtractions commit (worst case {range.Low + pendingDown + own.Lowest})";
         }
 
-        if (own.Delta > 0 && worstHigh > ceiling)
+        if (own.Highest > 0 && range.High + pendingUp + own.Highest > own.Ceiling)
         {
-            return $"{Describe}: adding {own.Delta} could take it above {ceiling} if the pending additions commit (worst case {worstHigh})";
+            return $"{Describe}: adding {own.Highest} could take it above {own.Ceiling} if the pending additions commit (worst case {range.High + pendingUp + own.Highest})";
+        }
+
+        if (own.Delta < 0 && (worstLow < floor || range.RoomBelow + pendingDown + own.Delta < 0))
+        {
+            return $"{Describe}: subtracting {-own.Delta} at {commitTimestamp} could take it below the floor of a subtraction pending or committed after that (worst case {worstLow})";
+        }
+
+        if (own.Delta > 0 && (worstHigh > ceiling || range.RoomAbove - pendingUp - own.Delta < 0))
+        {
+            return $"{Describe}: adding {own.Delta} at {commitTimestamp} could take it above the ceiling of an addition pending or committed after that (worst case {worstHigh})";
         }
 
         return null;
-    }
-
-    /// <summary>
-    /// The lowest and highest values among the versions an addition at <paramref name="timestamp"/>
-    /// changes: the one visible there and every later one. (If the one visible there was pruned, no
-    /// snapshot can read at that timestamp, and only the later versions will exist.)
-    /// </summary>
-    private (long Low, long High) RangeFrom(long timestamp)
-    {
-        var (low, high) = (long.MaxValue, long.MinValue);
-        foreach (var version in _chain.Versions)
-        {
-            if (version.SupersededAt > timestamp)
-            {
-                low = Math.Min(low, version.Value);
-                high = Math.Max(high, version.Value);
-            }
-        }
-
-        return (low, high);
     }
 
     private async Task<long> ReadCommittedAsync(TransactionInfo info, long readTimestamp)
@@ -471,13 +484,18 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     {
         _prepared.Remove(transactionId);
         var delta = prepared.Delta;
-        if (delta != 0)
+        Int128? lowestFloor = prepared.Lowest < 0 && prepared.Floor != long.MinValue ? (Int128)prepared.Floor + delta - prepared.Lowest : null;
+        Int128? highestCeiling = prepared.Highest > 0 && prepared.Ceiling != long.MaxValue ? (Int128)prepared.Ceiling + delta - prepared.Highest : null;
+        if (delta != 0 || lowestFloor is not null || highestCeiling is not null)
         {
+            // A bounded addition that sums to 0 still makes a version: it carries the bounds.
             _chain.InsertCommuting(prepared.CommitTimestamp, value => checked(value + delta));
+            _escrowMarks.Installed(_chain, prepared.CommitTimestamp, delta, lowestFloor, highestCeiling);
         }
 
         SignalDecided();
-        _chain.Prune(_timestamps.Horizon);
+        _chain.Prune(_timestamps.Horizon, _versionDropped);
+        _escrowMarks.ForgetUpTo(_maxReadTimestamp);
     }
 
     private void SweepAbandoned()
@@ -529,6 +547,7 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
             var slot = _serializer.Deserialize(record.Value) ?? throw new InvalidOperationException($"Storage record {_writer.Key} is empty.");
             _writer.ETag = record.ETag;
             _chain = _slot.Resume(slot.History, slot.CommitTimestamp, slot.Value);
+            _escrowMarks.Clear(); // nothing commits below the fresh maxReadTs taken below
             foreach (var stored in slot.Prepared)
             {
                 _prepared[stored.TransactionId] = new Pending()
@@ -537,6 +556,8 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
                     Delta = stored.Delta,
                     Floor = stored.Floor,
                     Ceiling = stored.Ceiling,
+                    Lowest = Math.Min(stored.Delta, 0),
+                    Highest = Math.Max(stored.Delta, 0),
                     Touched = stored.PreparedAtUtc,
                 };
             }
@@ -638,6 +659,12 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         public long Floor { get; set; } = long.MinValue;
 
         public long Ceiling { get; set; } = long.MaxValue;
+
+        /// <summary>The lowest sum the transaction's additions here reach, in the order it made them (0 or less): where its floors apply.</summary>
+        public long Lowest { get; set; }
+
+        /// <summary>The highest such sum (0 or more): where its ceilings apply.</summary>
+        public long Highest { get; set; }
 
         public bool Read { get; set; }
 

@@ -225,10 +225,49 @@ internal sealed class VersionChain<T>
     /// Drops every superseded version that no running or future snapshot can see. The newest
     /// version is always kept. Returns how many were dropped.
     /// </summary>
-    public int Prune(SnapshotHorizon horizon)
+    /// <param name="dropped">Told of each dropped version, with the kept version after it.</param>
+    public int Prune(SnapshotHorizon horizon, Action<CommittedVersion<T>, CommittedVersion<T>>? dropped = null)
     {
-        var removed = _versions.RemoveAll(v => v.SupersededAt != long.MaxValue && horizon.IsUnobservable(v.CommitTimestamp, v.SupersededAt));
+        int removed;
+        if (dropped is null)
+        {
+            removed = _versions.RemoveAll(v => IsPrunable(v, horizon));
+        }
+        else
+        {
+            // Compacts in place, telling of each run of dropped versions once the kept one after it is known.
+            var kept = 0;
+            var runStart = -1;
+            for (var i = 0; i < _versions.Count; i++)
+            {
+                var version = _versions[i];
+                if (IsPrunable(version, horizon))
+                {
+                    runStart = runStart < 0 ? i : runStart;
+                    continue;
+                }
+
+                if (runStart >= 0)
+                {
+                    for (var gone = runStart; gone < i; gone++)
+                    {
+                        dropped(_versions[gone], version);
+                    }
+
+                    runStart = -1;
+                }
+
+                _versions[kept++] = version;
+            }
+
+            removed = _versions.Count - kept;
+            _versions.RemoveRange(kept, removed);
+        }
+
         Debug.Assert(_versions.Count > 0 && Newest.SupersededAt == long.MaxValue, "The newest version is never pruned.");
         return removed;
     }
+
+    private static bool IsPrunable(CommittedVersion<T> version, SnapshotHorizon horizon) =>
+        version.SupersededAt != long.MaxValue && horizon.IsUnobservable(version.CommitTimestamp, version.SupersededAt);
 }
