@@ -12,14 +12,21 @@ internal readonly record struct TransactionStamp(long ReadTimestamp, IsolationLe
 {
     private const int LevelBits = 2;
 
-    /// <summary>The largest read timestamp that fits into a <see cref="DateTime"/>'s ticks.</summary>
-    public static long MaxReadTimestamp { get; } = DateTime.MaxValue.Ticks >> LevelBits;
+    /// <summary>
+    /// The largest read timestamp a stamp carries: the ticks of 1900-01-01. The oracle counts
+    /// from 1 and would take millennia at a million timestamps a second to get there, while
+    /// Orleans' own transaction agent puts the present time into the priority: a stamp at or above
+    /// this is a transaction Roundabout's agent did not start (a client still on <c>UseTransactions()</c>).
+    /// Read as a snapshot, such a time would set a state's highest read far beyond every timestamp
+    /// the oracle hands out, and every later write there would conflict.
+    /// </summary>
+    public static long MaxReadTimestamp { get; } = (new DateTime(1900, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks >> LevelBits) - 1;
 
     public DateTime ToPriority()
     {
         if (ReadTimestamp <= 0 || ReadTimestamp > MaxReadTimestamp)
         {
-            throw new ArgumentOutOfRangeException(nameof(ReadTimestamp), ReadTimestamp, "A read timestamp must be positive and fit into DateTime ticks.");
+            throw new ArgumentOutOfRangeException(nameof(ReadTimestamp), ReadTimestamp, $"A read timestamp must be positive and at most {MaxReadTimestamp}.");
         }
 
         if (!Enum.IsDefined(Isolation))
@@ -34,7 +41,7 @@ internal readonly record struct TransactionStamp(long ReadTimestamp, IsolationLe
     {
         var ticks = priority.Ticks;
         var readTimestamp = ticks >> LevelBits;
-        if (readTimestamp <= 0)
+        if (readTimestamp <= 0 || readTimestamp > MaxReadTimestamp)
         {
             throw new InvalidOperationException(
                 "This transaction was not started by Roundabout's agent. Call UseRoundaboutTransactions() on every silo and client instead of UseTransactions().");

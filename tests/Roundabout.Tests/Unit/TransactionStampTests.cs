@@ -68,6 +68,8 @@ public sealed class TransactionStampTests
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(3)]
+    [InlineData(599_266_080_000_000_000)] // 1900-01-01: the first time of day Orleans' own agent could stamp
+    [InlineData(639_316_094_188_090_613)] // 2026-11-30, a priority Orleans' agent gave
     public void FromPriority_NoReadTimestamp_ThrowsNamingUseRoundaboutTransactions(long ticks)
     {
         var error = Assert.Throws<InvalidOperationException>(() => TransactionStamp.FromPriority(new DateTime(ticks, DateTimeKind.Utc)));
