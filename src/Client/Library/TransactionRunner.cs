@@ -171,7 +171,8 @@ public sealed class TransactionRunner(IRoundaboutTransactions transactions)
         return RunAsync(
             async () =>
             {
-                await body();
+                // Checked here too: this wrapper awaits the body before the transactions' own check could.
+                await (body() ?? throw new InvalidOperationException("The transaction's body returned null instead of a Task; return a task (Task.CompletedTask when there is nothing to await)."));
                 return true;
             },
             options,

@@ -16,6 +16,17 @@ internal sealed class AccountGrain(
 {
     private string Id => this.GetPrimaryKeyString();
 
+    /// <summary>
+    /// An account under an id that the bank's own calls refuse (too long, blank, unpaired
+    /// surrogates) could hold money that no transfer, balance or audit can name: refused here too,
+    /// for callers that reach the grain directly.
+    /// </summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        GrainKeys.Validate(Id, "accountId");
+        return Task.CompletedTask;
+    }
+
     public async Task Deposit(long amount)
     {
         Money.ValidateAmount(amount);

@@ -30,9 +30,13 @@ internal sealed partial class RoundaboutTransactions(
     {
         ArgumentNullException.ThrowIfNull(body);
         T result = default!;
-        await RunAsync(async () => { result = await body(); }, options);
+        await RunAsync(async () => { result = await (body() ?? throw NullTaskFromBody()); }, options);
         return result;
     }
+
+    /// <summary>A body that returns no task at all (a non-async lambda that returned null): said as such, not as a NullReferenceException from the await.</summary>
+    internal static InvalidOperationException NullTaskFromBody() =>
+        new("The transaction's body returned null instead of a Task; return a task (Task.CompletedTask when there is nothing to await).");
 
     public async Task RunAsync(Func<Task> body, TransactionOptions? options = null)
     {
@@ -52,7 +56,7 @@ internal sealed partial class RoundaboutTransactions(
                 TransactionRequestScope.Clear();
                 try
                 {
-                    await body();
+                    await (body() ?? throw NullTaskFromBody());
                 }
                 catch (Exception exception) when (IsRetryRequest(exception))
                 {

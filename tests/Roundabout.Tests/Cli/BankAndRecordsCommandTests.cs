@@ -37,6 +37,21 @@ public sealed class BankAndRecordsCommandTests(SiloProcessFixture silo) : IClass
         Assert.Equal(Balance(before.Output) + 7, Balance(after.Output));
     }
 
+    [Fact]
+    public async Task BankTransfer_KeyOfAnotherTransfer_RefusedAsBadInputAndMovesNothing()
+    {
+        await Run("bank", "init", "--accounts", "4", "--balance", "100");
+        await Run("bank", "transfer", "--from", "account-0", "--to", "account-1", "--amount", "5", "--key", "cli-taken");
+        var before = await Run("bank", "balance", "--account", "account-1");
+
+        var reused = await Run("bank", "transfer", "--from", "account-0", "--to", "account-1", "--amount", "6", "--key", "cli-taken");
+        var after = await Run("bank", "balance", "--account", "account-1");
+
+        Assert.Equal(2, reused.Code);
+        Assert.Contains("already belongs to a transfer of 5", reused.Error, StringComparison.Ordinal);
+        Assert.Equal(Balance(before.Output), Balance(after.Output));
+    }
+
     [Theory]
     [InlineData(2, "unknown account", "bank", "transfer", "--from", "account-0", "--to", "nobody", "--amount", "1")]
     [InlineData(2, "must be positive", "bank", "transfer", "--from", "account-0", "--to", "account-1", "--amount", "0")]

@@ -141,6 +141,16 @@ public sealed class TransactionRunnerTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task RunAsync_BodyReturnsANullTask_SaysSoInsteadOfANullReference()
+    {
+        var withoutResult = await Assert.ThrowsAsync<InvalidOperationException>(() => Client.Runner.RunAsync(() => (Task)null!));
+        var withResult = await Assert.ThrowsAsync<InvalidOperationException>(() => Client.Runner.RunAsync(() => (Task<int>)null!));
+
+        Assert.Contains("returned null instead of a Task", withoutResult.Message, StringComparison.Ordinal);
+        Assert.Contains("returned null instead of a Task", withResult.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WithdrawAndDeposit_ComposeIntoATransfer_WithoutChange()
     {
         var client = Client;

@@ -97,6 +97,16 @@ public sealed class BankTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Deposit_DirectlyToATooLongAccountId_FailsWithAMessageNamingTheLimit()
+    {
+        var account = Grains.GetGrain<IAccountGrain>(new string('z', GrainKeys.MaxLength + 1));
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => account.Deposit(5));
+
+        Assert.Contains($"at most {GrainKeys.MaxLength} UTF-16 characters", error.ToString());
+    }
+
+    [Fact]
     public async Task Deposit_Overflow_ThrowsAndChangesNothing()
     {
         var a = Keys.New("acct");
