@@ -94,6 +94,21 @@ internal static class OptionRules
             }
         });
 
+    /// <summary>Requires one of two options that say the same thing two ways, and refuses both.</summary>
+    public static void RequireExactlyOne(this Command command, Option first, Option second) =>
+        command.Validators.Add(result =>
+        {
+            var given = (result.GetResult(first) is { Implicit: false }, result.GetResult(second) is { Implicit: false });
+            if (given == (false, false))
+            {
+                result.AddError($"{first.Name} or {second.Name} is required.");
+            }
+            else if (given == (true, true))
+            {
+                result.AddError($"{first.Name} and {second.Name} cannot be used together: give the value one way.");
+            }
+        });
+
     /// <summary>Refuses <paramref name="option"/> together with <paramref name="other"/>, or without it (<paramref name="together"/>).</summary>
     /// <param name="why">Why, as a clause after "because".</param>
     public static void Require(this Command command, Option option, Option other, bool together, string why) =>

@@ -1,9 +1,8 @@
 using System.CommandLine;
-using System.Text;
 
 namespace Roundabout.Client.Commands;
 
-/// <summary>`roundabout records get|put|cas|delete`: versioned documents (values are UTF-8 text here).</summary>
+/// <summary>`roundabout records get|put|cas|delete`: versioned documents (text on the command line, any bytes through files).</summary>
 internal static class RecordsCommand
 {
     public static Command Create()
@@ -26,13 +25,12 @@ internal static class RecordsCommand
         return value;
     }
 
-    private static Option<string> ValueOption() => new Option<string>("--value") { Description = "The value (text, e.g. JSON)", Required = true }.RecordValue();
-
     private static Command Get()
     {
         var connection = new ConnectionOptions();
         var key = KeyOption();
-        var command = new Command("get", "Print a record's version and value") { key };
+        var output = new Option<string>("--output") { Description = "Write the value to this file, byte for byte, instead of printing it" }.NonEmptyPath("a file");
+        var command = new Command("get", "Print a record's version and value") { key, output };
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
@@ -49,7 +47,16 @@ internal static class RecordsCommand
                 return CommandErrors.Refused;
             }
 
-            Console.WriteLine($"version {record.Version}: {Encoding.UTF8.GetString(record.Value)}");
+            if (parse.GetValue(output) is { } path)
+            {
+                await File.WriteAllBytesAsync(path, record.Value, token);
+                Console.WriteLine($"version {record.Version}: {record.Value.Length} bytes written to {path}");
+                return CommandErrors.Ok;
+            }
+
+            Console.WriteLine(PrintableText.TryDecode(record.Value) is { } text
+                ? $"version {record.Version}: {text}"
+                : $"version {record.Version}: {record.Value.Length} bytes that are not printable text (--output FILE writes them to a file)");
             return CommandErrors.Ok;
         }));
         return command;
@@ -58,14 +65,16 @@ internal static class RecordsCommand
     private static Command Put()
     {
         var connection = new ConnectionOptions();
-        var (key, value) = (KeyOption(), ValueOption());
-        var command = new Command("put", "Write a record") { key, value };
+        var (key, value) = (KeyOption(), new RecordValueOptions());
+        var command = new Command("put", "Write a record") { key };
+        value.AddTo(command);
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             var id = WritableKey(parse, key);
+            var bytes = await value.ReadAsync(parse, token);
             await using var session = await connection.ConnectAsync(parse, token);
-            var version = await session.Client.PutAsync(id, Encoding.UTF8.GetBytes(parse.GetValue(value)!));
+            var version = await session.Client.PutAsync(id, bytes);
             Console.WriteLine($"version {version}");
             return CommandErrors.Ok;
         }));
@@ -75,16 +84,18 @@ internal static class RecordsCommand
     private static Command CompareAndSet()
     {
         var connection = new ConnectionOptions();
-        var (key, value) = (KeyOption(), ValueOption());
+        var (key, value) = (KeyOption(), new RecordValueOptions());
         var expected = new Option<long>("--expected-version") { Description = "Write only if the record is at this version (0: never written)", Required = true }
             .Check(version => version < 0 ? $"must be 0 (the record was never written) or a version it had (got {version})." : null);
-        var command = new Command("cas", "Write a record only if it is at the expected version") { key, value, expected };
+        var command = new Command("cas", "Write a record only if it is at the expected version") { key, expected };
+        value.AddTo(command);
         connection.AddTo(command);
         command.SetAction((parse, token) => CommandErrors.RunAsync(parse.GetValue(connection.Verbose), token, async () =>
         {
             var id = WritableKey(parse, key);
+            var bytes = await value.ReadAsync(parse, token);
             await using var session = await connection.ConnectAsync(parse, token);
-            var result = await session.Client.CompareAndSetAsync(id, parse.GetValue(expected), Encoding.UTF8.GetBytes(parse.GetValue(value)!));
+            var result = await session.Client.CompareAndSetAsync(id, parse.GetValue(expected), bytes);
             if (!result.Succeeded)
             {
                 // A deleted record has a version too: say so, or "version 4" reads like a value to expect.

@@ -94,6 +94,48 @@ public sealed class BankAndRecordsCommandTests(SiloProcessFixture silo) : IClass
         Assert.Equal((4, "error: the record is at version 3 (deleted), not 0; nothing was written"), (casOnDeleted.Code, casOnDeleted.Error.Trim()));
     }
 
+    [Fact]
+    public async Task Records_BinaryValueThroughFiles_ComesBackByteForByteAndIsNotPrintedRaw()
+    {
+        var key = $"bin-{Guid.NewGuid():N}";
+        byte[] value = [0xff, 0x00, 0x0a, 0x1b, (byte)'[', (byte)'3', (byte)'1', (byte)'m', (byte)'A'];
+        var input = Path.GetTempFileName();
+        var output = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllBytesAsync(input, value);
+
+            var put = await Run("records", "put", "--key", key, "--value-file", input);
+            var printed = await Run("records", "get", "--key", key);
+            var saved = await Run("records", "get", "--key", key, "--output", output);
+
+            Assert.Equal((0, "version 1"), (put.Code, put.Output.Trim()));
+            Assert.Equal((0, "version 1: 9 bytes that are not printable text (--output FILE writes them to a file)"), (printed.Code, printed.Output.Trim()));
+            Assert.Equal((0, $"version 1: 9 bytes written to {output}"), (saved.Code, saved.Output.Trim()));
+            Assert.Equal(value, await File.ReadAllBytesAsync(output));
+        }
+        finally
+        {
+            File.Delete(input);
+            File.Delete(output);
+        }
+    }
+
+    [Theory]
+    [InlineData("--value or --value-file is required")]
+    [InlineData("cannot be used together", "--value", "x", "--value-file", "/etc/hostname")]
+    [InlineData("cannot be read", "--value-file", "/nonexistent/value")]
+    public async Task RecordsPut_ValueGivenWrongly_OneLineExit2AndNothingWritten(string expected, params string[] valueArguments)
+    {
+        var key = $"doc-{Guid.NewGuid():N}";
+
+        var (code, _, error) = await Run(["records", "put", "--key", key, .. valueArguments]);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, CliRunner.ErrorLine(error), StringComparison.Ordinal);
+        Assert.Equal(3, (await Run("records", "get", "--key", key)).Code);
+    }
+
     /// <summary>A value, key or account id that starts with @ is taken as it is, not as a file of more arguments to read.</summary>
     [Fact]
     public async Task Records_ValueStartingWithAt_IsStoredAsItIs()
