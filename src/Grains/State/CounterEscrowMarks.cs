@@ -60,14 +60,18 @@ internal sealed class CounterEscrowMarks
         // the next kept version. The gap's values before it did not move with that version: widen
         // the gap by the delta. The addition's value lies in the gap, at an offset no lower than the
         // gap's lowest, so bounding the kept version by the gap's extremes is at least as strict.
+        // The bounds folded from the dropped versions before it moved against the kept version by
+        // the delta too: each is kept at the stricter of where it was and where it moved.
         var mark = _marks.GetValueOrDefault(version.CommitTimestamp, Mark.None);
         var lowOffset = Int128.Min(mark.LowOffset, mark.LowOffset - delta);
         var highOffset = Int128.Max(mark.HighOffset, mark.HighOffset - delta);
+        var floor = mark.Floor is { } folded ? Int128.Max(folded, folded + delta) : (Int128?)null;
+        var ceiling = mark.Ceiling is { } foldedCeiling ? Int128.Min(foldedCeiling, foldedCeiling + delta) : (Int128?)null;
         _marks[version.CommitTimestamp] = new Mark(
             lowOffset,
             highOffset,
-            Tighter(mark.Floor, lowestFloor - lowOffset, Int128.Max),
-            Tighter(mark.Ceiling, highestCeiling - highOffset, Int128.Min));
+            Tighter(floor, lowestFloor - lowOffset, Int128.Max),
+            Tighter(ceiling, highestCeiling - highOffset, Int128.Min));
     }
 
     /// <summary>Pruning dropped <paramref name="dropped"/>; <paramref name="next"/> is the kept version after it.</summary>

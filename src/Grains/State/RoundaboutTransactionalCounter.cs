@@ -237,12 +237,12 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         if (delta < 0)
         {
             own.Floor = Math.Max(own.Floor, floor);
-            own.Lowest = Math.Min(own.Lowest, own.Delta);
+            own.Lowest = Math.Min(own.Lowest ?? long.MaxValue, own.Delta);
         }
         else
         {
             own.Ceiling = Math.Min(own.Ceiling, ceiling);
-            own.Highest = Math.Max(own.Highest, own.Delta);
+            own.Highest = Math.Max(own.Highest ?? long.MinValue, own.Delta);
         }
 
         own.Touched = DateTime.UtcNow;
@@ -414,15 +414,10 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
         var ceiling = long.MaxValue;
         foreach (var other in _prepared.Values)
         {
-            if (other.Delta < 0)
-            {
-                pendingDown += other.Delta;
-            }
-            else
-            {
-                pendingUp += other.Delta;
-            }
-
+            // Each at the lowest (highest) point its own additions pass through: a pending
+            // "withdraw 10, then deposit 20" still needs its 10 where it commits.
+            pendingDown += Math.Min(0, Math.Min(other.Delta, other.Lowest ?? 0));
+            pendingUp += Math.Max(0, Math.Max(other.Delta, other.Highest ?? 0));
             floor = Math.Max(floor, other.Floor);
             ceiling = Math.Min(ceiling, other.Ceiling);
         }
@@ -435,14 +430,14 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
             return $"{Describe}: {(own.Delta < 0 ? "subtracting" : "adding")} {Int128.Abs(own.Delta)} could overflow the counter if the pending additions commit";
         }
 
-        if (own.Lowest < 0 && range.Low + pendingDown + own.Lowest < own.Floor)
+        if (own.Lowest is { } lowest && range.Low + pendingDown + lowest < own.Floor)
         {
-            return $"{Describe}: subtracting {-own.Lowest} could take it below {own.Floor} if the pending subtractions commit (worst case {range.Low + pendingDown + own.Lowest})";
+            return $"{Describe}: its subtractions could take it below {own.Floor} if the pending subtractions commit (worst case {range.Low + pendingDown + lowest})";
         }
 
-        if (own.Highest > 0 && range.High + pendingUp + own.Highest > own.Ceiling)
+        if (own.Highest is { } highest && range.High + pendingUp + highest > own.Ceiling)
         {
-            return $"{Describe}: adding {own.Highest} could take it above {own.Ceiling} if the pending additions commit (worst case {range.High + pendingUp + own.Highest})";
+            return $"{Describe}: its additions could take it above {own.Ceiling} if the pending additions commit (worst case {range.High + pendingUp + highest})";
         }
 
         if (own.Delta < 0 && (worstLow < floor || range.RoomBelow + pendingDown + own.Delta < 0))
@@ -484,8 +479,8 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     {
         _prepared.Remove(transactionId);
         var delta = prepared.Delta;
-        Int128? lowestFloor = prepared.Lowest < 0 && prepared.Floor != long.MinValue ? (Int128)prepared.Floor + delta - prepared.Lowest : null;
-        Int128? highestCeiling = prepared.Highest > 0 && prepared.Ceiling != long.MaxValue ? (Int128)prepared.Ceiling + delta - prepared.Highest : null;
+        Int128? lowestFloor = prepared.Lowest is { } lowest && prepared.Floor != long.MinValue ? (Int128)prepared.Floor + delta - lowest : null;
+        Int128? highestCeiling = prepared.Highest is { } highest && prepared.Ceiling != long.MaxValue ? (Int128)prepared.Ceiling + delta - highest : null;
         if (delta != 0 || lowestFloor is not null || highestCeiling is not null)
         {
             // A bounded addition that sums to 0 still makes a version: it carries the bounds.
@@ -556,8 +551,9 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
                     Delta = stored.Delta,
                     Floor = stored.Floor,
                     Ceiling = stored.Ceiling,
-                    Lowest = Math.Min(stored.Delta, 0),
-                    Highest = Math.Max(stored.Delta, 0),
+                    // The order of its additions is not stored: taken as one addition of their sum.
+                    Lowest = stored.Delta < 0 ? stored.Delta : null,
+                    Highest = stored.Delta > 0 ? stored.Delta : null,
                     Touched = stored.PreparedAtUtc,
                 };
             }
@@ -660,11 +656,15 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
         public long Ceiling { get; set; } = long.MaxValue;
 
-        /// <summary>The lowest sum the transaction's additions here reach, in the order it made them (0 or less): where its floors apply.</summary>
-        public long Lowest { get; set; }
+        /// <summary>
+        /// The lowest of the transaction's running sums here right after one of its subtractions,
+        /// in the order it made them: where its floors apply (deposit 100, then withdraw 50 with
+        /// floor 100: the floor applies at +50). Null when it subtracted nothing.
+        /// </summary>
+        public long? Lowest { get; set; }
 
-        /// <summary>The highest such sum (0 or more): where its ceilings apply.</summary>
-        public long Highest { get; set; }
+        /// <summary>Likewise the highest running sum right after one of its additions: where its ceilings apply.</summary>
+        public long? Highest { get; set; }
 
         public bool Read { get; set; }
 
