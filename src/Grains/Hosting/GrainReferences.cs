@@ -18,7 +18,8 @@ namespace Roundabout.Hosting;
 internal sealed class GrainReferences(
     GrainReferenceActivator activator,
     GrainInterfaceTypeResolver interfaceTypes,
-    GrainInterfaceTypeToGrainTypeResolver grainTypes)
+    GrainInterfaceTypeToGrainTypeResolver grainTypes,
+    IGrainContextAccessor contexts)
 {
     private readonly ConcurrentDictionary<Type, GrainInterfaceType> _interfaces = new();
     private readonly ConcurrentDictionary<Type, GrainType> _grainTypes = new();
@@ -40,6 +41,10 @@ internal sealed class GrainReferences(
     public TInterface Cast<TInterface>(GrainId grainId)
         where TInterface : IAddressable =>
         (TInterface)(object)activator.CreateReference(grainId, InterfaceOf(typeof(TInterface)));
+
+    /// <summary>The activation this code runs on, when it is <paramref name="grainId"/>'s; otherwise null.</summary>
+    public IGrainContext? RunningOn(GrainId grainId) =>
+        contexts.GrainContext is { } current && current.GrainId == grainId ? current : null;
 
     private TGrain Create<TGrain>(IdSpan key)
     {
