@@ -22,6 +22,8 @@ internal sealed partial class TimestampOracleGrain(IRecordStore store, ILogger<T
     private static readonly TimeSpan ProcessExpiry = TimeSpan.FromSeconds(30);
 
     private readonly Dictionary<Guid, ProcessReport> _reports = [];
+    private DateTime _activatedAt;
+    private long _firstOwn;
     private long _next;
     private long _ceiling;
     private string? _ceilingETag;
@@ -37,6 +39,8 @@ internal sealed partial class TimestampOracleGrain(IRecordStore store, ILogger<T
 
         // Everything below the stored ceiling may have been handed out by an earlier activation.
         _next = Math.Max(_ceiling, 1);
+        _firstOwn = _next;
+        _activatedAt = DateTime.UtcNow;
         LogActivated(logger, _next);
     }
 
@@ -65,6 +69,16 @@ internal sealed partial class TimestampOracleGrain(IRecordStore store, ILogger<T
     {
         var active = new List<long>();
         var ranges = new List<TimestampRange>();
+        if (_firstOwn > 1 && now - _activatedAt < ProcessExpiry)
+        {
+            // A new activation (after a move or a crash) has not heard from every process yet, and
+            // those it has not heard from may run snapshots at timestamps an earlier activation
+            // handed out: all below the first of its own. Until every live process has called
+            // (within ProcessExpiry), every one of those counts as in use, so silos keep the
+            // versions such snapshots read. (The timestamps it hands out itself it knows about.)
+            ranges.Add(new TimestampRange(1, _firstOwn - 1));
+        }
+
         List<Guid>? expired = null;
         foreach (var (processId, report) in _reports)
         {
