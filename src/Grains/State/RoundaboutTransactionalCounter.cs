@@ -232,17 +232,25 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     {
         own.Delta = checked(own.Delta + delta);
         // A bound is the one the addition's direction can cross (see StaysWithin), and it holds
-        // where that addition leaves the value: the lowest (highest) point the transaction's own
-        // additions reach on the way to their sum.
+        // where that addition leaves the running sum: each one's needs the value before the
+        // transaction at (floor - sum) or more, or at (ceiling - sum) or less.
         if (delta < 0)
         {
             own.Floor = Math.Max(own.Floor, floor);
             own.Lowest = Math.Min(own.Lowest ?? long.MaxValue, own.Delta);
+            if (floor != long.MinValue)
+            {
+                own.StartAtLeast = Int128.Max(own.StartAtLeast ?? Int128.MinValue, (Int128)floor - own.Delta);
+            }
         }
         else
         {
             own.Ceiling = Math.Min(own.Ceiling, ceiling);
             own.Highest = Math.Max(own.Highest ?? long.MinValue, own.Delta);
+            if (ceiling != long.MaxValue)
+            {
+                own.StartAtMost = Int128.Min(own.StartAtMost ?? Int128.MaxValue, (Int128)ceiling - own.Delta);
+            }
         }
 
         own.Touched = DateTime.UtcNow;
@@ -430,14 +438,14 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
             return $"{Describe}: {(own.Delta < 0 ? "subtracting" : "adding")} {Int128.Abs(own.Delta)} could overflow the counter if the pending additions commit";
         }
 
-        if (own.Lowest is { } lowest && range.Low + pendingDown + lowest < own.Floor)
+        if (own.StartAtLeast is { } atLeast && range.Low + pendingDown < atLeast)
         {
-            return $"{Describe}: its subtractions could take it below {own.Floor} if the pending subtractions commit (worst case {range.Low + pendingDown + lowest})";
+            return $"{Describe}: its subtractions need it at {atLeast} or more before them, and it could be {range.Low + pendingDown} if the pending subtractions commit";
         }
 
-        if (own.Highest is { } highest && range.High + pendingUp + highest > own.Ceiling)
+        if (own.StartAtMost is { } atMost && range.High + pendingUp > atMost)
         {
-            return $"{Describe}: its additions could take it above {own.Ceiling} if the pending additions commit (worst case {range.High + pendingUp + highest})";
+            return $"{Describe}: its additions need it at {atMost} or less before them, and it could be {range.High + pendingUp} if the pending additions commit";
         }
 
         if (own.Delta < 0 && (worstLow < floor || range.RoomBelow + pendingDown + own.Delta < 0))
@@ -479,8 +487,9 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
     {
         _prepared.Remove(transactionId);
         var delta = prepared.Delta;
-        Int128? lowestFloor = prepared.Lowest is { } lowest && prepared.Floor != long.MinValue ? (Int128)prepared.Floor + delta - lowest : null;
-        Int128? highestCeiling = prepared.Highest is { } highest && prepared.Ceiling != long.MaxValue ? (Int128)prepared.Ceiling + delta - highest : null;
+        // As bounds on the version it makes, which holds the value before it plus its delta.
+        var lowestFloor = prepared.StartAtLeast + delta;
+        var highestCeiling = prepared.StartAtMost + delta;
         if (delta != 0 || lowestFloor is not null || highestCeiling is not null)
         {
             // A bounded addition that sums to 0 still makes a version: it carries the bounds.
@@ -554,6 +563,8 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
                     // The order of its additions is not stored: taken as one addition of their sum.
                     Lowest = stored.Delta < 0 ? stored.Delta : null,
                     Highest = stored.Delta > 0 ? stored.Delta : null,
+                    StartAtLeast = stored.Delta < 0 && stored.Floor != long.MinValue ? (Int128)stored.Floor - stored.Delta : null,
+                    StartAtMost = stored.Delta > 0 && stored.Ceiling != long.MaxValue ? (Int128)stored.Ceiling - stored.Delta : null,
                     Touched = stored.PreparedAtUtc,
                 };
             }
@@ -658,13 +669,23 @@ internal sealed partial class RoundaboutTransactionalCounter : ITransactionalCou
 
         /// <summary>
         /// The lowest of the transaction's running sums here right after one of its subtractions,
-        /// in the order it made them: where its floors apply (deposit 100, then withdraw 50 with
-        /// floor 100: the floor applies at +50). Null when it subtracted nothing.
+        /// in the order it made them: how far down it may take the value on the way to its sum, as
+        /// other additions must count it while it is pending. Null when it subtracted nothing.
         /// </summary>
         public long? Lowest { get; set; }
 
-        /// <summary>Likewise the highest running sum right after one of its additions: where its ceilings apply.</summary>
+        /// <summary>Likewise the highest running sum right after one of its additions.</summary>
         public long? Highest { get; set; }
+
+        /// <summary>
+        /// The least the value before this transaction must be for each of its subtractions to keep
+        /// its own floor where it leaves the sum (withdraw 10 with floor 0, then a fee of 10 with
+        /// floor -100: at least 10). Null when none has a floor.
+        /// </summary>
+        public Int128? StartAtLeast { get; set; }
+
+        /// <summary>Likewise the most it may be for each of its additions to keep its own ceiling.</summary>
+        public Int128? StartAtMost { get; set; }
 
         public bool Read { get; set; }
 
