@@ -4,7 +4,6 @@ using Roundabout.Records;
 using Roundabout.Tests.Infrastructure;
 using Roundabout.Tests.TestGrains;
 using Roundabout.Transactions;
-using Roundabout.Transactions.OneRound;
 using Xunit.Abstractions;
 
 namespace Roundabout.Tests.Cluster;
@@ -33,7 +32,7 @@ public sealed class CounterEscrowFloorTests(ClusterFixture fixture, ITestOutputH
         await x.Put(Encoding.UTF8.GetBytes("before W1"));
 
         var w1Done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var w2 = await StartReadingXWithAHeldBackPartAsync(x, round => c.AddWithinInRound(round, -50, -100), w1Done.Task);
+        var w2 = await HeldBackOneRound.StartAsync(Transactions, x, round => c.AddWithinInRound(round, -50, -100), w1Done.Task);
         bool w1Added = false;
         var w1Error = await Record.ExceptionAsync(() => Transactions.RunAsync(async () =>
         {
@@ -67,7 +66,7 @@ public sealed class CounterEscrowFloorTests(ClusterFixture fixture, ITestOutputH
         await x.Put(Encoding.UTF8.GetBytes("before W6"));
 
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var w2 = await StartReadingXWithAHeldBackPartAsync(x, round => c.AddWithinInRound(round, -150, 0), release.Task);
+        var w2 = await HeldBackOneRound.StartAsync(Transactions, x, round => c.AddWithinInRound(round, -150, 0), release.Task);
         bool w6Added = false;
         var w6Error = await Record.ExceptionAsync(() => Transactions.RunAsync(async () =>
         {
@@ -111,7 +110,7 @@ public sealed class CounterEscrowFloorTests(ClusterFixture fixture, ITestOutputH
         await x.Put(Encoding.UTF8.GetBytes("before W6"));
 
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var w2 = await StartReadingXWithAHeldBackPartAsync(x, round => account.WithdrawInRound(round, 150), release.Task);
+        var w2 = await HeldBackOneRound.StartAsync(Transactions, x, round => account.WithdrawInRound(round, 150), release.Task);
         var w6Error = await Record.ExceptionAsync(() => Transactions.RunAsync(async () =>
         {
             await account.Withdraw(200);
@@ -135,35 +134,5 @@ public sealed class CounterEscrowFloorTests(ClusterFixture fixture, ITestOutputH
         output.WriteLine(story);
         var cycle = w6Error is null && d10SawX == "written by W6" && w2Error is null && w2SawX == "before W6";
         Assert.False(cycle, "non-serializable: W2 < W6 (W2 read X before W6's write) < D10 (D10 read W6's X): W6 withdrew 200 from at most 51 with overdraft limit 0. " + story);
-    }
-
-    /// <summary>
-    /// Starts W2: a one-round transaction that reads record <paramref name="x"/> at once and whose
-    /// counter part, on its first attempt, waits for <paramref name="release"/>. Returns once W2 has its timestamp.
-    /// </summary>
-    private async Task<(Task<IReadOnlyList<PreparedPart>> Run, Func<int> Attempts)> StartReadingXWithAHeldBackPartAsync(
-        IRecordGrain x, Func<OneRoundTicket, Task<PreparedPart>> part, Task release)
-    {
-        var ticketTaken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var attempts = 0;
-        var run = Transactions.RunOneRoundAsync(round =>
-        {
-            var first = Interlocked.Increment(ref attempts) == 1;
-            ticketTaken.TrySetResult();
-            var readX = x.GetInRound(round);
-            var held = Task.Run(async () =>
-            {
-                if (first)
-                {
-                    await release.WaitAsync(TimeSpan.FromSeconds(25));
-                }
-
-                return await part(round);
-            });
-            return [readX, held];
-        });
-
-        await ticketTaken.Task.WaitAsync(Step);
-        return (run, () => Volatile.Read(ref attempts));
     }
 }

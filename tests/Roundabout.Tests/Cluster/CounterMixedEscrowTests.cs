@@ -95,34 +95,20 @@ public sealed class CounterMixedEscrowTests(ClusterFixture fixture, ITestOutputH
         await x.Put(Encoding.UTF8.GetBytes("before T"));
 
         // N: ticket first, reads X at once, counter part held.
-        var nTicket = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var nRelease = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var nCounterDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var nAttempts = 0;
-        var n = Transactions.RunOneRoundAsync(round =>
+        var held = await HeldBackOneRound.StartAsync(Transactions, x, async round =>
         {
-            var first = Interlocked.Increment(ref nAttempts) == 1;
-            nTicket.TrySetResult();
-            var readX = x.GetInRound(round);
-            var held = Task.Run(async () =>
+            try
             {
-                if (first)
-                {
-                    await nRelease.Task.WaitAsync(Step);
-                }
-
-                try
-                {
-                    return await c.AddAllInRound(round, [-25], [-100], [Max]);
-                }
-                finally
-                {
-                    nCounterDone.TrySetResult();
-                }
-            });
-            return [readX, held];
-        });
-        await nTicket.Task.WaitAsync(Step);
+                return await c.AddAllInRound(round, [-25], [-100], [Max]);
+            }
+            finally
+            {
+                nCounterDone.TrySetResult();
+            }
+        }, nRelease.Task);
+        var n = held.Run;
         await Task.Delay(200); // N's read of X done
 
         // T: counter part at once, X part held until N's counter part has prepared.
@@ -153,7 +139,7 @@ public sealed class CounterMixedEscrowTests(ClusterFixture fixture, ITestOutputH
         var nAdded = nError is null && (await n)[1].ResultAs<bool[]>().All(a => a);
         var tAdded = tError is null && (await t)[0].ResultAs<bool[]>().All(a => a);
         var final = await c.Read();
-        var story = $"N {(nError is null ? $"committed in {nAttempts} attempts, added={nAdded}, saw X='{nSawX}'" : $"failed {nError.GetType().Name}: {nError.Message}")}; " +
+        var story = $"N {(nError is null ? $"committed in {held.Attempts()} attempts, added={nAdded}, saw X='{nSawX}'" : $"failed {nError.GetType().Name}: {nError.Message}")}; " +
             $"T {(tError is null ? $"committed in {tAttempts} attempts, added={tAdded}" : $"failed {tError.GetType().Name}: {tError.Message}")}; final {final}";
         output.WriteLine(story);
         var broken = nError is null && nAdded && nSawX == "before T" && tError is null && tAdded;
@@ -174,26 +160,9 @@ public sealed class CounterMixedEscrowTests(ClusterFixture fixture, ITestOutputH
         Assert.True((await c.AddAll([60], [Min], [Max]))[0]);
         await x.Put(Encoding.UTF8.GetBytes("before T"));
 
-        var lTicket = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var lRelease = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var lAttempts = 0;
-        var l = Transactions.RunOneRoundAsync(round =>
-        {
-            var first = Interlocked.Increment(ref lAttempts) == 1;
-            lTicket.TrySetResult();
-            var readX = x.GetInRound(round);
-            var held = Task.Run(async () =>
-            {
-                if (first)
-                {
-                    await lRelease.Task.WaitAsync(Step);
-                }
-
-                return await c.AddAllInRound(round, [-30], [-1000], [Max]);
-            });
-            return [readX, held];
-        });
-        await lTicket.Task.WaitAsync(Step);
+        var held = await HeldBackOneRound.StartAsync(Transactions, x, round => c.AddAllInRound(round, [-30], [-1000], [Max]), lRelease.Task);
+        var l = held.Run;
         await Task.Delay(200);
 
         bool[] tAdded = [];
@@ -207,7 +176,7 @@ public sealed class CounterMixedEscrowTests(ClusterFixture fixture, ITestOutputH
         var lSawX = lError is null ? Encoding.UTF8.GetString((await l)[0].ResultAs<VersionedValue>().Value!) : "(aborted)";
         var lAdded = lError is null && (await l)[1].ResultAs<bool[]>()[0];
         var final = await c.Read();
-        var story = $"T added={string.Join(",", tAdded)} error={tError?.Message}; L {(lError is null ? $"committed in {lAttempts} attempts, added={lAdded}, saw X='{lSawX}'" : $"failed {lError.Message}")}; final {final}";
+        var story = $"T added={string.Join(",", tAdded)} error={tError?.Message}; L {(lError is null ? $"committed in {held.Attempts()} attempts, added={lAdded}, saw X='{lSawX}'" : $"failed {lError.Message}")}; final {final}";
         output.WriteLine(story);
         var broken = tError is null && tAdded.All(a => a) && lError is null && lAdded && lSawX == "before T";
         Assert.False(broken, "non-serializable: L < T (L read X before T wrote it); T's withdrawal then left 80, below its floor 100. " + story);

@@ -35,26 +35,9 @@ public sealed class GapDepositEscrowTests(ITestOutputHelper output) : WrappedSto
         await z.Put(Encoding.UTF8.GetBytes("before D"));
 
         // W2: one round at t2, reads X now, its withdrawal of 100 (own floor -1000) arrives last.
-        var w2Ticket = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var w2Release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var w2Attempts = 0;
-        var w2 = transactions.RunOneRoundAsync(round =>
-        {
-            var first = Interlocked.Increment(ref w2Attempts) == 1;
-            w2Ticket.TrySetResult();
-            var readX = x.GetInRound(round);
-            var held = Task.Run(async () =>
-            {
-                if (first)
-                {
-                    await w2Release.Task.WaitAsync(TimeSpan.FromSeconds(40));
-                }
-
-                return await c.AddAllInRound(round, [-100], [-1000], [Max]);
-            });
-            return [readX, held];
-        });
-        await w2Ticket.Task.WaitAsync(Step);
+        var held = await HeldBackOneRound.StartAsync(transactions, x, round => c.AddAllInRound(round, [-100], [-1000], [Max]), w2Release.Task);
+        var w2 = held.Run;
         await Task.Delay(200);
 
         // D: snapshot before W6, deposits 100 and writes Z; commits after W6, and its decision is held.
@@ -107,7 +90,7 @@ public sealed class GapDepositEscrowTests(ITestOutputHelper output) : WrappedSto
         var w2Added = w2Error is null && (await w2)[1].ResultAs<bool[]>()[0];
         var final = await c.Read();
         var story = $"W6 added={w6Added} saw Z='{w6SawZ}'; D10 saw X='{d10SawX}'; D {(dError is null ? "committed" : "failed")}; " +
-            $"W2 {(w2Error is null ? $"committed in {w2Attempts} attempts, added={w2Added}, saw X='{w2SawX}'" : $"failed {w2Error.GetType().Name}: {w2Error.Message}")}; final {final}";
+            $"W2 {(w2Error is null ? $"committed in {held.Attempts()} attempts, added={w2Added}, saw X='{w2SawX}'" : $"failed {w2Error.GetType().Name}: {w2Error.Message}")}; final {final}";
         output.WriteLine(story);
         var broken = w6Added && w6SawZ == "before D" && d10SawX == "written by W6" && dError is null && w2Error is null && w2Added && w2SawX == "before W6";
         Assert.False(broken, "non-serializable: W2 < W6 (X), W6 < D (Z): W6 withdrew 200 with floor 0 from 200 - 100 = 100. " + story);

@@ -28,26 +28,9 @@ public sealed class HeldMixedAccountEscrowTests(ITestOutputHelper output) : Wrap
         await a.Deposit(30);
         await x.Put(Encoding.UTF8.GetBytes("before T"));
 
-        var nTicket = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var nRelease = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var nAttempts = 0;
-        var n = Cluster.Transactions.RunOneRoundAsync(round =>
-        {
-            var first = Interlocked.Increment(ref nAttempts) == 1;
-            nTicket.TrySetResult();
-            var readX = x.GetInRound(round);
-            var held = Task.Run(async () =>
-            {
-                if (first)
-                {
-                    await nRelease.Task.WaitAsync(TimeSpan.FromSeconds(40));
-                }
-
-                return await a.WithdrawInRound(round, 30);
-            });
-            return [readX, held];
-        });
-        await nTicket.Task.WaitAsync(Step);
+        var held = await HeldBackOneRound.StartAsync(Cluster.Transactions, x, round => a.WithdrawInRound(round, 30), nRelease.Task);
+        var n = held.Run;
         await Task.Delay(200);
 
         Store.HoldWrites = DecisionWrites.HasCommit;
@@ -66,7 +49,7 @@ public sealed class HeldMixedAccountEscrowTests(ITestOutputHelper output) : Wrap
         var tError = await Record.ExceptionAsync(() => t.WaitAsync(Step));
         var nSawX = nError is null ? Encoding.UTF8.GetString((await n)[0].ResultAs<VersionedValue>().Value!) : "(aborted)";
         var balance = await a.GetBalance();
-        var story = $"N {(nError is null ? $"committed in {nAttempts} attempts, saw X='{nSawX}'" : $"failed {nError.GetType().Name}: {nError.Message}")}; " +
+        var story = $"N {(nError is null ? $"committed in {held.Attempts()} attempts, saw X='{nSawX}'" : $"failed {nError.GetType().Name}: {nError.Message}")}; " +
             $"T {(tError is null ? "committed" : $"failed {tError.GetType().Name}: {tError.Message}")}; balance {balance}";
         output.WriteLine(story);
         var broken = nError is null && nSawX == "before T" && tError is null;
