@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Npgsql;
 using Orleans.Configuration;
 using Roundabout.Client.Library;
 using Roundabout.Tests.Crash;
@@ -46,6 +47,9 @@ public sealed class PostgresClusterProcessTests(PostgresFixture postgres, ITestO
                 "--Roundabout:Membership:NumMissedProbesLimit", "2",
                 "--Roundabout:Membership:TableRefreshTimeout", "00:00:02",
                 "--Roundabout:Membership:IAmAliveTablePublishTimeout", "00:00:03",
+                // How each silo joins and what it sees of the others, for the failure message (the
+                // rest stays at Warning).
+                "--Logging:LogLevel:Orleans.Runtime.MembershipService", "Information",
             ], logFile);
             silos.Add(silo);
             return silo;
@@ -115,10 +119,11 @@ public sealed class PostgresClusterProcessTests(PostgresFixture postgres, ITestO
         }
         catch
         {
+            output.WriteLine(await DescribeMembershipAsync(database, clusterId));
             if (File.Exists(logFile))
             {
-                // The log's messages, not the stack frames under them (which filled the 80 lines before).
-                output.WriteLine(string.Join('\n', File.ReadLines(logFile).Where(line => !line.TrimStart().StartsWith("at ", StringComparison.Ordinal)).TakeLast(80)));
+                // The log's messages, not the stack frames under them (which filled the last lines before).
+                output.WriteLine(string.Join('\n', File.ReadLines(logFile).Where(line => !IsStackFrame(line)).TakeLast(250)));
             }
 
             throw;
@@ -132,6 +137,40 @@ public sealed class PostgresClusterProcessTests(PostgresFixture postgres, ITestO
 
             KillLoop.TryDelete(logFile);
             readyFiles.ForEach(KillLoop.TryDelete);
+        }
+    }
+
+    /// <summary>A log line ("[silo :port] message") that is a frame of an exception's stack trace.</summary>
+    private static bool IsStackFrame(string line)
+    {
+        var message = line.StartsWith('[') && line.IndexOf("] ", StringComparison.Ordinal) is var end and > 0 ? line[(end + 2)..] : line;
+        return message.TrimStart().StartsWith("at ", StringComparison.Ordinal);
+    }
+
+    /// <summary>The cluster's membership rows as the database holds them, for a failure message.</summary>
+    private static async Task<string> DescribeMembershipAsync(string database, string clusterId)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(database);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                "SELECT Port, Generation, Status, ProxyPort, SuspectTimes, StartTime, IAmAliveTime, now() FROM OrleansMembershipTable WHERE DeploymentId = $1 ORDER BY StartTime",
+                connection);
+            command.Parameters.AddWithValue(clusterId);
+            await using var reader = await command.ExecuteReaderAsync();
+            var rows = new List<string>();
+            while (await reader.ReadAsync())
+            {
+                rows.Add($"port {reader.GetInt32(0)} generation {reader.GetInt32(1)}: status {(SiloStatus)reader.GetInt32(2)}, gateway {(reader.IsDBNull(3) ? "none" : reader.GetInt32(3))}, "
+                    + $"suspected {(reader.IsDBNull(4) ? "never" : reader.GetString(4))}, started {reader.GetDateTime(5):HH:mm:ss.fff}, alive {reader.GetDateTime(6):HH:mm:ss.fff} (now {reader.GetDateTime(7):HH:mm:ss.fff})");
+            }
+
+            return $"membership rows in the database:\n{string.Join('\n', rows)}";
+        }
+        catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException)
+        {
+            return $"the membership rows could not be read: {exception.Message}";
         }
     }
 

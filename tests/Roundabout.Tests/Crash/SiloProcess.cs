@@ -12,6 +12,9 @@ namespace Roundabout.Tests.Crash;
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
+    /// <summary>One at a time, across every silo process's log: several may write to one file.</summary>
+    private static readonly Lock LogGate = new();
+
     private readonly Process _process;
 
     private SiloProcess(Process process, int gatewayPort)
@@ -50,16 +53,18 @@ public sealed class SiloProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the silo process.");
-        var log = new StreamWriter(logFile, append: true) { AutoFlush = true };
-        var gate = new Lock();
+        var log = new StreamWriter(new FileStream(logFile, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         var streamsOpen = 2;
         void Append(string? line)
         {
-            lock (gate)
+            lock (LogGate)
             {
                 if (line is not null)
                 {
-                    log.WriteLine(line);
+                    // Several silos may share one log, each through its own stream: a line goes
+                    // after whatever the others wrote, and says whose it is.
+                    log.BaseStream.Seek(0, SeekOrigin.End);
+                    log.WriteLine($"[silo :{siloPort}] {line}");
                 }
                 else if (--streamsOpen == 0)
                 {
