@@ -168,14 +168,8 @@ public sealed class TransactionRunner(IRoundaboutTransactions transactions)
     public Task RunAsync(Func<Task> body, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
-        return RunAsync(
-            async () =>
-            {
-                // Checked here too: this wrapper awaits the body before the transactions' own check could.
-                await (body() ?? throw new InvalidOperationException("The transaction's body returned null instead of a Task; return a task (Task.CompletedTask when there is nothing to await)."));
-                return true;
-            },
-            options,
-            cancellationToken);
+        options ??= new RunOptions();
+        var transactionOptions = options.ToTransactionOptions();
+        return RetryAsync(() => _transactions.RunAsync(body, transactionOptions), options, cancellationToken);
     }
 }
