@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Roundabout.Accounts;
 using Roundabout.Client.Library;
 using Roundabout.Client.Workload;
 using Roundabout.Storage;
@@ -79,8 +80,10 @@ internal static class BankCommand
             await using var session = await connection.ConnectAsync(parse, token, needsExistingData: true);
             var (source, target) = (parse.GetValue(from)!, parse.GetValue(to)!);
             await RequireOpenAsync(session.Client, source, target);
-            await session.Client.TransferAsync(source, target, parse.GetValue(amount), parse.GetValue(key), new RunOptions { Isolation = parse.GetValue(isolation) });
-            Console.WriteLine($"transferred {parse.GetValue(amount)} from {source} to {target}");
+            var outcome = await session.Client.TransferAsync(source, target, parse.GetValue(amount), parse.GetValue(key), new RunOptions { Isolation = parse.GetValue(isolation) });
+            Console.WriteLine(outcome == TransferOutcome.Applied
+                ? $"transferred {parse.GetValue(amount)} from {source} to {target}"
+                : $"already transferred {parse.GetValue(amount)} from {source} to {target} by an earlier call with key {parse.GetValue(key)}; nothing changed");
             return CommandErrors.Ok;
         }));
         return command;

@@ -43,12 +43,16 @@ public sealed class RoundaboutClient
     /// <paramref name="idempotencyKey"/> it takes effect at most once, however often it is
     /// called (after a time-out or an in-doubt outcome, say); a repeat returns the first outcome.
     /// </summary>
+    /// <returns>
+    /// <see cref="TransferOutcome.Applied"/> when this call moved the money (always, without a key), or
+    /// <see cref="TransferOutcome.AlreadyApplied"/> when an earlier call with the key had.
+    /// </returns>
     /// <exception cref="OrleansTransactionInDoubtException">
     /// The outcome is unknown: the commit could not be confirmed, or the bank grain did not answer
     /// within Orleans' response time-out while the transfer may have committed. Retry with the same
     /// <paramref name="idempotencyKey"/> to find out, or check the balances.
     /// </exception>
-    public Task TransferAsync(string from, string to, long amount, string? idempotencyKey = null, RunOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<TransferOutcome> TransferAsync(string from, string to, long amount, string? idempotencyKey = null, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
         // The bank grain checks the same; checking here first keeps bad input off the wire.
         Money.ValidateTransfer(from, to, amount);
@@ -68,7 +72,7 @@ public sealed class RoundaboutClient
 
         // The bank grain runs the transaction itself; the runner only retries its conflicts.
         return Runner.RetryAsync(
-            () => UnknownIfUnanswered(idempotencyKey is null ? bank.Transfer(from, to, amount, isolation) : bank.TransferOnce(idempotencyKey, from, to, amount, isolation)),
+            () => UnknownIfUnanswered(idempotencyKey is null ? Applied(bank.Transfer(from, to, amount, isolation)) : bank.TransferOnce(idempotencyKey, from, to, amount, isolation)),
             options,
             cancellationToken);
     }
@@ -78,11 +82,11 @@ public sealed class RoundaboutClient
     /// response time-out) may still have committed: that is an in-doubt outcome, and must not look
     /// like the runner's own <see cref="TimeoutException"/>, which means the transaction certainly did not commit.
     /// </summary>
-    private static async Task UnknownIfUnanswered(Task call)
+    private static async Task<TransferOutcome> UnknownIfUnanswered(Task<TransferOutcome> call)
     {
         try
         {
-            await call;
+            return await call;
         }
         catch (TimeoutException unanswered)
         {
@@ -91,6 +95,12 @@ public sealed class RoundaboutClient
                 $"the bank grain did not answer in time ({unanswered.Message.Split('\n')[0].TrimEnd('.')}); the transfer may or may not have taken effect",
                 unanswered);
         }
+    }
+
+    private static async Task<TransferOutcome> Applied(Task transfer)
+    {
+        await transfer;
+        return TransferOutcome.Applied;
     }
 
     /// <summary>The balance in a read-only snapshot (<paramref name="options"/> are taken as read-only).</summary>

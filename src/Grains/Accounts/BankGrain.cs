@@ -22,7 +22,7 @@ internal sealed class BankGrain(IRoundaboutTransactions transactions, GrainRefer
             new TransactionOptions(isolation));
     }
 
-    public async Task TransferOnce(string idempotencyKey, string from, string to, long amount, IsolationLevel? isolation = null)
+    public async Task<TransferOutcome> TransferOnce(string idempotencyKey, string from, string to, long amount, IsolationLevel? isolation = null)
     {
         GrainKeys.Validate(idempotencyKey, nameof(idempotencyKey));
         Money.ValidateTransfer(from, to, amount);
@@ -30,24 +30,23 @@ internal sealed class BankGrain(IRoundaboutTransactions transactions, GrainRefer
         var source = references.Get<IAccountGrain>(from);
         var target = references.Get<IAccountGrain>(to);
         TransferReceipt outcome;
+        bool appliedNow;
         try
         {
             // The receipt is written in the transfer's own transaction: two calls with one key
             // conflict on it, and the one that retries finds the receipt.
-            outcome = await transactions.RunAsync(
+            (outcome, appliedNow) = await transactions.RunAsync(
                 async () =>
                 {
                     var recorded = await receipt.Get();
                     if (recorded.Status != TransferStatus.None)
                     {
-                        return recorded;
+                        return (recorded, false);
                     }
 
-                    await Task.WhenAll(
-                        source.Withdraw(amount),
-                        target.Deposit(amount),
-                        receipt.Record(new TransferReceipt(TransferStatus.Succeeded, from, to, amount)));
-                    return new TransferReceipt(TransferStatus.Succeeded, from, to, amount);
+                    var succeeded = new TransferReceipt(TransferStatus.Succeeded, from, to, amount);
+                    await Task.WhenAll(source.Withdraw(amount), target.Deposit(amount), receipt.Record(succeeded));
+                    return (succeeded, true);
                 },
                 new TransactionOptions(isolation));
         }
@@ -56,6 +55,7 @@ internal sealed class BankGrain(IRoundaboutTransactions transactions, GrainRefer
             // Refusals are outcomes too: record it (unless a concurrent call with the key succeeded first).
             outcome = await transactions.RunAsync(() => receipt.Record(
                 new TransferReceipt(TransferStatus.Refused, from, to, amount, refused.Message, TransferRefusal.Of(refused))));
+            appliedNow = false;
         }
 
         if (!outcome.Matches(from, to, amount))
@@ -70,6 +70,8 @@ internal sealed class BankGrain(IRoundaboutTransactions transactions, GrainRefer
             throw outcome.RefusalDetails?.ToException()
                 ?? new InsufficientFundsException(outcome.Refusal ?? $"The transfer with key '{idempotencyKey}' was refused for insufficient funds.");
         }
+
+        return appliedNow ? TransferOutcome.Applied : TransferOutcome.AlreadyApplied;
     }
 
     public Task<long> Audit(string[] accounts)

@@ -18,7 +18,8 @@ public interface IBankGrain : IGrainWithIntegerKey
     /// returns the first call's outcome instead of moving the money again. Reusing a key for a
     /// different transfer throws <see cref="DuplicateTransferKeyException"/>.
     /// </summary>
-    Task TransferOnce(string idempotencyKey, string from, string to, long amount, IsolationLevel? isolation = null);
+    /// <returns>Whether this call moved the money or found it moved by an earlier call with the key.</returns>
+    Task<TransferOutcome> TransferOnce(string idempotencyKey, string from, string to, long amount, IsolationLevel? isolation = null);
 
     /// <summary>Sums the balances of <paramref name="accounts"/> in one read-only snapshot transaction.</summary>
     Task<long> Audit(string[] accounts);

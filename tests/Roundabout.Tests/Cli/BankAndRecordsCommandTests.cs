@@ -35,6 +35,8 @@ public sealed class BankAndRecordsCommandTests(SiloProcessFixture silo) : IClass
 
         Assert.Equal((0, 0), (first.Code, second.Code));
         Assert.Equal(Balance(before.Output) + 7, Balance(after.Output));
+        Assert.StartsWith("transferred 7 from account-2 to account-3", first.Output, StringComparison.Ordinal);
+        Assert.StartsWith("already transferred 7 from account-2 to account-3 by an earlier call with key cli-once; nothing changed", second.Output, StringComparison.Ordinal);
     }
 
     [Fact]

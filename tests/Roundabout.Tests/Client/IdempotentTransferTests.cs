@@ -19,11 +19,12 @@ public sealed class IdempotentTransferTests() : WrappedStoreClusterTest<FaultInj
         var (a, b, key) = (Keys.New("acct"), Keys.New("acct"), Keys.New("key"));
         await client.DepositAsync(a, 100);
 
-        await client.TransferAsync(a, b, 30, key);
-        await client.TransferAsync(a, b, 30, key);
+        Assert.Equal(TransferOutcome.Applied, await client.TransferAsync(a, b, 30, key));
+        Assert.Equal(TransferOutcome.AlreadyApplied, await client.TransferAsync(a, b, 30, key));
+        Assert.Equal(TransferOutcome.Applied, await client.TransferAsync(a, b, 5));
 
-        Assert.Equal(70, await client.GetBalanceAsync(a));
-        Assert.Equal(30, await client.GetBalanceAsync(b));
+        Assert.Equal(65, await client.GetBalanceAsync(a));
+        Assert.Equal(35, await client.GetBalanceAsync(b));
     }
 
     [Fact]
@@ -33,8 +34,9 @@ public sealed class IdempotentTransferTests() : WrappedStoreClusterTest<FaultInj
         var (a, b, key) = (Keys.New("acct"), Keys.New("acct"), Keys.New("key"));
         await client.DepositAsync(a, 100);
 
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => client.TransferAsync(a, b, 30, key, new RunOptions { Retry = RetryPolicy.Default with { MaxAttempts = 100 } })));
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => client.TransferAsync(a, b, 30, key, new RunOptions { Retry = RetryPolicy.Default with { MaxAttempts = 100 } })));
 
+        Assert.Single(outcomes, outcome => outcome == TransferOutcome.Applied);
         Assert.Equal(70, await client.GetBalanceAsync(a));
         Assert.Equal(30, await client.GetBalanceAsync(b));
     }
@@ -52,7 +54,8 @@ public sealed class IdempotentTransferTests() : WrappedStoreClusterTest<FaultInj
         await Assert.ThrowsAsync<OrleansTransactionInDoubtException>(() => client.TransferAsync(a, b, 30, key));
         Store.FailWrites = null;
 
-        await client.TransferAsync(a, b, 30, key);
+        // The retry learns that the first call did it.
+        Assert.Equal(TransferOutcome.AlreadyApplied, await client.TransferAsync(a, b, 30, key));
 
         Assert.Equal(70, await client.GetBalanceAsync(a));
         Assert.Equal(30, await client.GetBalanceAsync(b));
