@@ -41,7 +41,8 @@ public sealed class RoundaboutClient
     /// <summary>
     /// Moves money between two accounts in one transaction, retrying conflicts. With an
     /// <paramref name="idempotencyKey"/> it takes effect at most once, however often it is
-    /// called (after a time-out or an in-doubt outcome, say); a repeat returns the first outcome.
+    /// called (after a time-out or an in-doubt outcome, say): a repeat changes nothing and returns
+    /// <see cref="TransferOutcome.AlreadyApplied"/>, or throws the refusal the first call got.
     /// </summary>
     /// <returns>
     /// <see cref="TransferOutcome.Applied"/> when this call moved the money (always, without a key), or

@@ -15,7 +15,8 @@ public interface IBankGrain : IGrainWithIntegerKey
     /// <summary>
     /// Like <see cref="Transfer"/>, but takes effect at most once per <paramref name="idempotencyKey"/>:
     /// calling again with the same key (after a time-out, an in-doubt outcome, or concurrently)
-    /// returns the first call's outcome instead of moving the money again. Reusing a key for a
+    /// moves nothing again: it returns <see cref="TransferOutcome.AlreadyApplied"/> where the first
+    /// call succeeded, and throws the same refusal where it was refused. Reusing a key for a
     /// different transfer throws <see cref="DuplicateTransferKeyException"/>.
     /// </summary>
     /// <returns>Whether this call moved the money or found it moved by an earlier call with the key.</returns>

@@ -16,9 +16,14 @@ public sealed class EmbeddedSiloConfigureTests
     public async Task Configure_SetsTheLogsOptionsAndOrleansOwn_TheSiloRunsWithThem()
     {
         using var directory = new TempDataDirectory();
-        await using var silo = await EmbeddedSilo.StartAsync(directory.Path, builder =>
+        var elsewhere = Path.Combine(Path.GetTempPath(), $"roundabout-elsewhere-{Guid.NewGuid():N}");
+        await using var silo = await EmbeddedSilo.StartAsync(directory.Path, configure: builder =>
         {
-            builder.UseFileLog(options => options.MaxRecordBytes = 4096);
+            builder.UseFileLog(options =>
+            {
+                options.MaxRecordBytes = 4096;
+                options.DataDirectory = elsewhere; // the directory given to StartAsync stays the log's
+            });
             builder.Configure<SiloOptions>(options => options.SiloName = "embedded-with-options");
         });
 
@@ -28,6 +33,8 @@ public sealed class EmbeddedSiloConfigureTests
         Assert.Contains("takes at most 4096", refused.ToString(), StringComparison.Ordinal);
         Assert.Null((await silo.Roundabout.GetAsync("large")).Value);
         Assert.Equal(1000, (await silo.Roundabout.GetAsync("small")).Value!.Length);
+        Assert.False(Directory.Exists(elsewhere));
+        Assert.NotEmpty(Directory.GetFileSystemEntries(directory.Path));
     }
 
     [Fact]
@@ -36,7 +43,7 @@ public sealed class EmbeddedSiloConfigureTests
         using var directory = new TempDataDirectory();
 
         var failure = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            EmbeddedSilo.StartAsync(directory.Path, _ => throw new InvalidOperationException("the application's own configuration failed")));
+            EmbeddedSilo.StartAsync(directory.Path, configure: _ => throw new InvalidOperationException("the application's own configuration failed")));
         Assert.Equal("the application's own configuration failed", failure.Message);
 
         await using var silo = await EmbeddedSilo.StartAsync(directory.Path);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
 using Orleans.Configuration;
@@ -66,6 +67,7 @@ public sealed class PostgresClusterProcessTests(PostgresFixture postgres, ITestO
         {
             var (first, victim) = (StartSilo(), StartSilo());
             StartSilo();
+            var firstJoin = Stopwatch.StartNew();
             using var client = await first.ConnectAsync(FirstJoin, builder =>
             {
                 builder.UsePostgresClustering(database);
@@ -74,7 +76,7 @@ public sealed class PostgresClusterProcessTests(PostgresFixture postgres, ITestO
             });
             var grains = client.Services.GetRequiredService<IClusterClient>();
             var transactions = client.Services.GetRequiredService<IRoundaboutTransactions>();
-            await WaitForActiveSilosAsync(grains, silos, 3, FirstJoin);
+            await WaitForActiveSilosAsync(grains, silos, 3, TimeSpan.FromTicks(Math.Max((FirstJoin - firstJoin.Elapsed).Ticks, TimeSpan.FromSeconds(10).Ticks))); // one deadline for both waits
 
             // The file follows the silo's own lifecycle stage Active, a moment after the membership
             // lists it as active (CI saw one missing when looked for at once).

@@ -33,19 +33,15 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     /// Also log what a silo reports while it shuts down (see below), and a failed start's errors:
     /// otherwise a start that fails only throws its exception, as the command reports it.
     /// </param>
-    public static Task<EmbeddedSilo> StartAsync(string dataDirectory, bool verbose = false, CancellationToken cancellationToken = default) =>
-        StartAsync(dataDirectory, _ => { }, verbose, cancellationToken);
-
-    /// <summary>
-    /// An embedded silo with more of your own: grains' storage, options, services. <paramref name="configure"/>
-    /// runs after Roundabout's own configuration, so what it sets wins (the log's
-    /// <c>FileLogOptions</c> other than the directory, <c>SiloOptions</c>, Orleans' messaging options...).
-    /// </summary>
-    /// <param name="configure">Given the silo builder; called while the host is built, before it starts.</param>
-    public static async Task<EmbeddedSilo> StartAsync(string dataDirectory, Action<ISiloBuilder> configure, bool verbose = false, CancellationToken cancellationToken = default)
+    /// <param name="cancellationToken">Stops a start under way: what did start is stopped, and the log closed.</param>
+    /// <param name="configure">
+    /// The application's own configuration of the silo builder (grains' storage, the log's other
+    /// options, Orleans' options, services), run after Roundabout's, so what it sets wins. The log's
+    /// directory stays <paramref name="dataDirectory"/> whatever it sets.
+    /// </param>
+    public static async Task<EmbeddedSilo> StartAsync(string dataDirectory, bool verbose = false, CancellationToken cancellationToken = default, Action<ISiloBuilder>? configure = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
-        ArgumentNullException.ThrowIfNull(configure);
         Silo.Persistence.FileLog.DataDirectoryPath.ThrowIfBlocked(dataDirectory);
         Silo.Persistence.FileLog.DataDirectoryPath.ThrowIfInUse(dataDirectory);
 
@@ -68,7 +64,13 @@ public sealed class EmbeddedSilo : IAsyncDisposable
             silo.UseFileLog(options => options.DataDirectory = dataDirectory);
             silo.AddRoundabout();
             silo.AddRoundaboutGrainStorage();
-            configure(silo);
+            if (configure is not null)
+            {
+                configure(silo);
+
+                // The directory checked above, and reported by DataDirectory, is the one the log uses.
+                silo.UseFileLog(options => options.DataDirectory = dataDirectory);
+            }
         });
         var host = builder.Build();
         try
