@@ -22,6 +22,14 @@ public static class SideBySideBenchmark
         foreach (var system in systems)
         {
             await using var silo = await BenchmarkSilo.StartAsync(system);
+
+            // The JIT first: a cell's own one-second warm-up activates its grains, but the code is
+            // still being recompiled for seconds after a silo starts, which made the first cell of
+            // each system (uniform x16) a measure of the JIT rather than of the system.
+            var warmUp = new TransferWorkload(silo, "jit-warm-up", 1000, GiveUpAfter);
+            await warmUp.InitializeAsync(cancellationToken);
+            await warmUp.RunAsync(64, BankBenchmark.WarmUp(duration), cancellationToken);
+
             foreach (var (workload, accounts) in Workloads)
             {
                 foreach (var concurrency in Concurrencies)
